@@ -1,0 +1,39 @@
+/*
+ * cli.h: what a command handler gets from main.c's command table.
+ * Handlers return TR_OK, TR_ERR or TR_EUSAGE (the process exit status) and
+ * leave the message in c->err; main prints it. Nothing below main exits.
+ */
+#ifndef TR_CLI_H
+#define TR_CLI_H
+#include <sqlite3.h>
+#include "err.h"
+#include "model.h"
+
+typedef struct cli {
+	int argc;              /* the command's own arguments ... */
+	char **argv;           /* ... after its name, --kb removed */
+	const char *kb_path;   /* the knowledge base chosen (--kb, TRIAGE_KB, default) */
+	sqlite3 *db;           /* open read-only when the command has CMD_KB */
+	tr_model *m;           /* loaded when the command has CMD_KB */
+	tr_err err;
+} cli;
+
+/* Returns 1 when argv[*i] is flag, taking its value into *val (the next
+ * argument, or after '=' in "--flag=value"), advancing *i. A flag missing
+ * its value sets c->err (usage) and *val to NULL. */
+int cli_flag(cli *c, int *i, const char *flag, const char **val);
+
+/* Command handlers (one module each). */
+int kb_cmd_build(cli *c);
+int kb_cmd_dump(cli *c);
+int kb_cmd_list(cli *c);
+int kb_cmd_show(cli *c);
+int kb_cmd_test(cli *c);
+int jsonl_cmd_session(cli *c);
+int diagnose_cmd(cli *c);
+int shell_cmd(cli *c);
+int export_cmd_guide(cli *c);
+int export_cmd_session(cli *c);
+int export_cmd_coverage(cli *c);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * cmd_kb.c: the `kb` commands for knowledge editors: build, dump, list,
+ * show. (`kb test` lives in kbtest.c.) Uses kbtext.h for the records.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "buf.h"
+#include "cli.h"
+#include "kbtext.h"
+#include "text.h"
+
+int kb_cmd_build(cli *c)
+{
+	const char *out = NULL, *dir = NULL;
+
+	for (int i = 0; i < c->argc; i++) {
+		if (cli_flag(c, &i, "-o", &out)) {
+			if (!out)
+				return TR_EUSAGE;
+		} else if (c->argv[i][0] == '-')
+			return tr_fail(&c->err, TR_EUSAGE, "kb build: unknown option %s", c->argv[i]);
+		else if (!dir)
+			dir = c->argv[i];
+		else
+			return tr_fail(&c->err, TR_EUSAGE, "kb build: one DIR at most");
+	}
+	if (!out)
+		return tr_fail(&c->err, TR_EUSAGE, "kb build: -o FILE is required");
+	return kbtext_build(dir ? dir : ".", out, &c->err);
+}
+
+int kb_cmd_dump(cli *c)
+{
+	if (c->argc != 1 || c->argv[0][0] == '-')
+		return tr_fail(&c->err, TR_EUSAGE, "kb dump: name the directory to write");
+	return kbtext_dump(c->db, c->argv[0], &c->err);
+}
+
+typedef struct lister {
+	cli *c;
+	enum kb_kind kind;
+	json_t *all;      /* --json: the records; else NULL */
+} lister;
+
+static int list_one(const char *id, void *ctx)
+{
+	lister *L = ctx;
+	json_t *r = kbtext_record(L->c->db, L->kind, id, 1, &L->c->err);
+	const char *title;
+
+	if (!r)
+		return TR_ERR;
+	if (L->all) {
+		json_array_append_new(L->all, r);
+		return 0;
+	}
+	title = json_string_value(json_object_get(r, "title"));
+	if (!title)
+		title = json_string_value(json_object_get(r, "text"));
+	if (!title)
+		title = json_string_value(json_object_get(r, "description"));
+	text_put(stdout, id);
+	if (L->kind == KB_CAUSE)
+		printf("  %.3f", json_number_value(json_object_get(r, "prior")));
+	else if (L->kind == KB_FIX)
+		printf("  %-6s", json_string_value(json_object_get(r, "risk")));
+	else if (L->kind == KB_RULE)
+		printf("  %s", json_is_true(json_object_get(r, "enabled")) ? "on " : "off");
+	fputs("  ", stdout);
+	text_put(stdout, title ? title : "");
+	putchar('\n');
+	json_decref(r);
+	return 0;
+}
+
+static int parse_kind(const char *word, enum kb_kind *kind)
+{
+	static const char *const plural[KB_NKINDS] = {"facts", "causes", "fixes", "rules", "sources"};
+
+	for (int k = 0; k < KB_NKINDS; k++)
+		if (strcmp(word, plural[k]) == 0 || strcmp(word, kbtext_kinds[k]) == 0) {
+			*kind = (enum kb_kind)k;
+			return 0;
+		}
+	return -1;
+}
+
+static int print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+
+	if (!s)
+		return TR_ERR;
+	puts(s);
+	free(s);
+	return TR_OK;
+}
+
+int kb_cmd_list(cli *c)
+{
+	lister L = { c, KB_FACT, NULL };
+	const char *what = NULL;
+	int json = 0, rc;
+
+	for (int i = 0; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--json") == 0)
+			json = 1;
+		else if (!what && c->argv[i][0] != '-')
+			what = c->argv[i];
+		else
+			return tr_fail(&c->err, TR_EUSAGE, "kb list: unexpected argument '%s'", c->argv[i]);
+	}
+	if (!what || parse_kind(what, &L.kind) != 0)
+		return tr_fail(&c->err, TR_EUSAGE, "kb list: say facts, causes, fixes, rules or sources");
+	if (json)
+		L.all = json_array();
+	rc = kbtext_each(c->db, L.kind, list_one, &L);
+	if (rc == 0 && json)
+		rc = print_json(L.all);
+	json_decref(L.all);
+	return rc ? TR_ERR : TR_OK;
+}
+
+/* Prints one record for a person: each field on its own line. */
+static void show_text(json_t *r, enum kb_kind kind)
+{
+	const char *k;
+	json_t *v;
+
+	printf("%s ", kbtext_kinds[kind]);
+	text_put(stdout, json_string_value(json_object_get(r, "id")));
+	putchar('\n');
+	json_object_foreach(r, k, v) {
+		if (strcmp(k, "id") == 0)
+			continue;
+		printf("  %s: ", k);
+		if (json_is_string(v) && strcmp(k, "source") == 0) {
+			buf b = {0};
+
+			text_safe(&b, json_string_value(v), 1);
+			printf("\n%s\n", buf_str(&b));
+			buf_free(&b);
+		} else if (json_is_string(v)) {
+			text_put(stdout, json_string_value(v));
+			putchar('\n');
+		} else {
+			char *s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(12) | JSON_ENCODE_ANY);
+
+			text_put(stdout, s ? s : "");
+			putchar('\n');
+			free(s);
+		}
+	}
+}
+
+int kb_cmd_show(cli *c)
+{
+	const char *id = NULL;
+	enum kb_kind kind;
+	json_t *r;
+	int json = 0, rc = TR_OK;
+
+	for (int i = 0; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--json") == 0)
+			json = 1;
+		else if (!id && c->argv[i][0] != '-')
+			id = c->argv[i];
+		else
+			return tr_fail(&c->err, TR_EUSAGE, "kb show: unexpected argument '%s'", c->argv[i]);
+	}
+	if (!id)
+		return tr_fail(&c->err, TR_EUSAGE, "kb show: name the record to show");
+	if (kbtext_kind_of(c->db, id, &kind) != 0)
+		return tr_fail(&c->err, TR_ERR, "kb show: no record '%s' in %s", id, c->kb_path);
+	if (!(r = kbtext_record(c->db, kind, id, 1, &c->err)))
+		return TR_ERR;
+	json_object_set_new(r, "kind", json_string(kbtext_kinds[kind]));
+	if (json)
+		rc = print_json(r);
+	else {
+		json_object_del(r, "kind");
+		show_text(r, kind);
+	}
+	json_decref(r);
+	return rc;
+}

@@ -1,0 +1,146 @@
+/*
+ * explain.c: explanations (see explain.h).
+ */
+#include <math.h>
+#include <string.h>
+#include "belief.h"
+#include "explain.h"
+#include "plan.h"
+
+static const char *const risk_names[] = {"low", "medium", "high"};
+
+void explain_cause(session *s, int c, buf *out)
+{
+	const tr_model *m = session_model(s);
+	const tr_cause *cause = &m->causes[c];
+	const double *p = session_p(s);
+	double prior_sum = 0;
+
+	for (int k = 0; k < m->ncauses; k++)
+		prior_sum += m->causes[k].prior;
+	buf_printf(out, "%s (%s): now %.1f%%.\n", cause->title, cause->id, 100 * p[c]);
+	buf_printf(out, "  prior %.3f (%.1f%% of all causes): %s\n", cause->prior,
+		   100 * cause->prior / prior_sum, cause->prior_why);
+	for (int f = 0; f < m->nfacts; f++) {
+		int v = session_value(s, f);
+		const char *why = m->why[c * m->nfacts + f];
+		double like, ratio;
+
+		if (v < 0)
+			continue;
+		like = m->like[(size_t)c * (size_t)m->nvalues + (size_t)v];
+		ratio = like / m->values[v].p;
+		if (fabs(ratio - 1) < 0.05)
+			continue;
+		buf_printf(out, "  x%.2f  %s = %s (%s): %s\n", ratio, m->facts[f].id, m->values[v].value,
+			   session_origin_names[session_origin(s, f)],
+			   why ? why : "no evidence stated; the default applies");
+	}
+	for (int r = 0; r < m->nrules; r++) {
+		const rule_effect *fx;
+		int n = session_effects(s, r, &fx);
+
+		for (int i = 0; i < n; i++)
+			if (fx[i].kind == EFFECT_SCALE && fx[i].target == c)
+				buf_printf(out, "  x%.2f  rule %s: %s\n", fx[i].factor, m->rules[r].id,
+					   *fx[i].why ? fx[i].why : m->rules[r].description);
+	}
+	for (int x = 0; x < m->nfixes; x++) {
+		double r = m->resolve[(size_t)x * (size_t)m->ncauses + (size_t)c];
+
+		if (session_fix_state(s, x) == FIX_FAILED && r > 0)
+			buf_printf(out, "  x%.2f  fix %s failed (it resolves this cause with p=%.2f)\n",
+				   1 - r, m->fixes[x].id, r);
+	}
+	buf_puts(out, "  fixes: ");
+	for (int i = 0, first = 1; i < m->nlinks; i++)
+		if (m->links[i].cause == c) {
+			buf_printf(out, "%s%s (p=%.2f)", first ? "" : ", ", m->fixes[m->links[i].fix].id,
+				   m->links[i].p);
+			first = 0;
+		}
+	buf_putc(out, '\n');
+}
+
+/* The most probable cause of q. */
+static int top(const tr_model *m, const double *q)
+{
+	int best = 0;
+
+	for (int c = 1; c < m->ncauses; c++)
+		if (q[c] > q[best])
+			best = c;
+	return best;
+}
+
+void explain_question(session *s, int f, buf *out)
+{
+	const tr_model *m = session_model(s);
+	const tr_fact *fact = &m->facts[f];
+	const double *p = session_p(s);
+	const action *a = session_next(s);
+	double after[256], q[512];
+	double eco = session_question_value(s, f, after);
+
+	buf_printf(out, "Asking %s: it costs about %.1f min to answer and the expected cost to a fix "
+		   "goes from %.1f to %.1f min with it%s.\n", fact->id, fact->cost, a->ecr, eco,
+		   fact->unknown_rate > 0 ? " (counting the chance you cannot tell)" : "");
+	if (m->ncauses > 512 || fact->nvalues > 256)
+		return;
+	for (int k = 0; k < fact->nvalues; k++) {
+		int v = fact->first + k, t;
+		double pv = belief_observe(m, p, v, q);
+
+		t = top(m, q);
+		buf_printf(out, "  %-12s (%.0f%% likely): %s would lead at %.0f%%; then about %.1f min to a fix\n",
+			   m->values[v].value, 100 * pv, m->causes[t].id, 100 * q[t], after[k]);
+	}
+}
+
+void explain_fix(session *s, int x, buf *out)
+{
+	const tr_model *m = session_model(s);
+	const tr_fix *fix = &m->fixes[x];
+	const double *p = session_p(s);
+	int order[1024], n = m->nfixes <= 1024 ? session_plan(s, order) : 0, at = -1;
+	double ch = plan_chance(m, p, x), cost = plan_cost(m, x);
+
+	buf_printf(out, "%s (%s): %.0f%% likely to resolve the problem now, for %.0f min of effort "
+		   "(%s risk, priced as %.0f): %.4f per minute.\n", fix->title, fix->id, 100 * ch,
+		   fix->cost, risk_names[fix->risk], cost, ch / cost);
+	for (int i = 0; i < n; i++)
+		if (order[i] == x)
+			at = i;
+	if (at >= 0 && at + 1 < n) {
+		int y = order[at + 1];
+		double cy = plan_chance(m, p, y), ky = plan_cost(m, y);
+
+		buf_printf(out, "  It comes before %s (%.0f%% for %.0f priced min: %.4f per minute)%s.\n",
+			   m->fixes[y].id, 100 * cy, ky, cy / ky,
+			   m->fixes[y].risk == RISK_HIGH && cy < PLAN_HIGH_RISK_MIN
+			   ? ", which is high-risk and waits until the evidence is strong" : "");
+	} else if (at >= 0)
+		buf_puts(out, "  It is the last fix left in the plan.\n");
+	for (int i = 0; i < m->nlinks; i++)
+		if (m->links[i].fix == x)
+			buf_printf(out, "  resolves %s with p=%.2f (now %.0f%% likely): %s\n",
+				   m->causes[m->links[i].cause].id, m->links[i].p,
+				   100 * p[m->links[i].cause], m->links[i].why);
+}
+
+void explain_brief(session *s, buf *out)
+{
+	const tr_model *m = session_model(s);
+	const action *a = session_next(s);
+
+	if (a->kind == ACT_QUESTION)
+		buf_printf(out, "asking first is expected to cost %.1f min to a fix, acting now %.1f min",
+			   a->eco, a->ecr);
+	else if (a->kind == ACT_RECOMMEND) {
+		double ch = plan_chance(m, session_p(s), a->fix);
+
+		buf_printf(out, "%.0f%% likely to resolve the problem for %.0f min (%s risk): the best "
+			   "chance per minute; no question is worth its cost now", 100 * ch,
+			   m->fixes[a->fix].cost, risk_names[m->fixes[a->fix].risk]);
+	}
+}

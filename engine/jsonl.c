@@ -1,0 +1,292 @@
+/*
+ * jsonl.c: `triage session --jsonl`, the JSON Lines front end
+ * (../shared/protocol.md), and the JSON builders it shares with diagnose.
+ * One request line in, one ranking and one action out, flushed. A bad line
+ * gets an error line and the pending action again; nothing is lost.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "explain.h"
+#include "jsonl.h"
+#include "plan.h"
+
+#define MAX_LINE (1 << 16)
+
+static const char *const risk_names[] = {"low", "medium", "high"};
+
+json_t *jsonl_ranking(session *s)
+{
+	const tr_model *m = session_model(s);
+	const double *p = session_p(s);
+	int *order = xcalloc((size_t)m->ncauses + 1, sizeof *order);
+	int n = session_ranking(s, order);
+	json_t *o = json_object(), *a = json_array();
+	const char *const *notes;
+	int nn = session_notes(s, &notes);
+
+	json_object_set_new(o, "type", json_string("ranking"));
+	for (int i = 0; i < n; i++) {
+		json_t *c = json_object();
+
+		json_object_set_new(c, "id", json_string(m->causes[order[i]].id));
+		json_object_set_new(c, "p", json_real(p[order[i]]));
+		json_object_set_new(c, "title", json_string(m->causes[order[i]].title));
+		json_array_append_new(a, c);
+	}
+	json_object_set_new(o, "causes", a);
+	if (nn) {
+		json_t *na = json_array();
+
+		for (int i = 0; i < nn; i++)
+			json_array_append_new(na, json_string(notes[i]));
+		json_object_set_new(o, "notes", na);
+	}
+	free(order);
+	return o;
+}
+
+static json_t *commands(const tr_command *cmds, int n, session *s)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < n; i++) {
+		json_t *c = json_object();
+		char *text = s ? session_render(s, cmds[i].text) : xstrdup(cmds[i].text);
+
+		json_object_set_new(c, "shell", json_string(cmds[i].shell));
+		json_object_set_new(c, "on", json_string(cmds[i].on));
+		json_object_set_new(c, "text", json_string(text));
+		json_array_append_new(a, c);
+		free(text);
+	}
+	return a;
+}
+
+json_t *jsonl_fix(session *s, int x)
+{
+	const tr_model *m = session_model(s);
+	const tr_fix *fix = &m->fixes[x];
+	json_t *o = json_object(), *a = json_array(), *w = json_array();
+	const char *warn;
+
+	json_object_set_new(o, "type", json_string("recommend"));
+	json_object_set_new(o, "fix", json_string(fix->id));
+	json_object_set_new(o, "title", json_string(fix->title));
+	for (int i = 0; i < m->nlinks; i++)
+		if (m->links[i].fix == x)
+			json_array_append_new(a, json_string(m->causes[m->links[i].cause].id));
+	json_object_set_new(o, "causes", a);
+	json_object_set_new(o, "risk", json_string(risk_names[fix->risk]));
+	a = json_array();
+	for (int i = 0; i < fix->nsteps; i++)
+		json_array_append_new(a, json_string(fix->steps[i]));
+	json_object_set_new(o, "steps", a);
+	json_object_set_new(o, "commands", commands(fix->cmds, fix->ncmds, s));
+	json_object_set_new(o, "undo", json_string(fix->undo));
+	json_object_set_new(o, "outcome", json_string(fix->outcome));
+	json_object_set_new(o, "summary", json_string(fix->summary));
+	json_object_set_new(o, "cost", json_real(fix->cost));
+	json_object_set_new(o, "p", json_real(plan_chance(m, session_p(s), x)));
+	for (int i = 0; (warn = session_warning(s, x, i)); i++)
+		json_array_append_new(w, json_string(warn));
+	json_object_set_new(o, "warnings", w);
+	return o;
+}
+
+json_t *jsonl_action(session *s)
+{
+	const tr_model *m = session_model(s);
+	const action *a = session_next(s);
+	json_t *o;
+	buf why = {0};
+
+	if (a->kind == ACT_DONE) {
+		o = json_object();
+		json_object_set_new(o, "type", json_string("done"));
+		json_object_set_new(o, "status", json_string(session_done_names[a->status]));
+		return o;
+	}
+	if (a->kind == ACT_RECOMMEND)
+		o = jsonl_fix(s, a->fix);
+	else {
+		const tr_fact *f = &m->facts[a->fact];
+		json_t *ch = json_array();
+
+		o = json_object();
+		json_object_set_new(o, "type", json_string("question"));
+		json_object_set_new(o, "fact", json_string(f->id));
+		json_object_set_new(o, "text", json_string(f->text));
+		for (int k = 0; k < f->nvalues; k++)
+			json_array_append_new(ch, json_string(m->values[f->first + k].value));
+		json_object_set_new(o, "choices", ch);
+		ch = json_array();
+		for (int k = 0; k < f->nvalues; k++)
+			json_array_append_new(ch, json_string(m->values[f->first + k].text));
+		json_object_set_new(o, "labels", ch);
+		json_object_set_new(o, "help", json_string(f->help));
+		json_object_set_new(o, "check", commands(f->check, f->ncheck, s));
+		json_object_set_new(o, "asker", json_string(f->asker));
+	}
+	explain_brief(s, &why);
+	json_object_set_new(o, "why", json_string(buf_str(&why)));
+	buf_free(&why);
+	return o;
+}
+
+int jsonl_given(session *s, const char *pair, tr_err *e)
+{
+	const char *eq = strchr(pair, '=');
+	char id[128];
+
+	if (!eq || eq == pair || (size_t)(eq - pair) >= sizeof id)
+		return tr_fail(e, TR_EUSAGE, "--fact takes ID=VALUE, not '%s'", pair);
+	snprintf(id, sizeof id, "%.*s", (int)(eq - pair), pair);
+	return session_add(s, EV_GIVEN, id, eq + 1, e);
+}
+
+static void send(json_t *o)
+{
+	char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12));
+
+	if (line) {
+		fputs(line, stdout);
+		fputc('\n', stdout);
+		free(line);
+	}
+	fflush(stdout);
+	json_decref(o);
+}
+
+static void send_error(const char *msg)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "type", json_string("error"));
+	json_object_set_new(o, "message", json_string(msg));
+	send(o);
+}
+
+/* Applies one client line. Returns TR_OK (state changed: send a fresh
+ * ranking), TR_EUSAGE with e set (bad line), or TR_ERR to stop (quit). */
+static int handle(session *s, const char *line, tr_err *e)
+{
+	json_error_t je;
+	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &je), *v;
+	int rc;
+
+	if (!o)
+		return tr_fail(e, TR_EUSAGE, "not JSON: %s", je.text);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return tr_fail(e, TR_EUSAGE, "a request is a JSON object");
+	}
+	if ((v = json_object_get(o, "answer")))
+		rc = json_is_string(v) ? session_answer(s, json_string_value(v), e)
+				       : tr_fail(e, TR_EUSAGE, "\"answer\" must be a string");
+	else if ((v = json_object_get(o, "result")))
+		rc = json_is_string(v) ? session_result(s, json_string_value(v), e)
+				       : tr_fail(e, TR_EUSAGE, "\"result\" must be a string");
+	else if ((v = json_object_get(o, "fact"))) {
+		json_t *val = json_object_get(o, "value");
+
+		rc = json_is_string(v) && json_is_string(val)
+		   ? session_add(s, EV_SET, json_string_value(v), json_string_value(val), e)
+		   : tr_fail(e, TR_EUSAGE, "\"fact\" and \"value\" must be strings");
+	} else if ((v = json_object_get(o, "command"))) {
+		const char *cmd = json_string_value(v);
+
+		if (cmd && strcmp(cmd, "back") == 0)
+			rc = session_back(s, e);
+		else if (cmd && strcmp(cmd, "quit") == 0) {
+			session_quit(s);
+			rc = TR_ERR;
+		} else
+			rc = tr_fail(e, TR_EUSAGE, "unknown command (back or quit)");
+	} else
+		rc = tr_fail(e, TR_EUSAGE, "expected answer, result, fact or command");
+	json_decref(o);
+	return rc;
+}
+
+/* Reads one line of at most MAX_LINE bytes into b; returns 0 at end of input. */
+static int read_line(buf *b, int *too_long)
+{
+	int ch;
+
+	buf_reset(b);
+	*too_long = 0;
+	while ((ch = getchar()) != EOF && ch != '\n') {
+		if (b->len < MAX_LINE)
+			buf_putc(b, (char)ch);
+		else
+			*too_long = 1;
+	}
+	return ch != EOF || b->len > 0 || *too_long;
+}
+
+int jsonl_cmd_session(cli *c)
+{
+	session *s;
+	buf line = {0};
+	int jsonl = 0, depth = 2, too_long;
+
+	for (int i = 0; i < c->argc; i++) {
+		const char *v;
+
+		if (strcmp(c->argv[i], "--jsonl") == 0)
+			jsonl = 1;
+		else if (cli_flag(c, &i, "--depth", &v)) {
+			if (!v)
+				return TR_EUSAGE;
+			depth = atoi(v);
+			if (depth < 1 || depth > 3)
+				return tr_fail(&c->err, TR_EUSAGE, "--depth is 1, 2 or 3");
+		} else if (!cli_flag(c, &i, "--fact", &v))
+			return tr_fail(&c->err, TR_EUSAGE, "session: unexpected argument '%s'", c->argv[i]);
+		else if (!v)
+			return TR_EUSAGE;
+	}
+	if (!jsonl)
+		return tr_fail(&c->err, TR_EUSAGE, "session: only --jsonl is supported (the shell is `triage ask`)");
+	if (session_open(c->m, depth, &s, &c->err) != TR_OK)
+		return TR_ERR;
+	for (int i = 0; i < c->argc; i++) {
+		const char *v;
+
+		if (cli_flag(c, &i, "--fact", &v) && jsonl_given(s, v, &c->err) != TR_OK) {
+			session_free(s);
+			return TR_EUSAGE;
+		}
+	}
+	send(jsonl_ranking(s));
+	send(jsonl_action(s));
+	while (session_next(s)->kind != ACT_DONE) {
+		tr_err e;
+		int rc;
+
+		tr_clear(&e);
+		if (!read_line(&line, &too_long)) {
+			session_quit(s);
+			break;
+		}
+		if (too_long)
+			rc = tr_fail(&e, TR_EUSAGE, "line longer than %d bytes", MAX_LINE);
+		else if (strspn(buf_str(&line), " \t\r") == line.len)
+			continue;
+		else
+			rc = handle(s, buf_str(&line), &e);
+		if (rc == TR_EUSAGE) {
+			send_error(e.msg);
+			send(jsonl_action(s));
+		} else if (rc == TR_OK || session_next(s)->kind != ACT_DONE) {
+			send(jsonl_ranking(s));
+			send(jsonl_action(s));
+		}
+	}
+	if (session_next(s)->status == DONE_QUIT)
+		send(jsonl_action(s));
+	buf_free(&line);
+	session_free(s);
+	return TR_OK;
+}

@@ -1,0 +1,25 @@
+/*
+ * jsonl.h: the session as JSON (the protocol of ../shared/protocol.md):
+ * the builders of ranking and action objects, shared by `session --jsonl`
+ * and `diagnose --json`, and the facts flag parser every front end uses.
+ * Uses jansson and session.h.
+ */
+#ifndef TR_JSONL_H
+#define TR_JSONL_H
+#include <jansson.h>
+#include "cli.h"
+#include "session.h"
+
+/* {"type":"ranking","causes":[{"id","p","title"},...]}: the causes still
+ * possible, most probable first. Caller json_decref. */
+json_t *jsonl_ranking(session *s);
+/* The pending action: a question, a recommend, or done. */
+json_t *jsonl_action(session *s);
+/* A fix as the recommend line shows it (commands rendered). */
+json_t *jsonl_fix(session *s, int x);
+
+/* Parses "ID=VALUE" and adds it to s as a given fact; TR_EUSAGE with a
+ * message on a malformed pair, an unknown fact or value. */
+int jsonl_given(session *s, const char *pair, tr_err *e);
+
+#endif

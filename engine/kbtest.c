@@ -1,0 +1,188 @@
+/*
+ * kbtest.c: `triage kb test`, knowledge tests. Each line of a case file is
+ * one JSON case (lines starting with # are comments):
+ *   {"id", "given": {FACT: VALUE}, "top": CAUSE}
+ *       the given facts alone must rank CAUSE first;
+ *   {"id", "cause", "facts": {...}, "reported": {...}}
+ *       a whole session, as ../shared/eval/oracle.py plays it: the facts in
+ *       "reported" are given up front, questions are answered from "facts"
+ *       (else "unknown"), and a fix "works" when it addresses "cause". It
+ *       passes when resolved within --max-steps with no wrong high-risk fix.
+ * Prints one line per case and "N passed, M failed".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "cli.h"
+#include "buf.h"
+#include "session.h"
+
+typedef struct tally {
+	int passed, failed;
+	long effort, steps;      /* sums over session cases */
+	int sessions;
+} tally;
+
+static int give(session *s, json_t *facts, enum event_kind kind, tr_err *e)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(facts, k, v)
+		if (!json_is_string(v) || session_add(s, kind, k, json_string_value(v), e) != TR_OK)
+			return TR_ERR;
+	return TR_OK;
+}
+
+static int addresses(const tr_model *m, int x, int cause)
+{
+	return m->resolve[(size_t)x * (size_t)m->ncauses + (size_t)cause] > 0;
+}
+
+/* Plays a session case; returns 1 on pass and prints its line. */
+static int play(const tr_model *m, const char *id, json_t *cs, int max_steps, tally *t, buf *msg)
+{
+	json_t *facts = json_object_get(cs, "facts");
+	const char *cname = json_string_value(json_object_get(cs, "cause"));
+	int cause = model_cause(m, cname), q = 0, fx = 0, high = 0, ok = 0;
+	session *s;
+	tr_err e;
+
+	tr_clear(&e);
+	if (cause < 0 || !json_is_object(facts)) {
+		buf_printf(msg, "unknown cause '%s' or no facts", cname ? cname : "");
+		return 0;
+	}
+	if (session_open(m, 2, &s, &e) != TR_OK ||
+	    (json_object_get(cs, "reported") && give(s, json_object_get(cs, "reported"), EV_GIVEN, &e))) {
+		buf_printf(msg, "%s", e.msg);
+		session_free(s);
+		return 0;
+	}
+	while (q + fx < max_steps) {
+		const action *a = session_next(s);
+
+		if (a->kind == ACT_DONE)
+			break;
+		if (a->kind == ACT_QUESTION) {
+			json_t *v = json_object_get(facts, m->facts[a->fact].id);
+
+			q++;
+			session_answer(s, json_is_string(v) ? json_string_value(v) : "unknown", &e);
+			continue;
+		}
+		fx++;
+		if (addresses(m, a->fix, cause)) {
+			ok = 1;
+			break;
+		}
+		high += m->fixes[a->fix].risk == RISK_HIGH;
+		session_result(s, "failed", &e);
+	}
+	session_free(s);
+	t->sessions++;
+	t->steps += ok ? q + fx : max_steps;
+	t->effort += ok ? q + 3 * fx : 3 * max_steps;
+	buf_printf(msg, "%s steps=%d questions=%d fixes=%d%s", cname, q + fx, q, fx,
+		   high ? " (a wrong high-risk fix was tried)" : "");
+	(void)id;
+	return ok && !high;
+}
+
+static int top_case(const tr_model *m, json_t *cs, buf *msg)
+{
+	const char *want = json_string_value(json_object_get(cs, "top"));
+	int *order = xcalloc((size_t)m->ncauses + 1, sizeof *order), n, ok;
+	session *s;
+	tr_err e;
+
+	tr_clear(&e);
+	if (model_cause(m, want) < 0) {
+		buf_printf(msg, "unknown cause '%s'", want ? want : "");
+		free(order);
+		return 0;
+	}
+	if (session_open(m, 1, &s, &e) != TR_OK || give(s, json_object_get(cs, "given"), EV_GIVEN, &e)) {
+		buf_printf(msg, "%s", e.msg);
+		session_free(s);
+		free(order);
+		return 0;
+	}
+	n = session_ranking(s, order);
+	ok = n > 0 && strcmp(m->causes[order[0]].id, want) == 0;
+	buf_printf(msg, "top %s (%.0f%%)%s%s", n ? m->causes[order[0]].id : "none",
+		   n ? 100 * session_p(s)[order[0]] : 0.0, ok ? "" : ", expected ", ok ? "" : want);
+	session_free(s);
+	free(order);
+	return ok;
+}
+
+static int run_file(cli *c, const char *path, int max_steps, tally *t)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int lineno = 0;
+
+	if (!f)
+		return tr_fail(&c->err, TR_ERR, "%s: cannot open", path);
+	while (getline(&line, &cap, f) > 0) {
+		json_error_t je;
+		json_t *cs;
+		char id[128];
+		buf msg = {0};
+		int ok;
+
+		lineno++;
+		if (line[strspn(line, " \t\r\n")] == '\0' || line[0] == '#')
+			continue;
+		if (!(cs = json_loads(line, 0, &je)) || !json_is_object(cs)) {
+			printf("FAIL %s:%d: not a JSON case: %s\n", path, lineno, cs ? "not an object" : je.text);
+			t->failed++;
+			json_decref(cs);
+			continue;
+		}
+		snprintf(id, sizeof id, "%s", json_string_value(json_object_get(cs, "id"))
+			 ? json_string_value(json_object_get(cs, "id")) : "?");
+		ok = json_object_get(cs, "top") ? top_case(c->m, cs, &msg)
+						: play(c->m, id, cs, max_steps, t, &msg);
+		printf("%s %s:%d %s %s\n", ok ? "ok  " : "FAIL", path, lineno, id, buf_str(&msg));
+		ok ? t->passed++ : t->failed++;
+		buf_free(&msg);
+		json_decref(cs);
+	}
+	free(line);
+	fclose(f);
+	return TR_OK;
+}
+
+int kb_cmd_test(cli *c)
+{
+	tally t = {0};
+	int max_steps = 30, files = 0;
+
+	for (int i = 0; i < c->argc; i++) {
+		const char *v;
+
+		if (cli_flag(c, &i, "--max-steps", &v)) {
+			if (!v || (max_steps = atoi(v)) < 1)
+				return tr_fail(&c->err, TR_EUSAGE, "--max-steps takes a positive number");
+		} else if (c->argv[i][0] == '-')
+			return tr_fail(&c->err, TR_EUSAGE, "kb test: unknown option %s", c->argv[i]);
+		else {
+			if (run_file(c, c->argv[i], max_steps, &t) != TR_OK)
+				return TR_ERR;
+			files++;
+		}
+	}
+	if (!files)
+		return tr_fail(&c->err, TR_EUSAGE, "kb test: name one case file or more");
+	if (t.sessions)
+		printf("sessions: %d, mean steps %.2f, mean effort %.2f\n", t.sessions,
+		       (double)t.steps / t.sessions, (double)t.effort / t.sessions);
+	printf("%d passed, %d failed\n", t.passed, t.failed);
+	if (t.failed)
+		return tr_fail(&c->err, TR_ERR, "%d case%s failed", t.failed, t.failed == 1 ? "" : "s");
+	return TR_OK;
+}

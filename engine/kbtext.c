@@ -1,0 +1,1107 @@
+/*
+ * kbtext.c: build a knowledge base from text and dump it back (kbtext.h).
+ * Building is strict: an unknown key, a missing field, a value out of its
+ * domain or a dangling reference fails the build with "FILE: what", and
+ * nothing is written. The finished file is loaded once with model_load so
+ * that what the engine would refuse is refused here first.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "buf.h"
+#include "kbtext.h"
+#include "model.h"
+#include "rules.h"
+#include "store.h"
+
+const char *const kbtext_kinds[KB_NKINDS] = {"fact", "cause", "fix", "rule", "source"};
+
+typedef struct build {
+	sqlite3 *db;
+	tr_err *e;
+	char file[512];        /* the source file being read, for messages */
+} build;
+
+/* ---- reading JSON with messages that name the file and field ---- */
+
+static int bad(build *B, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(build *B, const char *fmt, ...)
+{
+	char what[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	return tr_fail(B->e, TR_ERR, "%s: %s", B->file, what);
+}
+
+/* Fails on keys of o that are not in keys (NULL-terminated). */
+static int only_keys(build *B, json_t *o, const char *where, const char *const *keys)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(o))
+		return bad(B, "%s must be an object", where);
+	json_object_foreach(o, k, v) {
+		int known = 0;
+
+		for (int i = 0; keys[i]; i++)
+			known |= strcmp(k, keys[i]) == 0;
+		if (!known)
+			return bad(B, "%s: unknown key '%s'", where, k);
+	}
+	return TR_OK;
+}
+
+static const char *str_at(build *B, json_t *o, const char *key, const char *where)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v)) {
+		bad(B, "%s: '%s' must be a string", where, key);
+		return NULL;
+	}
+	if (strlen(json_string_value(v)) != json_string_length(v)) {
+		bad(B, "%s: '%s' contains a NUL character", where, key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static int num_at(build *B, json_t *o, const char *key, const char *where,
+		  double lo, double hi, double *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_number(v))
+		return bad(B, "%s: '%s' must be a number", where, key);
+	*out = json_number_value(v);
+	if (!(*out >= lo && *out <= hi))
+		return bad(B, "%s: '%s' is %g, outside %g..%g", where, key, *out, lo, hi);
+	return TR_OK;
+}
+
+static json_t *arr_at(build *B, json_t *o, const char *key, const char *where)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_array(v))
+		bad(B, "%s: '%s' must be a list", where, key);
+	return json_is_array(v) ? v : NULL;
+}
+
+static int one_of(const char *s, const char *const *set)
+{
+	for (int i = 0; set[i]; i++)
+		if (strcmp(s, set[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int is_ident(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 64 && s[0] >= 'a' && s[0] <= 'z' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+/* ---- running SQL ---- */
+
+/* Runs sql with arguments typed by types: s text, d double, i int. */
+static int sql(build *B, const char *q, const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	if (sqlite3_prepare_v2(B->db, q, -1, &st, NULL) != SQLITE_OK)
+		return bad(B, "%s", sqlite3_errmsg(B->db));
+	va_start(ap, types);
+	for (int i = 0; types[i]; i++) {
+		if (types[i] == 's')
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+		else if (types[i] == 'd')
+			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
+		else
+			sqlite3_bind_int(st, i + 1, va_arg(ap, int));
+	}
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		if (sqlite3_extended_errcode(B->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return bad(B, "duplicate record (%s)", sqlite3_errmsg(B->db));
+		return bad(B, "%s", sqlite3_errmsg(B->db));
+	}
+	return TR_OK;
+}
+
+static json_t *load_json(build *B, const char *path)
+{
+	json_error_t je;
+	json_t *j;
+
+	snprintf(B->file, sizeof B->file, "%s", path);
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!j)
+		bad(B, "line %d: %s", je.line, je.text);
+	return j;
+}
+
+static int cites(build *B, json_t *o, const char *kind, const char *id)
+{
+	static const char *const keys[] = {"source", "note", NULL};
+	json_t *a = arr_at(B, o, "sources", id), *c;
+	size_t i;
+
+	if (!a)
+		return TR_ERR;
+	if (json_array_size(a) == 0)
+		return bad(B, "%s: 'sources' is empty: every record cites its source document", id);
+	json_array_foreach(a, i, c) {
+		const char *src, *note = "";
+
+		if (only_keys(B, c, "sources item", keys) || !(src = str_at(B, c, "source", "sources item")))
+			return TR_ERR;
+		if (json_object_get(c, "note") && !(note = str_at(B, c, "note", "sources item")))
+			return TR_ERR;
+		if (sql(B, "INSERT INTO cites VALUES (?1, ?2, ?3, ?4, ?5)", "ssiss", kind, id, (int)i, src, note))
+			return TR_ERR;
+	}
+	return TR_OK;
+}
+
+static const char *const shells[] = {"powershell", "cmd", "reg", "gui", "azure-cli", NULL};
+static const char *const places[] = {"client", "host", "router", "portal", "gateway", NULL};
+
+static int commands(build *B, json_t *o, const char *key, const char *table, const char *id)
+{
+	static const char *const keys[] = {"shell", "on", "text", NULL};
+	json_t *a = arr_at(B, o, key, id), *c;
+	char q[128];
+	size_t i;
+
+	if (!a)
+		return TR_ERR;
+	snprintf(q, sizeof q, "INSERT INTO %s VALUES (?1, ?2, ?3, ?4, ?5)", table);
+	json_array_foreach(a, i, c) {
+		const char *shell, *on, *text;
+
+		if (only_keys(B, c, key, keys) || !(shell = str_at(B, c, "shell", key)) ||
+		    !(on = str_at(B, c, "on", key)) || !(text = str_at(B, c, "text", key)))
+			return TR_ERR;
+		if (!one_of(shell, shells))
+			return bad(B, "%s item %zu: shell '%s' is not one of powershell, cmd, reg, gui, azure-cli", key, i + 1, shell);
+		if (!one_of(on, places))
+			return bad(B, "%s item %zu: 'on' is '%s', not one of client, host, router, portal, gateway", key, i + 1, on);
+		if (!*text)
+			return bad(B, "%s item %zu: empty command", key, i + 1);
+		if (sql(B, q, "siss" "s", id, (int)i, shell, on, text))
+			return TR_ERR;
+	}
+	return TR_OK;
+}
+
+/* The id of a record file must be its file name. */
+static const char *record_id(build *B, json_t *o, const char *name)
+{
+	const char *id = str_at(B, o, "id", "record");
+	size_t n = strlen(name) - 5;  /* without ".json" */
+
+	if (!id)
+		return NULL;
+	if (!is_ident(id)) {
+		bad(B, "id '%s' is not an identifier (a-z, 0-9, _; starts with a letter; at most 64)", id);
+		return NULL;
+	}
+	if (strlen(id) != n || strncmp(id, name, n) != 0) {
+		bad(B, "id '%s' does not match the file name", id);
+		return NULL;
+	}
+	return id;
+}
+
+static int add_fact(build *B, json_t *o, const char *name)
+{
+	static const char *const keys[] = {"id", "text", "help", "check", "asker", "cost",
+		"unknown_rate", "values", "sources", NULL};
+	static const char *const vkeys[] = {"value", "text", "p", NULL};
+	static const char *const askers[] = {"client", "host_admin", "cloud_admin", "network_admin", NULL};
+	const char *id, *text, *help, *asker;
+	double cost, unk, sum = 0;
+	json_t *vals, *v;
+	size_t i;
+
+	if (only_keys(B, o, "fact", keys) || !(id = record_id(B, o, name)) ||
+	    !(text = str_at(B, o, "text", id)) || !(help = str_at(B, o, "help", id)) ||
+	    !(asker = str_at(B, o, "asker", id)) || num_at(B, o, "cost", id, 0, 10000, &cost) ||
+	    num_at(B, o, "unknown_rate", id, 0, 0.9, &unk) || !(vals = arr_at(B, o, "values", id)))
+		return TR_ERR;
+	if (!one_of(asker, askers))
+		return bad(B, "asker '%s' is not one of client, host_admin, cloud_admin, network_admin", asker);
+	if (json_array_size(vals) == 1)
+		return bad(B, "a fact needs two values or more (or none, for free text)");
+	if (sql(B, "INSERT INTO fact (id, text, help, asker, cost, unknown_rate) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		"ssssdd", id, text, help, asker, cost, unk))
+		return TR_ERR;
+	json_array_foreach(vals, i, v) {
+		const char *value, *vtext;
+		double p;
+
+		if (only_keys(B, v, "values item", vkeys) || !(value = str_at(B, v, "value", "values item")) ||
+		    !(vtext = str_at(B, v, "text", "values item")) ||
+		    num_at(B, v, "p", "values item", 1e-9, 1 - 1e-9, &p))
+			return TR_ERR;
+		if (strcmp(value, "unknown") == 0)
+			return bad(B, "'unknown' is never a value: it is the answer \"can't tell\"");
+		sum += p;
+		if (sql(B, "INSERT INTO fact_value VALUES (?1, ?2, ?3, ?4, ?5)", "sissd", id, (int)i, value, vtext, p))
+			return TR_ERR;
+	}
+	if (json_array_size(vals) && fabs(sum - 1) > 1e-6)
+		return bad(B, "the default likelihoods ('p' of the values) sum to %g, not 1", sum);
+	return commands(B, o, "check", "fact_check", id) || cites(B, o, "fact", id);
+}
+
+static int add_evidence(build *B, json_t *o, const char *id)
+{
+	static const char *const keys[] = {"fact", "p", "why", NULL};
+	json_t *a = arr_at(B, o, "evidence", id), *ev;
+	size_t i;
+
+	if (!a)
+		return TR_ERR;
+	json_array_foreach(a, i, ev) {
+		const char *fact, *why, *value;
+		json_t *ps, *p;
+
+		if (only_keys(B, ev, "evidence item", keys) || !(fact = str_at(B, ev, "fact", "evidence item")) ||
+		    !(why = str_at(B, ev, "why", "evidence item")))
+			return TR_ERR;
+		ps = json_object_get(ev, "p");
+		if (!json_is_object(ps) || json_object_size(ps) == 0)
+			return bad(B, "evidence on %s: 'p' must map values to likelihoods", fact);
+		if (sql(B, "INSERT INTO evidence VALUES (?1, ?2, ?3, ?4)", "ssis", id, fact, (int)i, why))
+			return bad(B, "evidence on '%s': no such fact, or stated twice", fact);
+		json_object_foreach(ps, value, p) {
+			double d = json_number_value(p);
+
+			if (!json_is_number(p) || !(d >= 0.01 && d <= 0.99))
+				return bad(B, "evidence on %s=%s: likelihood must be a number from 0.01 to 0.99 "
+					   "(no single answer rules a cause in or out)", fact, value);
+			if (sql(B, "INSERT INTO evidence_p VALUES (?1, ?2, ?3, ?4)", "sssd", id, fact, value, d))
+				return bad(B, "evidence on %s: '%s' is not one of its values", fact, value);
+		}
+	}
+	return TR_OK;
+}
+
+static int add_cause(build *B, json_t *o, const char *name)
+{
+	static const char *const keys[] = {"id", "title", "summary", "prior", "prior_why",
+		"evidence", "sources", NULL};
+	const char *id, *title, *summary, *why;
+	double prior;
+
+	if (only_keys(B, o, "cause", keys) || !(id = record_id(B, o, name)) ||
+	    !(title = str_at(B, o, "title", id)) || !(summary = str_at(B, o, "summary", id)) ||
+	    num_at(B, o, "prior", id, 1e-6, 1, &prior) || !(why = str_at(B, o, "prior_why", id)))
+		return TR_ERR;
+	if (sql(B, "INSERT INTO cause VALUES (?1, ?2, ?3, ?4, ?5)", "sssds", id, title, summary, prior, why))
+		return TR_ERR;
+	return add_evidence(B, o, id) || cites(B, o, "cause", id);
+}
+
+static int add_fix(build *B, json_t *o, const char *name)
+{
+	static const char *const keys[] = {"id", "title", "summary", "risk", "cost", "minutes",
+		"admin", "reboot", "steps", "commands", "undo", "outcome", "resolves", "sources", NULL};
+	static const char *const risks[] = {"low", "medium", "high", NULL};
+	static const char *const rkeys[] = {"cause", "p", "why", NULL};
+	const char *id, *title, *summary, *risk, *undo, *outcome;
+	double cost, minutes;
+	json_t *steps, *res, *v;
+	size_t i;
+
+	if (only_keys(B, o, "fix", keys) || !(id = record_id(B, o, name)) ||
+	    !(title = str_at(B, o, "title", id)) || !(summary = str_at(B, o, "summary", id)) ||
+	    !(risk = str_at(B, o, "risk", id)) || num_at(B, o, "cost", id, 0.01, 10000, &cost) ||
+	    num_at(B, o, "minutes", id, 0, 100000, &minutes) || !(undo = str_at(B, o, "undo", id)) ||
+	    !(outcome = str_at(B, o, "outcome", id)) || !(steps = arr_at(B, o, "steps", id)) ||
+	    !(res = arr_at(B, o, "resolves", id)))
+		return TR_ERR;
+	if (!one_of(risk, risks))
+		return bad(B, "risk '%s' is not one of low, medium, high", risk);
+	if (!json_is_boolean(json_object_get(o, "admin")) || !json_is_boolean(json_object_get(o, "reboot")))
+		return bad(B, "'admin' and 'reboot' must be true or false");
+	if (strcmp(risk, "low") != 0 && !*undo)
+		return bad(B, "a %s-risk fix must say how to undo it ('undo' is empty)", risk);
+	if (json_array_size(steps) == 0)
+		return bad(B, "'steps' is empty");
+	if (json_array_size(res) == 0)
+		return bad(B, "'resolves' is empty: a fix addresses at least one cause");
+	if (sql(B, "INSERT INTO fix (id, title, summary, risk, cost, minutes, admin, reboot, undo, outcome) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", "ssssdiiiss", id, title, summary, risk,
+		cost, (int)minutes, json_is_true(json_object_get(o, "admin")),
+		json_is_true(json_object_get(o, "reboot")), undo, outcome))
+		return TR_ERR;
+	json_array_foreach(steps, i, v) {
+		if (!json_is_string(v) || !*json_string_value(v))
+			return bad(B, "steps item %zu must be a non-empty string", i + 1);
+		if (sql(B, "INSERT INTO fix_step VALUES (?1, ?2, ?3)", "sis", id, (int)i, json_string_value(v)))
+			return TR_ERR;
+	}
+	json_array_foreach(res, i, v) {
+		const char *cause, *why;
+		double p;
+
+		if (only_keys(B, v, "resolves item", rkeys) || !(cause = str_at(B, v, "cause", "resolves item")) ||
+		    num_at(B, v, "p", "resolves item", 1e-6, 1, &p) || !(why = str_at(B, v, "why", "resolves item")))
+			return TR_ERR;
+		if (sql(B, "INSERT INTO resolves VALUES (?1, ?2, ?3, ?4, ?5)", "ssids", id, cause, (int)i, p, why))
+			return bad(B, "resolves '%s': no such cause, or named twice", cause);
+	}
+	return commands(B, o, "commands", "fix_command", id) || cites(B, o, "fix", id);
+}
+
+static char *read_text(build *B, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	buf b = {0};
+	char chunk[8192];
+	size_t n;
+
+	snprintf(B->file, sizeof B->file, "%s", path);
+	if (!f) {
+		bad(B, "%s", strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	if (memchr(buf_str(&b), '\0', b.len)) {
+		buf_free(&b);
+		bad(B, "contains a NUL byte: not a text file");
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+static int add_rule(build *B, const char *dir, const char *name)
+{
+	char path[1024], chunk[256], *src, id[128];
+	rule_meta meta;
+	tr_err le;
+	int rc;
+
+	snprintf(id, sizeof id, "%.*s", (int)(strlen(name) - 4), name);
+	snprintf(path, sizeof path, "%s/rules/%s", dir, name);
+	if (!(src = read_text(B, path)))
+		return TR_ERR;
+	if (!is_ident(id)) {
+		free(src);
+		return bad(B, "rule file name '%s' is not an identifier", id);
+	}
+	snprintf(chunk, sizeof chunk, "rules/%s", name);
+	tr_clear(&le);
+	if (rules_check(chunk, src, &meta, &le) != TR_OK) {
+		free(src);
+		return tr_fail(B->e, TR_ERR, "%s", le.msg);
+	}
+	rc = sql(B, "INSERT INTO rule VALUES (?1, ?2, ?3, ?4)", "ssis", id, meta.description, meta.enabled, src);
+	for (int i = 0; rc == TR_OK && i < meta.nreads; i++)
+		if (sql(B, "INSERT INTO rule_read VALUES (?1, ?2)", "ss", id, meta.reads[i]))
+			rc = bad(B, "reads '%s': no such fact, or listed twice", meta.reads[i]);
+	for (int i = 0; rc == TR_OK && i < meta.nsources; i++)
+		if (sql(B, "INSERT INTO cites VALUES ('rule', ?1, ?2, ?3, '')", "sis", id, i, meta.sources[i]))
+			rc = bad(B, "sources '%s': no such source", meta.sources[i]);
+	if (rc == TR_OK && meta.nsources == 0)
+		rc = bad(B, "missing 'sources': every rule cites the source document it came from");
+	rules_meta_free(&meta);
+	free(src);
+	return rc;
+}
+
+/* Lists the names in path ending in ext, sorted; NULL-terminated. */
+static char **list_dir(build *B, const char *path, const char *ext, int required)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	char **v;
+	size_t n = 0, cap = 16, el = strlen(ext);
+
+	if (!d) {
+		if (required || errno != ENOENT) {
+			snprintf(B->file, sizeof B->file, "%s", path);
+			bad(B, "%s", strerror(errno));
+			return NULL;
+		}
+		return xcalloc(1, sizeof(char *));
+	}
+	v = xcalloc(cap, sizeof *v);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || l <= el || strcmp(de->d_name + l - el, ext) != 0)
+			continue;
+		if (n + 1 >= cap)
+			v = xrealloc(v, sizeof *v * (cap *= 2));
+		v[n++] = xstrdup(de->d_name);
+		v[n] = NULL;
+	}
+	closedir(d);
+	for (size_t i = 1; i < n; i++)  /* insertion sort: a few hundred names */
+		for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+			char *t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v;
+}
+
+static void free_list(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int add_records(build *B, const char *dir, const char *sub,
+		       int (*add)(build *, json_t *, const char *))
+{
+	char path[1024];
+	char **names;
+	int rc = TR_OK;
+
+	snprintf(path, sizeof path, "%s/kb/%s", dir, sub);
+	if (!(names = list_dir(B, path, ".json", 1)))
+		return TR_ERR;
+	for (size_t i = 0; rc == TR_OK && names[i]; i++) {
+		char file[1200];
+		json_t *j;
+
+		snprintf(file, sizeof file, "%s/%s", path, names[i]);
+		if (!(j = load_json(B, file)))
+			rc = TR_ERR;
+		else
+			rc = add(B, j, names[i]);
+		json_decref(j);
+	}
+	free_list(names);
+	return rc;
+}
+
+static int add_meta_sources(build *B, const char *dir)
+{
+	static const char *const mkeys[] = {"id", "title", "version", "summary", NULL};
+	static const char *const skeys[] = {"id", "file", "title", "note", NULL};
+	char path[1024];
+	json_t *j, *s;
+	size_t i;
+	int rc = TR_OK;
+
+	snprintf(path, sizeof path, "%s/kb/kb.json", dir);
+	if (!(j = load_json(B, path)))
+		return TR_ERR;
+	if (only_keys(B, j, "kb.json", mkeys))
+		rc = TR_ERR;
+	for (int k = 0; rc == TR_OK && mkeys[k]; k++) {
+		const char *v = str_at(B, j, mkeys[k], "kb.json");
+
+		rc = v ? sql(B, "INSERT INTO kb_meta VALUES (?1, ?2)", "ss", mkeys[k], v) : TR_ERR;
+	}
+	json_decref(j);
+	if (rc)
+		return rc;
+	snprintf(path, sizeof path, "%s/kb/sources.json", dir);
+	if (!(j = load_json(B, path)))
+		return TR_ERR;
+	if (!json_is_array(j))
+		rc = bad(B, "must be a list of sources");
+	json_array_foreach(j, i, s) {
+		const char *id, *file, *title, *note;
+
+		if (rc || only_keys(B, s, "source", skeys) || !(id = str_at(B, s, "id", "source")) ||
+		    !(file = str_at(B, s, "file", id)) || !(title = str_at(B, s, "title", id)) ||
+		    !(note = str_at(B, s, "note", id))) {
+			rc = TR_ERR;
+			break;
+		}
+		if (!is_ident(id)) {
+			rc = bad(B, "source id '%s' is not an identifier", id);
+			break;
+		}
+		if ((rc = sql(B, "INSERT INTO source VALUES (?1, ?2, ?3, ?4)", "ssss", id, file, title, note)))
+			break;
+	}
+	json_decref(j);
+	return rc;
+}
+
+/* Whole-base checks that no single file can make. */
+static int check_whole(build *B)
+{
+	static const char *const q[] = {
+		"SELECT 'id ' || id || ' is used by more than one record' FROM ("
+		" SELECT id FROM fact UNION ALL SELECT id FROM cause UNION ALL SELECT id FROM fix"
+		" UNION ALL SELECT id FROM rule UNION ALL SELECT id FROM source) GROUP BY id HAVING count(*) > 1",
+		"SELECT 'cause ' || id || ': no fix resolves it' FROM cause"
+		" WHERE id NOT IN (SELECT cause FROM resolves)",
+		"SELECT kind || ' ' || record || ': cites unknown source ' || source FROM cites"
+		" WHERE source NOT IN (SELECT id FROM source)",
+		NULL,
+	};
+	snprintf(B->file, sizeof B->file, "knowledge base");
+	for (int i = 0; q[i]; i++) {
+		sqlite3_stmt *st;
+		int rc;
+
+		if (sqlite3_prepare_v2(B->db, q[i], -1, &st, NULL) != SQLITE_OK)
+			return bad(B, "%s", sqlite3_errmsg(B->db));
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			bad(B, "%s", (const char *)sqlite3_column_text(st, 0));
+			sqlite3_finalize(st);
+			return TR_ERR;
+		}
+		sqlite3_finalize(st);
+	}
+	if (sqlite3_exec(B->db, "PRAGMA foreign_key_check", NULL, NULL, NULL) != SQLITE_OK)
+		return bad(B, "%s", sqlite3_errmsg(B->db));
+	return TR_OK;
+}
+
+static int fill(build *B, const char *dir)
+{
+	char path[1024];
+	char **names;
+	int rc;
+
+	if (add_meta_sources(B, dir) || add_records(B, dir, "facts", add_fact) ||
+	    add_records(B, dir, "causes", add_cause) || add_records(B, dir, "fixes", add_fix))
+		return TR_ERR;
+	snprintf(path, sizeof path, "%s/rules", dir);
+	if (!(names = list_dir(B, path, ".lua", 0)))
+		return TR_ERR;
+	rc = TR_OK;
+	for (size_t i = 0; rc == TR_OK && names[i]; i++)
+		rc = add_rule(B, dir, names[i]);
+	free_list(names);
+	return rc ? rc : check_whole(B);
+}
+
+int kbtext_build(const char *dir, const char *out, tr_err *e)
+{
+	build B = { NULL, e, "" };
+	char tmp[1100];
+	struct stat st;
+	tr_model *m = NULL;
+	int rc;
+
+	if (stat(out, &st) == 0) {
+		sqlite3 *old;
+
+		if (store_open(out, STORE_READ, &old, e) != TR_OK) {
+			char why[sizeof e->msg];
+
+			snprintf(why, sizeof why, "%s", e->msg);
+			return tr_fail(e, TR_ERR, "refusing to overwrite %s (%s)", out, why);
+		}
+		sqlite3_close(old);
+	}
+	snprintf(tmp, sizeof tmp, "%s.tmp%ld", out, (long)getpid());
+	remove(tmp);
+	if (store_open(tmp, STORE_CREATE, &B.db, e) != TR_OK)
+		return TR_ERR;
+	sqlite3_exec(B.db, "BEGIN", NULL, NULL, NULL);
+	rc = fill(&B, dir);
+	if (rc == TR_OK && sqlite3_exec(B.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
+	if (rc == TR_OK && (rc = model_load(B.db, &m, e)) == TR_OK)
+		model_free(m);
+	if (rc == TR_OK && sqlite3_exec(B.db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
+		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
+	if (sqlite3_close(B.db) != SQLITE_OK && rc == TR_OK)
+		rc = tr_fail(e, TR_ERR, "%s: cannot close", out);
+	if (rc == TR_OK && rename(tmp, out) != 0)
+		rc = tr_fail(e, TR_ERR, "%s: %s", out, strerror(errno));
+	if (rc != TR_OK)
+		remove(tmp);
+	return rc;
+}
+
+/* ---- from SQLite back to JSON ---- */
+
+static json_t *jnum(double d)
+{
+	if (d == floor(d) && fabs(d) < 1e15)
+		return json_integer((json_int_t)d);
+	return json_real(d);
+}
+
+static const char *text_col(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s ? s : "";
+}
+
+/* Runs q with one text parameter and calls row() for each row. */
+static int each_row(sqlite3 *db, const char *q, const char *arg,
+		    void (*row)(sqlite3_stmt *, json_t *), json_t *into)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return TR_ERR;
+	if (arg)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		row(st, into);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? TR_OK : TR_ERR;
+}
+
+static void row_cite(sqlite3_stmt *st, json_t *a)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "source", json_string(text_col(st, 0)));
+	if (*text_col(st, 1))
+		json_object_set_new(o, "note", json_string(text_col(st, 1)));
+	json_array_append_new(a, o);
+}
+
+static void row_command(sqlite3_stmt *st, json_t *a)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "shell", json_string(text_col(st, 0)));
+	json_object_set_new(o, "on", json_string(text_col(st, 1)));
+	json_object_set_new(o, "text", json_string(text_col(st, 2)));
+	json_array_append_new(a, o);
+}
+
+static void row_value(sqlite3_stmt *st, json_t *a)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "value", json_string(text_col(st, 0)));
+	json_object_set_new(o, "text", json_string(text_col(st, 1)));
+	json_object_set_new(o, "p", jnum(sqlite3_column_double(st, 2)));
+	json_array_append_new(a, o);
+}
+
+static void row_string(sqlite3_stmt *st, json_t *a)
+{
+	json_array_append_new(a, json_string(text_col(st, 0)));
+}
+
+static void row_resolves(sqlite3_stmt *st, json_t *a)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "cause", json_string(text_col(st, 0)));
+	json_object_set_new(o, "p", jnum(sqlite3_column_double(st, 1)));
+	json_object_set_new(o, "why", json_string(text_col(st, 2)));
+	json_array_append_new(a, o);
+}
+
+static void row_evidence_p(sqlite3_stmt *st, json_t *o)
+{
+	json_object_set_new(o, text_col(st, 0), jnum(sqlite3_column_double(st, 1)));
+}
+
+static json_t *list(sqlite3 *db, const char *q, const char *id, void (*row)(sqlite3_stmt *, json_t *))
+{
+	json_t *a = json_array();
+
+	each_row(db, q, id, row, a);
+	return a;
+}
+
+static json_t *cites_json(sqlite3 *db, const char *kind, const char *id)
+{
+	char q[160];
+
+	snprintf(q, sizeof q, "SELECT source, note FROM cites WHERE kind = '%s' AND record = ?1 ORDER BY seq",
+		 kind);  /* kind is one of kbtext_kinds, never user text */
+	return list(db, q, id, row_cite);
+}
+
+static sqlite3_stmt *one(sqlite3 *db, const char *q, const char *id)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+static json_t *fact_json(sqlite3 *db, const char *id, int full)
+{
+	sqlite3_stmt *st = one(db, "SELECT id, text, help, asker, cost, unknown_rate FROM fact WHERE id = ?1", id);
+	json_t *o, *vals;
+
+	if (!st)
+		return NULL;
+	o = json_object();
+	json_object_set_new(o, "id", json_string(text_col(st, 0)));
+	json_object_set_new(o, "text", json_string(text_col(st, 1)));
+	json_object_set_new(o, "help", json_string(text_col(st, 2)));
+	json_object_set_new(o, "check", list(db, "SELECT shell, runs_on, text FROM fact_check WHERE fact = ?1 ORDER BY seq", id, row_command));
+	json_object_set_new(o, "asker", json_string(text_col(st, 3)));
+	json_object_set_new(o, "cost", jnum(sqlite3_column_double(st, 4)));
+	json_object_set_new(o, "unknown_rate", jnum(sqlite3_column_double(st, 5)));
+	sqlite3_finalize(st);
+	vals = list(db, "SELECT value, text, p FROM fact_value WHERE fact = ?1 ORDER BY seq", id, row_value);
+	if (full) {
+		json_object_set_new(o, "values", list(db, "SELECT value FROM fact_value WHERE fact = ?1 ORDER BY seq", id, row_string));
+		json_object_set_new(o, "choices", vals);
+		json_object_set_new(o, "rules", list(db, "SELECT rule FROM rule_read WHERE fact = ?1 ORDER BY rule", id, row_string));
+	} else
+		json_object_set_new(o, "values", vals);
+	json_object_set_new(o, "sources", cites_json(db, "fact", id));
+	return o;
+}
+
+static json_t *cause_json(sqlite3 *db, const char *id, int full)
+{
+	sqlite3_stmt *st = one(db, "SELECT id, title, summary, prior, prior_why FROM cause WHERE id = ?1", id);
+	sqlite3_stmt *ev;
+	json_t *o, *evs;
+
+	if (!st)
+		return NULL;
+	o = json_object();
+	json_object_set_new(o, "id", json_string(text_col(st, 0)));
+	json_object_set_new(o, "title", json_string(text_col(st, 1)));
+	json_object_set_new(o, "summary", json_string(text_col(st, 2)));
+	json_object_set_new(o, "prior", jnum(sqlite3_column_double(st, 3)));
+	json_object_set_new(o, "prior_why", json_string(text_col(st, 4)));
+	sqlite3_finalize(st);
+	evs = json_array();
+	if (sqlite3_prepare_v2(db, "SELECT fact, why FROM evidence WHERE cause = ?1 ORDER BY seq", -1, &ev, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(ev, 1, id, -1, SQLITE_STATIC);
+		while (sqlite3_step(ev) == SQLITE_ROW) {
+			json_t *e = json_object(), *p = json_object();
+			sqlite3_stmt *ps;
+
+			json_object_set_new(e, "fact", json_string(text_col(ev, 0)));
+			/* values in the fact's own order */
+			if (sqlite3_prepare_v2(db, "SELECT ep.value, ep.p FROM evidence_p ep JOIN fact_value fv"
+					       " ON fv.fact = ep.fact AND fv.value = ep.value"
+					       " WHERE ep.cause = ?1 AND ep.fact = ?2 ORDER BY fv.seq", -1, &ps, NULL) == SQLITE_OK) {
+				sqlite3_bind_text(ps, 1, id, -1, SQLITE_STATIC);
+				sqlite3_bind_text(ps, 2, text_col(ev, 0), -1, SQLITE_TRANSIENT);
+				while (sqlite3_step(ps) == SQLITE_ROW)
+					row_evidence_p(ps, p);
+				sqlite3_finalize(ps);
+			}
+			json_object_set_new(e, "p", p);
+			json_object_set_new(e, "why", json_string(text_col(ev, 1)));
+			json_array_append_new(evs, e);
+		}
+		sqlite3_finalize(ev);
+	}
+	json_object_set_new(o, "evidence", evs);
+	if (full)
+		json_object_set_new(o, "fixes", list(db, "SELECT fix FROM resolves WHERE cause = ?1 ORDER BY fix", id, row_string));
+	json_object_set_new(o, "sources", cites_json(db, "cause", id));
+	return o;
+}
+
+static json_t *fix_json(sqlite3 *db, const char *id, int full)
+{
+	sqlite3_stmt *st = one(db, "SELECT id, title, summary, risk, cost, minutes, admin, reboot, undo, outcome"
+			       " FROM fix WHERE id = ?1", id);
+	json_t *o;
+
+	if (!st)
+		return NULL;
+	o = json_object();
+	json_object_set_new(o, "id", json_string(text_col(st, 0)));
+	json_object_set_new(o, "title", json_string(text_col(st, 1)));
+	json_object_set_new(o, "summary", json_string(text_col(st, 2)));
+	json_object_set_new(o, "risk", json_string(text_col(st, 3)));
+	json_object_set_new(o, "cost", jnum(sqlite3_column_double(st, 4)));
+	json_object_set_new(o, "minutes", json_integer(sqlite3_column_int(st, 5)));
+	json_object_set_new(o, "admin", json_boolean(sqlite3_column_int(st, 6)));
+	json_object_set_new(o, "reboot", json_boolean(sqlite3_column_int(st, 7)));
+	json_object_set_new(o, "steps", list(db, "SELECT text FROM fix_step WHERE fix = ?1 ORDER BY seq", id, row_string));
+	json_object_set_new(o, "commands", list(db, "SELECT shell, runs_on, text FROM fix_command WHERE fix = ?1 ORDER BY seq", id, row_command));
+	json_object_set_new(o, "undo", json_string(text_col(st, 8)));
+	json_object_set_new(o, "outcome", json_string(text_col(st, 9)));
+	sqlite3_finalize(st);
+	json_object_set_new(o, "resolves", list(db, "SELECT cause, p, why FROM resolves WHERE fix = ?1 ORDER BY seq", id, row_resolves));
+	if (full)
+		json_object_set_new(o, "causes", list(db, "SELECT cause FROM resolves WHERE fix = ?1 ORDER BY seq", id, row_string));
+	json_object_set_new(o, "sources", cites_json(db, "fix", id));
+	return o;
+}
+
+static json_t *rule_json(sqlite3 *db, const char *id)
+{
+	sqlite3_stmt *st = one(db, "SELECT id, description, enabled, source FROM rule WHERE id = ?1", id);
+	json_t *o;
+	char file[128];
+
+	if (!st)
+		return NULL;
+	o = json_object();
+	snprintf(file, sizeof file, "rules/%s.lua", id);
+	json_object_set_new(o, "id", json_string(text_col(st, 0)));
+	json_object_set_new(o, "description", json_string(text_col(st, 1)));
+	json_object_set_new(o, "enabled", json_boolean(sqlite3_column_int(st, 2)));
+	json_object_set_new(o, "file", json_string(file));
+	json_object_set_new(o, "reads", list(db, "SELECT fact FROM rule_read WHERE rule = ?1 ORDER BY fact", id, row_string));
+	json_object_set_new(o, "sources", cites_json(db, "rule", id));
+	json_object_set_new(o, "source", json_string(text_col(st, 3)));
+	sqlite3_finalize(st);
+	return o;
+}
+
+static json_t *source_json(sqlite3 *db, const char *id)
+{
+	sqlite3_stmt *st = one(db, "SELECT id, file, title, note FROM source WHERE id = ?1", id);
+	json_t *o;
+
+	if (!st)
+		return NULL;
+	o = json_object();
+	json_object_set_new(o, "id", json_string(text_col(st, 0)));
+	json_object_set_new(o, "file", json_string(text_col(st, 1)));
+	json_object_set_new(o, "title", json_string(text_col(st, 2)));
+	json_object_set_new(o, "note", json_string(text_col(st, 3)));
+	sqlite3_finalize(st);
+	return o;
+}
+
+json_t *kbtext_record(sqlite3 *db, enum kb_kind kind, const char *id, int full, tr_err *e)
+{
+	json_t *o = NULL;
+
+	switch (kind) {
+	case KB_FACT: o = fact_json(db, id, full); break;
+	case KB_CAUSE: o = cause_json(db, id, full); break;
+	case KB_FIX: o = fix_json(db, id, full); break;
+	case KB_RULE: o = rule_json(db, id); break;
+	case KB_SOURCE: o = source_json(db, id); break;
+	default: break;
+	}
+	if (!o)
+		tr_fail(e, TR_ERR, "no %s '%s' in the knowledge base", kbtext_kinds[kind], id);
+	return o;
+}
+
+static const char *const table_of[KB_NKINDS] = {
+	"SELECT id FROM fact ORDER BY id", "SELECT id FROM cause ORDER BY id",
+	"SELECT id FROM fix ORDER BY id", "SELECT id FROM rule ORDER BY id",
+	"SELECT id FROM source ORDER BY id",
+};
+
+int kbtext_each(sqlite3 *db, enum kb_kind kind, int (*fn)(const char *id, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(db, table_of[kind], -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+		rc = fn(text_col(st, 0), ctx);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int kbtext_kind_of(sqlite3 *db, const char *id, enum kb_kind *kind)
+{
+	static const char *const q[KB_NKINDS] = {
+		"SELECT 1 FROM fact WHERE id = ?1", "SELECT 1 FROM cause WHERE id = ?1",
+		"SELECT 1 FROM fix WHERE id = ?1", "SELECT 1 FROM rule WHERE id = ?1",
+		"SELECT 1 FROM source WHERE id = ?1",
+	};
+	for (int k = 0; k < KB_NKINDS; k++) {
+		sqlite3_stmt *st = one(db, q[k], id);
+
+		if (st) {
+			sqlite3_finalize(st);
+			*kind = (enum kb_kind)k;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- writing files ---- */
+
+static int mkdirs(const char *path, tr_err *e)
+{
+	char p[1024];
+
+	snprintf(p, sizeof p, "%s", path);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0777) != 0 && errno != EEXIST)
+				return tr_fail(e, TR_ERR, "%s: %s", p, strerror(errno));
+			*s = '/';
+		}
+	if (mkdir(p, 0777) != 0 && errno != EEXIST)
+		return tr_fail(e, TR_ERR, "%s: %s", p, strerror(errno));
+	return TR_OK;
+}
+
+/* Writes text to path through a temporary file and a rename. */
+static int write_file(const char *path, const char *text, size_t n, tr_err *e)
+{
+	char tmp[1200];
+	FILE *f;
+	int ok;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+	if (!(f = fopen(tmp, "wb")))
+		return tr_fail(e, TR_ERR, "%s: %s", path, strerror(errno));
+	ok = fwrite(text, 1, n, f) == n;
+	ok = (fclose(f) == 0) && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		tr_fail(e, TR_ERR, "%s: %s", path, strerror(errno ? errno : EIO));
+		remove(tmp);
+		return TR_ERR;
+	}
+	return TR_OK;
+}
+
+static int write_json(const char *path, json_t *j, tr_err *e)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+	buf b = {0};
+	int rc;
+
+	if (!s)
+		return tr_fail(e, TR_ERR, "%s: cannot encode JSON", path);
+	buf_puts(&b, s);
+	buf_putc(&b, '\n');
+	free(s);
+	rc = write_file(path, b.data, b.len, e);
+	buf_free(&b);
+	return rc;
+}
+
+typedef struct dumper {
+	sqlite3 *db;
+	const char *dir;     /* DIR/kb/facts and the like */
+	enum kb_kind kind;
+	tr_err *e;
+} dumper;
+
+static int dump_one(const char *id, void *ctx)
+{
+	dumper *D = ctx;
+	char path[1200];
+	json_t *j;
+	int rc;
+
+	if (D->kind == KB_RULE) {
+		sqlite3_stmt *st = one(D->db, "SELECT source FROM rule WHERE id = ?1", id);
+
+		if (!st)
+			return tr_fail(D->e, TR_ERR, "rule %s vanished", id);
+		snprintf(path, sizeof path, "%s/%s.lua", D->dir, id);
+		rc = write_file(path, text_col(st, 0), (size_t)sqlite3_column_bytes(st, 0), D->e);
+		sqlite3_finalize(st);
+		return rc;
+	}
+	if (!(j = kbtext_record(D->db, D->kind, id, 0, D->e)))
+		return TR_ERR;
+	snprintf(path, sizeof path, "%s/%s.json", D->dir, id);
+	rc = write_json(path, j, D->e);
+	json_decref(j);
+	return rc;
+}
+
+/* Removes record files in dir (ending in ext) whose id is not in db. */
+static int prune(sqlite3 *db, const char *dir, const char *ext, enum kb_kind kind, tr_err *e)
+{
+	build B = { db, e, "" };
+	char **names = list_dir(&B, dir, ext, 1);
+	enum kb_kind k;
+
+	if (!names)
+		return TR_ERR;
+	for (size_t i = 0; names[i]; i++) {
+		char id[256], path[1400];
+
+		snprintf(id, sizeof id, "%.*s", (int)(strlen(names[i]) - strlen(ext)), names[i]);
+		if (kbtext_kind_of(db, id, &k) == 0 && k == kind)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		remove(path);
+	}
+	free_list(names);
+	return TR_OK;
+}
+
+int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e)
+{
+	static const struct { const char *sub, *ext; enum kb_kind kind; } parts[] = {
+		{"kb/facts", ".json", KB_FACT}, {"kb/causes", ".json", KB_CAUSE},
+		{"kb/fixes", ".json", KB_FIX}, {"rules", ".lua", KB_RULE},
+	};
+	char path[1100];
+	json_t *meta, *sources;
+	sqlite3_stmt *st;
+	int rc = TR_OK;
+
+	for (size_t i = 0; i < sizeof parts / sizeof *parts && rc == TR_OK; i++) {
+		dumper D = { db, path, parts[i].kind, e };
+
+		snprintf(path, sizeof path, "%s/%s", dir, parts[i].sub);
+		if (mkdirs(path, e) || prune(db, path, parts[i].ext, parts[i].kind, e))
+			return TR_ERR;
+		rc = kbtext_each(db, parts[i].kind, dump_one, &D) ? TR_ERR : TR_OK;
+	}
+	if (rc)
+		return e->code ? TR_ERR : tr_fail(e, TR_ERR, "cannot read the knowledge base: %s", sqlite3_errmsg(db));
+	meta = json_object();
+	if (sqlite3_prepare_v2(db, "SELECT key, value FROM kb_meta", -1, &st, NULL) == SQLITE_OK) {
+		json_t *kv = json_object();
+
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_object_set_new(kv, text_col(st, 0), json_string(text_col(st, 1)));
+		sqlite3_finalize(st);
+		for (const char *const *k = (const char *const[]){"id", "title", "version", "summary", NULL}; *k; k++)
+			if (json_object_get(kv, *k))
+				json_object_set(meta, *k, json_object_get(kv, *k));
+		json_decref(kv);
+	}
+	snprintf(path, sizeof path, "%s/kb/kb.json", dir);
+	rc = write_json(path, meta, e);
+	json_decref(meta);
+	if (rc)
+		return rc;
+	sources = json_array();
+	if (sqlite3_prepare_v2(db, "SELECT id FROM source ORDER BY id", -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_array_append_new(sources, source_json(db, text_col(st, 0)));
+		sqlite3_finalize(st);
+	}
+	snprintf(path, sizeof path, "%s/kb/sources.json", dir);
+	rc = write_json(path, sources, e);
+	json_decref(sources);
+	return rc;
+}

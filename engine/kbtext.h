@@ -1,0 +1,38 @@
+/*
+ * kbtext.h: the knowledge base as text (kb/ JSON files and rules/ Lua
+ * files) to and from SQLite. The JSON of one record is the same in a dump,
+ * in `kb show --json` and in `kb list --json`.
+ * Uses jansson, SQLite (store.h) and the rule sandbox (rules.h).
+ */
+#ifndef TR_KBTEXT_H
+#define TR_KBTEXT_H
+#include <jansson.h>
+#include <sqlite3.h>
+#include "err.h"
+
+/* Builds a knowledge base at out from dir/kb and dir/rules. The file is
+ * written whole or not at all: a temporary file renamed into place. An
+ * existing out that is not a triage knowledge base is never overwritten.
+ * Errors name the source file and the field. */
+int kbtext_build(const char *dir, const char *out, tr_err *e);
+
+/* Writes db as dir/kb and dir/rules (created when missing), replacing
+ * record files that are no longer in db. Byte-for-byte canonical. */
+int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e);
+
+/* The record kinds, in the order `kb list` knows them. */
+enum kb_kind { KB_FACT, KB_CAUSE, KB_FIX, KB_RULE, KB_SOURCE, KB_NKINDS };
+extern const char *const kbtext_kinds[KB_NKINDS]; /* "fact", "cause", ... */
+
+/* Returns the record id of kind as a new JSON object (caller json_decref),
+ * with links both ways (a cause's fixes, a fix's causes) when full is set;
+ * NULL with e set when there is none. */
+json_t *kbtext_record(sqlite3 *db, enum kb_kind kind, const char *id, int full, tr_err *e);
+
+/* Finds which kind id is; returns 0 and sets *kind, or -1 when none. */
+int kbtext_kind_of(sqlite3 *db, const char *id, enum kb_kind *kind);
+
+/* Calls fn for each id of kind in id order; stops at the first non-zero. */
+int kbtext_each(sqlite3 *db, enum kb_kind kind, int (*fn)(const char *id, void *ctx), void *ctx);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * model.h: a knowledge base loaded into memory, read-only once loaded.
+ * Records are sorted by id and referred to by index. Every fact value has a
+ * global index (tr_fact.first + k), so likelihoods are one dense matrix.
+ * Uses SQLite (store.h) to load; knows nothing of any particular domain.
+ */
+#ifndef TR_MODEL_H
+#define TR_MODEL_H
+#include <sqlite3.h>
+#include "arena.h"
+#include "err.h"
+
+enum tr_risk { RISK_LOW, RISK_MEDIUM, RISK_HIGH };
+
+typedef struct tr_cite {
+	const char *source;  /* source id */
+	const char *note;    /* "" when none */
+} tr_cite;
+
+typedef struct tr_command {
+	const char *shell;  /* powershell, cmd, reg, gui, azure-cli */
+	const char *on;     /* client, host, router, portal, gateway */
+	const char *text;   /* exactly as stored; may hold {{slot}} templates */
+} tr_command;
+
+typedef struct tr_fact {
+	const char *id, *text, *help;
+	const char *asker;      /* client, host_admin, cloud_admin, network_admin */
+	double cost;            /* effort to answer, minutes */
+	double unknown_rate;    /* how often the answer is "unknown" */
+	int first, nvalues;     /* its values: m->values[first .. first+nvalues); 0 = free text */
+	tr_command *check; int ncheck;
+	tr_cite *cites; int ncites;
+} tr_fact;
+
+typedef struct tr_value {
+	int fact;               /* owning fact */
+	const char *value, *text;
+	double p;               /* default likelihood for causes silent on the fact */
+} tr_value;
+
+typedef struct tr_cause {
+	const char *id, *title, *summary, *prior_why;
+	double prior;
+	tr_cite *cites; int ncites;
+} tr_cause;
+
+typedef struct tr_evidence {
+	int cause, fact;        /* a cause's stated evidence on one fact */
+	const char *why;
+} tr_evidence;
+
+typedef struct tr_fix {
+	const char *id, *title, *summary, *undo, *outcome;
+	enum tr_risk risk;
+	double cost;            /* effort, minutes-equivalent, risk not included */
+	int minutes, admin, reboot;
+	const char **steps; int nsteps;
+	tr_command *cmds; int ncmds;
+	tr_cite *cites; int ncites;
+} tr_fix;
+
+typedef struct tr_link {
+	int fix, cause;         /* the fix resolves the cause ... */
+	double p;               /* ... with this probability */
+	const char *why;
+} tr_link;
+
+typedef struct tr_rule {
+	const char *id, *description, *source;
+	int enabled;
+	int *reads; int nreads; /* fact indexes */
+	tr_cite *cites; int ncites;
+} tr_rule;
+
+typedef struct tr_source {
+	const char *id, *file, *title, *note;
+} tr_source;
+
+typedef struct tr_model {
+	const char *kb_id, *title, *version, *summary;
+	char digest[17];        /* hex digest of the content, for saved sessions */
+	tr_fact *facts; int nfacts;
+	tr_value *values; int nvalues;
+	tr_cause *causes; int ncauses;
+	tr_evidence *evidence; int nevidence;
+	tr_fix *fixes; int nfixes;
+	tr_link *links; int nlinks;
+	tr_rule *rules; int nrules;
+	tr_source *sources; int nsources;
+	double *like;           /* [cause * nvalues + value]: P(value | cause) */
+	const char **why;       /* [cause * nfacts + fact]: stated evidence, or NULL */
+	double *resolve;        /* [fix * ncauses + cause]: P(fix resolves | cause) */
+	arena mem;              /* owns everything above */
+} tr_model;
+
+/* Loads the knowledge base in db. On TR_OK *out is owned by the caller
+ * (model_free). Fails with a message naming the record when the content is
+ * inconsistent (evidence that cannot be completed to a distribution). */
+int model_load(sqlite3 *db, tr_model **out, tr_err *e);
+
+/* Frees m and everything it owns; NULL is a no-op. */
+void model_free(tr_model *m);
+
+/* Index lookups by id; each returns -1 when there is no such record. */
+int model_fact(const tr_model *m, const char *id);
+int model_cause(const tr_model *m, const char *id);
+int model_fix(const tr_model *m, const char *id);
+int model_rule(const tr_model *m, const char *id);
+/* Global index of value of fact f, or -1. */
+int model_value(const tr_model *m, int f, const char *value);
+
+#endif

@@ -1,0 +1,652 @@
+/*
+ * session.c: a troubleshooting session (see session.h).
+ *
+ * State invariant: every field below "state" is what replaying ev[0..nev)
+ * on a fresh session gives. seen[f] is the value rules see for fact f: the
+ * person's answer if any, else what a rule derived, else NULL; changing it
+ * marks dirty exactly the rules whose reads include f.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "belief.h"
+#include "buf.h"
+#include "plan.h"
+#include "session.h"
+
+const char *const session_origin_names[] = {"", "given", "answer", "set", "rule"};
+const char *const session_event_names[] = {"given", "answer", "set", "result"};
+const char *const session_done_names[] = {"resolved", "exhausted", "quit"};
+
+#define MAX_TEXT_FACT 256
+
+struct session {
+	const tr_model *m;
+	rules *R;
+	int depth;                /* planner lookahead */
+	session_event *ev;        /* the log */
+	int nev, cap;
+	/* state */
+	int *given;               /* per fact: value index, or -1 */
+	char **text;              /* per fact: free text given, or NULL */
+	unsigned char *unknown;   /* per fact: answered "unknown" */
+	unsigned char *origin;    /* per fact: enum origin of the given value */
+	enum fix_state *fix;      /* per fix */
+	int resolved, quit;
+	/* rules */
+	rule_effects *fx;         /* per rule: its effects now in force */
+	int *derived;             /* per fact: value derived by a rule, or -1 */
+	const char **dtext;       /* per fact: free text derived, or NULL */
+	int *dby;                 /* per fact: the deriving rule, or -1 */
+	const char **dwhy;
+	int *hid_by;              /* per fact: the hiding rule, or -1 */
+	const char **hid_why;
+	double *scale;            /* per cause */
+	char **seen;              /* per fact: heap copy of the value rules see */
+	unsigned char *dirty;     /* per rule */
+	long runs;
+	char **notes;
+	int nnotes;
+	/* the decision, cached until the state changes */
+	int fresh;
+	action act;
+	double *p;
+	int *order, norder;
+	int *obs;                 /* per fact: observed value index for belief */
+	unsigned char *fix_ok, *ask_ok;
+};
+
+static void note(session *s, const char *msg)
+{
+	s->notes = xrealloc(s->notes, sizeof *s->notes * (size_t)(s->nnotes + 1));
+	s->notes[s->nnotes++] = xstrdup(msg);
+	fprintf(stderr, "triage: %s\n", msg);
+}
+
+static int reads(const tr_rule *r, const unsigned char *changed)
+{
+	for (int i = 0; i < r->nreads; i++)
+		if (changed[r->reads[i]])
+			return 1;
+	return 0;
+}
+
+static const char *value_seen(const session *s, int f)
+{
+	const tr_model *m = s->m;
+
+	if (s->given[f] >= 0)
+		return m->values[s->given[f]].value;
+	if (s->text[f])
+		return s->text[f];
+	if (s->dby[f] >= 0)
+		return s->derived[f] >= 0 ? m->values[s->derived[f]].value : s->dtext[f];
+	return NULL;
+}
+
+/* Recomputes what the rules' effects say; marks facts whose seen value
+ * changed in changed[]. Returns how many changed. */
+static int view(session *s, unsigned char *changed)
+{
+	const tr_model *m = s->m;
+	int n = 0;
+
+	for (int f = 0; f < m->nfacts; f++) {
+		s->derived[f] = s->dby[f] = s->hid_by[f] = -1;
+		s->dtext[f] = s->dwhy[f] = s->hid_why[f] = NULL;
+	}
+	for (int c = 0; c < m->ncauses; c++)
+		s->scale[c] = 1;
+	for (int r = 0; r < m->nrules; r++)
+		for (int i = 0; i < s->fx[r].n; i++) {
+			const rule_effect *e = &s->fx[r].v[i];
+
+			if (e->kind == EFFECT_DERIVE && s->dby[e->target] < 0) {
+				s->derived[e->target] = e->value;
+				s->dtext[e->target] = e->text;
+				s->dby[e->target] = r;
+				s->dwhy[e->target] = e->why;
+			} else if (e->kind == EFFECT_HIDE && s->hid_by[e->target] < 0) {
+				s->hid_by[e->target] = r;
+				s->hid_why[e->target] = e->why;
+			} else if (e->kind == EFFECT_SCALE)
+				s->scale[e->target] *= e->factor;
+		}
+	for (int f = 0; f < m->nfacts; f++) {
+		const char *now = value_seen(s, f);
+
+		if ((now == NULL) != (s->seen[f] == NULL) || (now && strcmp(now, s->seen[f]) != 0)) {
+			free(s->seen[f]);
+			s->seen[f] = now ? xstrdup(now) : NULL;
+			changed[f] = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Runs the rules whose inputs changed until nothing changes. changed is
+ * per fact (NULL: run every rule). */
+static void settle(session *s, const unsigned char *changed)
+{
+	const tr_model *m = s->m;
+	unsigned char *moved = xcalloc((size_t)m->nfacts + 1, 1);
+	long budget = 50L * (m->nrules + 1), n = 0;
+
+	for (int r = 0; r < m->nrules; r++)
+		if (rules_active(s->R, r, NULL) && (!changed || reads(&m->rules[r], changed)))
+			s->dirty[r] = 1;
+	for (;;) {
+		int r = 0;
+		tr_err e;
+
+		while (r < m->nrules && !s->dirty[r])
+			r++;
+		if (r == m->nrules)
+			break;
+		s->dirty[r] = 0;
+		if (!rules_active(s->R, r, NULL))
+			continue;
+		tr_clear(&e);
+		if (++n > budget) {
+			snprintf(e.msg, sizeof e.msg, "rule %s: switched off: the rules did not settle "
+				 "(its effects keep changing the facts it reads)", m->rules[r].id);
+			rules_disable(s->R, r, e.msg);
+			rules_effects_clear(&s->fx[r]);
+			note(s, e.msg);
+		} else {
+			s->runs++;
+			if (rules_run(s->R, r, (const char *const *)s->seen, &s->fx[r], NULL, &e) != TR_OK) {
+				char msg[sizeof e.msg + 32];
+
+				snprintf(msg, sizeof msg, "%s (rule switched off)", e.msg);
+				note(s, msg);
+			}
+		}
+		memset(moved, 0, (size_t)m->nfacts);
+		if (view(s, moved))
+			for (int k = 0; k < m->nrules; k++)
+				if (rules_active(s->R, k, NULL) && reads(&m->rules[k], moved))
+					s->dirty[k] = 1;
+	}
+	free(moved);
+	s->fresh = 0;
+}
+
+static void reset_state(session *s)
+{
+	const tr_model *m = s->m;
+
+	for (int f = 0; f < m->nfacts; f++) {
+		s->given[f] = -1;
+		free(s->text[f]);
+		s->text[f] = NULL;
+		s->unknown[f] = 0;
+		s->origin[f] = ORIGIN_NONE;
+	}
+	for (int x = 0; x < m->nfixes; x++)
+		s->fix[x] = FIX_UNTRIED;
+	s->resolved = s->quit = 0;
+	s->fresh = 0;
+}
+
+int session_open(const tr_model *m, int depth, session **out, tr_err *e)
+{
+	session *s = xcalloc(1, sizeof *s);
+	size_t nf = (size_t)m->nfacts + 1, nc = (size_t)m->ncauses + 1;
+	size_t nx = (size_t)m->nfixes + 1, nr = (size_t)m->nrules + 1;
+
+	s->m = m;
+	s->depth = depth < 1 ? 1 : depth > 3 ? 3 : depth;
+	if (rules_open(m, &s->R, e) != TR_OK) {
+		free(s);
+		return TR_ERR;
+	}
+	for (int r = 0; r < m->nrules; r++) {
+		const char *why;
+
+		if (!rules_active(s->R, r, &why) && m->rules[r].enabled) {
+			char msg[1200];
+
+			snprintf(msg, sizeof msg, "rule %s: switched off: %s", m->rules[r].id, why);
+			note(s, msg);
+		}
+	}
+	s->given = xcalloc(nf, sizeof *s->given);
+	s->text = xcalloc(nf, sizeof *s->text);
+	s->unknown = xcalloc(nf, 1);
+	s->origin = xcalloc(nf, 1);
+	s->fix = xcalloc(nx, sizeof *s->fix);
+	s->fx = xcalloc(nr, sizeof *s->fx);
+	s->derived = xcalloc(nf, sizeof *s->derived);
+	s->dtext = xcalloc(nf, sizeof *s->dtext);
+	s->dby = xcalloc(nf, sizeof *s->dby);
+	s->dwhy = xcalloc(nf, sizeof *s->dwhy);
+	s->hid_by = xcalloc(nf, sizeof *s->hid_by);
+	s->hid_why = xcalloc(nf, sizeof *s->hid_why);
+	s->scale = xcalloc(nc, sizeof *s->scale);
+	s->seen = xcalloc(nf, sizeof *s->seen);
+	s->dirty = xcalloc(nr, 1);
+	s->p = xcalloc(nc, sizeof *s->p);
+	s->order = xcalloc(nx, sizeof *s->order);
+	s->obs = xcalloc(nf, sizeof *s->obs);
+	s->fix_ok = xcalloc(nx, 1);
+	s->ask_ok = xcalloc(nf, 1);
+	reset_state(s);
+	{
+		unsigned char *moved = xcalloc(nf, 1);
+
+		view(s, moved);
+		free(moved);
+	}
+	settle(s, NULL);
+	*out = s;
+	return TR_OK;
+}
+
+void session_free(session *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->nev; i++) {
+		free(s->ev[i].subject);
+		free(s->ev[i].value);
+	}
+	for (int f = 0; f < s->m->nfacts; f++) {
+		free(s->text[f]);
+		free(s->seen[f]);
+	}
+	for (int r = 0; r < s->m->nrules; r++)
+		rules_effects_free(&s->fx[r]);
+	for (int i = 0; i < s->nnotes; i++)
+		free(s->notes[i]);
+	rules_close(s->R);
+	free(s->ev); free(s->given); free(s->text); free(s->unknown); free(s->origin);
+	free(s->fix); free(s->fx); free(s->derived); free(s->dtext); free(s->dby);
+	free(s->dwhy); free(s->hid_by); free(s->hid_why); free(s->scale); free(s->seen);
+	free(s->dirty); free(s->p); free(s->order); free(s->obs); free(s->fix_ok);
+	free(s->ask_ok); free(s->notes);
+	free(s);
+}
+
+static void choices(const tr_model *m, int f, buf *b)
+{
+	for (int k = 0; k < m->facts[f].nvalues; k++)
+		buf_printf(b, "%s, ", m->values[m->facts[f].first + k].value);
+	buf_puts(b, "or unknown");
+}
+
+/* Checks an event; on TR_OK *target is the fact or fix and *v the value
+ * index (-1 for unknown or free text). */
+static int check(const session *s, enum event_kind kind, const char *subject,
+		 const char *value, int *target, int *v, tr_err *e)
+{
+	const tr_model *m = s->m;
+
+	if (!subject || !value)
+		return tr_fail(e, TR_EUSAGE, "missing %s", subject ? "value" : "subject");
+	if (kind == EV_RESULT) {
+		if ((*target = model_fix(m, subject)) < 0)
+			return tr_fail(e, TR_EUSAGE, "unknown fix '%s'", subject);
+		if (strcmp(value, "worked") && strcmp(value, "failed") && strcmp(value, "skipped"))
+			return tr_fail(e, TR_EUSAGE, "a fix result is worked, failed or skipped, not '%s'", value);
+		return TR_OK;
+	}
+	if ((*target = model_fact(m, subject)) < 0)
+		return tr_fail(e, TR_EUSAGE, "unknown fact '%s'", subject);
+	*v = -1;
+	if (strcmp(value, "unknown") == 0)
+		return TR_OK;
+	if (m->facts[*target].nvalues == 0) {
+		if (!*value || strlen(value) > MAX_TEXT_FACT)
+			return tr_fail(e, TR_EUSAGE, "%s: text must be 1 to %d bytes", subject, MAX_TEXT_FACT);
+		for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+			if (*p < 0x20 || *p == 0x7f)
+				return tr_fail(e, TR_EUSAGE, "%s: text must not contain control characters", subject);
+		return TR_OK;
+	}
+	if ((*v = model_value(m, *target, value)) < 0) {
+		buf b = {0};
+
+		choices(m, *target, &b);
+		tr_fail(e, TR_EUSAGE, "'%s' is not a choice for %s (choose %s)", value, subject, buf_str(&b));
+		buf_free(&b);
+		return TR_EUSAGE;
+	}
+	return TR_OK;
+}
+
+/* Applies a checked event to the state and settles the rules. */
+static void apply(session *s, enum event_kind kind, int target, int v, const char *value)
+{
+	unsigned char *changed;
+
+	s->fresh = 0;
+	if (kind == EV_RESULT) {
+		s->fix[target] = strcmp(value, "worked") == 0 ? FIX_WORKED
+			       : strcmp(value, "failed") == 0 ? FIX_FAILED : FIX_SKIPPED;
+		s->resolved |= s->fix[target] == FIX_WORKED;
+		return;
+	}
+	free(s->text[target]);
+	s->text[target] = NULL;
+	s->given[target] = v;
+	s->unknown[target] = strcmp(value, "unknown") == 0;
+	if (v < 0 && !s->unknown[target])
+		s->text[target] = xstrdup(value);
+	s->origin[target] = s->unknown[target] ? ORIGIN_NONE
+			  : kind == EV_GIVEN ? ORIGIN_GIVEN : kind == EV_ANSWER ? ORIGIN_ANSWER : ORIGIN_SET;
+	changed = xcalloc((size_t)s->m->nfacts + 1, 1);
+	if (view(s, changed))
+		settle(s, changed);
+	free(changed);
+}
+
+static void log_event(session *s, enum event_kind kind, const char *subject, const char *value)
+{
+	if (s->nev == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->ev = xrealloc(s->ev, sizeof *s->ev * (size_t)s->cap);
+	}
+	s->ev[s->nev].kind = kind;
+	s->ev[s->nev].subject = xstrdup(subject);
+	s->ev[s->nev].value = xstrdup(value);
+	s->nev++;
+}
+
+int session_add(session *s, enum event_kind kind, const char *subject,
+		const char *value, tr_err *e)
+{
+	int target, v = -1;
+
+	if (s->resolved || s->quit)
+		return tr_fail(e, TR_EUSAGE, "the session is over (%s)", s->resolved ? "resolved" : "quit");
+	if (check(s, kind, subject, value, &target, &v, e) != TR_OK)
+		return TR_EUSAGE;
+	if (kind == EV_RESULT && s->fix[target] == FIX_FAILED)
+		return tr_fail(e, TR_EUSAGE, "fix %s already failed", subject);
+	log_event(s, kind, subject, value);
+	apply(s, kind, target, v, value);
+	return TR_OK;
+}
+
+int session_answer(session *s, const char *value, tr_err *e)
+{
+	const action *a = session_next(s);
+
+	if (a->kind != ACT_QUESTION)
+		return tr_fail(e, TR_EUSAGE, "no question is pending: %s",
+			       a->kind == ACT_RECOMMEND ? "reply worked, failed or skipped to the fix"
+						       : "the session is over");
+	return session_add(s, EV_ANSWER, s->m->facts[a->fact].id, value, e);
+}
+
+int session_result(session *s, const char *result, tr_err *e)
+{
+	const action *a = session_next(s);
+
+	if (a->kind != ACT_RECOMMEND)
+		return tr_fail(e, TR_EUSAGE, "no fix is pending: %s",
+			       a->kind == ACT_QUESTION ? "answer the question" : "the session is over");
+	return session_add(s, EV_RESULT, s->m->fixes[a->fix].id, result, e);
+}
+
+int session_back(session *s, tr_err *e)
+{
+	int last = s->nev - 1, n;
+	session_event *ev;
+
+	while (last >= 0 && s->ev[last].kind == EV_GIVEN)
+		last--;
+	if (last < 0)
+		return tr_fail(e, TR_EUSAGE, "nothing to undo");
+	/* replay the log without that event */
+	ev = s->ev;
+	n = s->nev;
+	free(ev[last].subject);
+	free(ev[last].value);
+	memmove(&ev[last], &ev[last + 1], sizeof *ev * (size_t)(n - last - 1));
+	n--;
+	reset_state(s);
+	{
+		unsigned char *changed = xcalloc((size_t)s->m->nfacts + 1, 1);
+
+		memset(changed, 1, (size_t)s->m->nfacts);
+		view(s, changed);
+		settle(s, changed);
+		free(changed);
+	}
+	for (int i = 0; i < n; i++) {
+		int target, v = -1;
+		tr_err ignore;
+
+		if (check(s, ev[i].kind, ev[i].subject, ev[i].value, &target, &v, &ignore) == TR_OK)
+			apply(s, ev[i].kind, target, v, ev[i].value);
+	}
+	s->nev = n;
+	return TR_OK;
+}
+
+void session_quit(session *s)
+{
+	s->quit = 1;
+	s->fresh = 0;
+}
+
+/* Fills fix_ok with the fixes that may be recommended: untried ones, or
+ * the skipped ones when no untried fix has any chance left. */
+static void allowed_fixes(session *s, int skipped_too)
+{
+	for (int x = 0; x < s->m->nfixes; x++)
+		s->fix_ok[x] = s->fix[x] == FIX_UNTRIED || (skipped_too && s->fix[x] == FIX_SKIPPED);
+}
+
+const action *session_next(session *s)
+{
+	const tr_model *m = s->m;
+	plan_in in = { m, s->p, s->fix_ok, s->ask_ok, s->depth };
+	plan_out out = { -1, 0, 0, s->order, 0 };
+	unsigned char *failed = xcalloc((size_t)m->nfixes + 1, 1);
+
+	if (s->fresh)
+		goto done;
+	memset(&s->act, 0, sizeof s->act);
+	for (int f = 0; f < m->nfacts; f++) {
+		s->obs[f] = s->given[f] >= 0 ? s->given[f] : s->dby[f] >= 0 ? s->derived[f] : -1;
+		s->ask_ok[f] = m->facts[f].nvalues > 0 && s->given[f] < 0 && !s->unknown[f] &&
+			       s->dby[f] < 0 && s->hid_by[f] < 0;
+	}
+	for (int x = 0; x < m->nfixes; x++)
+		failed[x] = s->fix[x] == FIX_FAILED;
+	belief_posterior(m, s->obs, s->scale, failed, s->p);
+	s->fresh = 1;
+	if (s->resolved || s->quit) {
+		s->act.kind = ACT_DONE;
+		s->act.status = s->resolved ? DONE_RESOLVED : DONE_QUIT;
+		s->norder = 0;
+		goto done;
+	}
+	allowed_fixes(s, 0);
+	plan_decide(&in, &out);
+	if (out.ask < 0 && out.norder == 0) {
+		allowed_fixes(s, 1);
+		plan_decide(&in, &out);
+	}
+	s->norder = out.norder;
+	s->act.ecr = out.ecr;
+	s->act.eco = out.eco;
+	if (out.ask >= 0) {
+		s->act.kind = ACT_QUESTION;
+		s->act.fact = out.ask;
+	} else if (out.norder > 0) {
+		s->act.kind = ACT_RECOMMEND;
+		s->act.fix = s->order[0];
+	} else {
+		s->act.kind = ACT_DONE;
+		s->act.status = DONE_EXHAUSTED;
+	}
+done:
+	free(failed);
+	return &s->act;
+}
+
+const double *session_p(session *s)
+{
+	session_next(s);
+	return s->p;
+}
+
+int session_ranking(session *s, int *order)
+{
+	const double *p = session_p(s);
+	int n = 0;
+
+	for (int c = 0; c < s->m->ncauses; c++)
+		if (p[c] > 0)
+			order[n++] = c;
+	for (int i = 1; i < n; i++)  /* insertion sort: stable, by p then id */
+		for (int j = i; j > 0 && p[order[j]] > p[order[j - 1]]; j--) {
+			int t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	return n;
+}
+
+int session_plan(session *s, int *order)
+{
+	session_next(s);
+	memcpy(order, s->order, sizeof *order * (size_t)s->norder);
+	return s->norder;
+}
+
+int session_value(const session *s, int f) { return s->given[f] >= 0 ? s->given[f] : s->dby[f] >= 0 ? s->derived[f] : -1; }
+const char *session_text(const session *s, int f) { return s->text[f] ? s->text[f] : s->dby[f] >= 0 ? s->dtext[f] : NULL; }
+const char *session_shown(const session *s, int f) { return s->seen[f]; }
+int session_is_unknown(const session *s, int f) { return s->unknown[f]; }
+double session_scale(const session *s, int c) { return s->scale[c]; }
+enum fix_state session_fix_state(const session *s, int x) { return s->fix[x]; }
+long session_rule_runs(const session *s) { return s->runs; }
+const tr_model *session_model(const session *s) { return s->m; }
+int session_depth(const session *s) { return s->depth; }
+
+enum origin session_origin(const session *s, int f)
+{
+	if (s->given[f] >= 0 || s->text[f])
+		return (enum origin)s->origin[f];
+	return s->dby[f] >= 0 ? ORIGIN_RULE : ORIGIN_NONE;
+}
+
+int session_is_hidden(const session *s, int f, const char **why, int *rule)
+{
+	if (why)
+		*why = s->hid_why[f];
+	if (rule)
+		*rule = s->hid_by[f];
+	return s->hid_by[f] >= 0;
+}
+
+int session_derived_by(const session *s, int f, const char **why)
+{
+	if (why)
+		*why = s->dwhy[f];
+	return s->dby[f];
+}
+
+int session_effects(const session *s, int r, const rule_effect **fx)
+{
+	*fx = s->fx[r].v;
+	return s->fx[r].n;
+}
+
+int session_notes(const session *s, const char *const **notes)
+{
+	*notes = (const char *const *)s->notes;
+	return s->nnotes;
+}
+
+int session_events(const session *s, const session_event **ev)
+{
+	*ev = s->ev;
+	return s->nev;
+}
+
+int session_done(const session *s, enum done_status *status)
+{
+	session_next((session *)s);
+	if (s->act.kind != ACT_DONE)
+		return 0;
+	if (status)
+		*status = s->act.status;
+	return 1;
+}
+
+/* The text rules filled for slot (n bytes), or NULL. */
+static const char *filled(const session *s, const char *slot, size_t n)
+{
+	for (int r = 0; r < s->m->nrules; r++)
+		for (int i = 0; i < s->fx[r].n; i++) {
+			const rule_effect *e = &s->fx[r].v[i];
+
+			if (e->kind == EFFECT_FILL && strlen(e->slot) == n && strncmp(e->slot, slot, n) == 0)
+				return e->text;
+		}
+	return NULL;
+}
+
+char *session_render(const session *s, const char *text)
+{
+	buf b = {0};
+	const char *p = text;
+
+	while (*p) {
+		const char *open = strstr(p, "{{"), *close;
+		size_t n;
+
+		if (!open || !(close = strstr(open + 2, "}}"))) {
+			buf_puts(&b, p);
+			break;
+		}
+		n = (size_t)(close - open - 2);
+		buf_add(&b, p, (size_t)(open - p));
+		if (n == 0 || n > 64 || strspn(open + 2, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+			buf_add(&b, open, n + 4);  /* not a slot: keep as written */
+		else {
+			const char *t = filled(s, open + 2, n);
+
+			if (t)
+				buf_puts(&b, t);
+			else
+				for (size_t i = 0; i < n; i++)
+					buf_putc(&b, (char)(open[2 + i] >= 'a' && open[2 + i] <= 'z'
+							    ? open[2 + i] - 'a' + 'A' : open[2 + i]));
+		}
+		p = close + 2;
+	}
+	return buf_take(&b);
+}
+
+const char *session_warning(const session *s, int x, int i)
+{
+	for (int r = 0; r < s->m->nrules; r++)
+		for (int k = 0; k < s->fx[r].n; k++) {
+			const rule_effect *e = &s->fx[r].v[k];
+
+			if (e->kind == EFFECT_WARN && e->target == x && i-- == 0)
+				return e->text;
+		}
+	return NULL;
+}
+
+double session_question_value(session *s, int f, double *after)
+{
+	plan_in in = { s->m, s->p, s->fix_ok, s->ask_ok, s->depth };
+	unsigned char keep = s->ask_ok[f];
+	double v;
+
+	session_next(s);
+	s->ask_ok[f] = 1;
+	v = plan_question(&in, f, after);
+	s->ask_ok[f] = keep;
+	return v;
+}

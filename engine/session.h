@@ -1,0 +1,116 @@
+/*
+ * session.h: one troubleshooting session, the engine every front end
+ * drives (JSON Lines, the shell, diagnose, kb test).
+ *
+ * A session is a log of events (facts given, answers, volunteered facts,
+ * fix results). Its state is a pure function of that log: facts and where
+ * each came from, what the rules derived, hid, scaled, filled and warned,
+ * the posterior, fix states, and the next action. Adding an event updates
+ * the state incrementally (only rules whose inputs changed run again);
+ * `back` drops the last reply and replays the log.
+ * Uses model.h, rules.h, belief.h and plan.h.
+ */
+#ifndef TR_SESSION_H
+#define TR_SESSION_H
+#include "err.h"
+#include "model.h"
+#include "rules.h"
+
+enum origin { ORIGIN_NONE, ORIGIN_GIVEN, ORIGIN_ANSWER, ORIGIN_SET, ORIGIN_RULE };
+enum fix_state { FIX_UNTRIED, FIX_FAILED, FIX_SKIPPED, FIX_WORKED };
+enum action_kind { ACT_QUESTION, ACT_RECOMMEND, ACT_DONE };
+enum done_status { DONE_RESOLVED, DONE_EXHAUSTED, DONE_QUIT };
+enum event_kind { EV_GIVEN, EV_ANSWER, EV_SET, EV_RESULT };
+
+extern const char *const session_origin_names[];  /* "", "given", "answer", "set", "rule" */
+extern const char *const session_event_names[];   /* "given", "answer", "set", "result" */
+extern const char *const session_done_names[];    /* "resolved", "exhausted", "quit" */
+
+typedef struct session_event {
+	enum event_kind kind;
+	char *subject;     /* fact id (given, answer, set) or fix id (result) */
+	char *value;       /* a value, "unknown", free text, or worked/failed/skipped */
+} session_event;
+
+typedef struct action {
+	enum action_kind kind;
+	int fact;                  /* ACT_QUESTION */
+	int fix;                   /* ACT_RECOMMEND */
+	enum done_status status;   /* ACT_DONE */
+	double ecr, eco;           /* expected cost acting now / asking first */
+} action;
+
+typedef struct session session;
+
+/* Starts a session on m (which must outlive it) with its rules loaded.
+ * depth is the planner's lookahead (1 or 2). *out is owned by the caller. */
+int session_open(const tr_model *m, int depth, session **out, tr_err *e);
+void session_free(session *s);
+
+/* Adds an event after checking it; on error (unknown fact, a value not
+ * among the choices, a reply that does not fit the pending action) the
+ * session is unchanged and e says what is wrong (TR_EUSAGE). */
+int session_add(session *s, enum event_kind kind, const char *subject,
+		const char *value, tr_err *e);
+/* Answers the pending question with value (or "unknown"). */
+int session_answer(session *s, const char *value, tr_err *e);
+/* Reports the pending fix's result: "worked", "failed" or "skipped". */
+int session_result(session *s, const char *result, tr_err *e);
+/* Undoes the last reply (not the facts given at the start). */
+int session_back(session *s, tr_err *e);
+/* Ends the session as quit. */
+void session_quit(session *s);
+
+/* The next action, computed once per state. The pointer stays valid until
+ * the next change. */
+const action *session_next(session *s);
+
+/* The posterior (ncauses), valid after session_next. */
+const double *session_p(session *s);
+/* Fills order with the causes still possible, most probable first;
+ * returns how many. */
+int session_ranking(session *s, int *order);
+/* Fills order with the fixes still to try in planned order; returns how many. */
+int session_plan(session *s, int *order);
+
+/* Facts. value: global value index or -1; text: free text or NULL. */
+int session_value(const session *s, int f);
+const char *session_text(const session *s, int f);
+/* The value as seen by rules and people ("unknown"/NULL when none). */
+const char *session_shown(const session *s, int f);
+enum origin session_origin(const session *s, int f);
+int session_is_unknown(const session *s, int f);
+int session_is_hidden(const session *s, int f, const char **why, int *rule);
+/* The rule that derived f (and why), or -1. */
+int session_derived_by(const session *s, int f, const char **why);
+/* The rules' combined factor for cause c. */
+double session_scale(const session *s, int c);
+enum fix_state session_fix_state(const session *s, int x);
+
+/* A fix's command with {{slots}} filled by rules (unfilled: SLOT). The
+ * caller frees the result. */
+char *session_render(const session *s, const char *text);
+/* The i-th warning rules attached to fix x, or NULL past the last. */
+const char *session_warning(const session *s, int x, int i);
+
+/* Every rule effect now in force, for explanations: rule index and effect. */
+int session_effects(const session *s, int r, const rule_effect **fx);
+/* Rule problems reported so far (a rule switched off, and why). */
+int session_notes(const session *s, const char *const **notes);
+/* How many rule runs the session has made (tests check dependency tracking). */
+long session_rule_runs(const session *s);
+
+/* The event log. */
+int session_events(const session *s, const session_event **ev);
+const tr_model *session_model(const session *s);
+/* Whether the session is done, and how. */
+int session_done(const session *s, enum done_status *status);
+/* The depth of lookahead the planner uses. */
+int session_depth(const session *s);
+
+
+
+/* The planner's view of asking fact f now: returns its ECO and fills
+ * after[k] (nvalues of f) with the expected cost after value k. */
+double session_question_value(session *s, int f, double *after);
+#endif

@@ -1,0 +1,258 @@
+/*
+ * store.c: open, check and migrate triage's SQLite files (see store.h).
+ * Checks run from the cheapest to the dearest, so each bad file gets the
+ * most specific message: missing, not a regular file, empty, not SQLite,
+ * another application's, too new, corrupt.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "store.h"
+
+/* Generated from the schema directory by the Makefile (build/schema.c). */
+extern const char *const schema_kb[];
+extern const char *const schema_session[];
+
+static int count(const char *const *scripts)
+{
+	int n = 0;
+
+	while (scripts[n])
+		n++;
+	return n;
+}
+
+int store_schema_version(void)
+{
+	return count(schema_kb);
+}
+
+/* Reads one integer pragma; returns -1 when the file can't be read. */
+static int pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int run_scripts(sqlite3 *db, const char *const *scripts, int from,
+		       int app_id, tr_err *e)
+{
+	char sql[96];
+	char *msg = NULL;
+	int n = count(scripts);
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	for (int v = from; v < n; v++)
+		if (sqlite3_exec(db, scripts[v], NULL, NULL, &msg) != SQLITE_OK)
+			goto fail;
+	snprintf(sql, sizeof sql, "PRAGMA application_id = %d; PRAGMA user_version = %d",
+		 app_id, n);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	return TR_OK;
+fail:
+	tr_fail(e, TR_ERR, "schema migration to version %d failed: %s", n,
+		msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return TR_ERR;
+}
+
+int store_migrate(sqlite3 *db, int from, tr_err *e)
+{
+	return run_scripts(db, schema_kb, from, STORE_APP_ID, e);
+}
+
+/* Checks what the file system says of path before SQLite sees it. */
+static int check_file(const char *path, tr_err *e)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	if (stat(path, &st) != 0)
+		return tr_fail(e, TR_ERR, "%s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return tr_fail(e, TR_ERR, "%s: is a directory, not a knowledge base", path);
+	if (!S_ISREG(st.st_mode))
+		return tr_fail(e, TR_ERR, "%s: not a regular file", path);
+	if (st.st_size == 0)
+		return tr_fail(e, TR_ERR, "%s: empty file, not a triage knowledge base", path);
+	if (!(f = fopen(path, "rb")))
+		return tr_fail(e, TR_ERR, "%s: %s", path, strerror(errno));
+	n = fread(head, 1, sizeof head, f);
+	fclose(f);
+	if (n < sizeof head || memcmp(head, magic, sizeof magic) != 0)
+		return tr_fail(e, TR_ERR, "%s: not a SQLite database, so not a triage knowledge base", path);
+	if (st.st_size < 512)
+		return tr_fail(e, TR_ERR, "%s: truncated SQLite database (%lld bytes)", path,
+			       (long long)st.st_size);
+	return TR_OK;
+}
+
+/* Checks the identity, version and integrity of an open knowledge base. */
+static int check_db(sqlite3 *db, const char *path, int *version, tr_err *e)
+{
+	sqlite3_stmt *st;
+	int app, rc;
+
+	app = pragma_int(db, "PRAGMA application_id");
+	*version = pragma_int(db, "PRAGMA user_version");
+	if (app < 0 || *version < 0)
+		return tr_fail(e, TR_ERR, "%s: corrupt database: %s", path, sqlite3_errmsg(db));
+	if (app != STORE_APP_ID)
+		return tr_fail(e, TR_ERR, "%s: a SQLite database of another application "
+			       "(application_id 0x%08x), not a triage knowledge base", path,
+			       (unsigned)app);
+	if (*version > store_schema_version())
+		return tr_fail(e, TR_ERR, "%s: knowledge-base schema version %d is newer than "
+			       "this triage reads (%d); upgrade triage", path, *version,
+			       store_schema_version());
+	if (*version < 1)
+		return tr_fail(e, TR_ERR, "%s: knowledge base has no schema version", path);
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK)
+		return tr_fail(e, TR_ERR, "%s: corrupt database: %s", path, sqlite3_errmsg(db));
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+		tr_fail(e, TR_ERR, "%s: corrupt database: %s", path,
+			rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
+					 : sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return TR_ERR;
+	}
+	sqlite3_finalize(st);
+	return TR_OK;
+}
+
+/* Copies db into a fresh in-memory database, so an old file can be read
+ * at the current schema without writing to it. */
+static int to_memory(sqlite3 **db, const char *path, tr_err *e)
+{
+	sqlite3 *mem;
+	sqlite3_backup *bk;
+	int rc;
+
+	if (sqlite3_open(":memory:", &mem) != SQLITE_OK)
+		return tr_fail(e, TR_ERR, "%s: cannot make an in-memory copy", path);
+	bk = sqlite3_backup_init(mem, "main", *db, "main");
+	rc = bk ? sqlite3_backup_step(bk, -1) : SQLITE_ERROR;
+	sqlite3_backup_finish(bk);
+	if (rc != SQLITE_DONE) {
+		tr_fail(e, TR_ERR, "%s: cannot copy: %s", path, sqlite3_errmsg(mem));
+		sqlite3_close(mem);
+		return TR_ERR;
+	}
+	sqlite3_close(*db);
+	*db = mem;
+	return TR_OK;
+}
+
+static int open_create(const char *path, sqlite3 **out, tr_err *e)
+{
+	struct stat st;
+	sqlite3 *db;
+
+	if (stat(path, &st) == 0)
+		return tr_fail(e, TR_ERR, "%s: already exists", path);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		tr_fail(e, TR_ERR, "%s: cannot create: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return TR_ERR;
+	}
+	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (store_migrate(db, 0, e) != TR_OK) {
+		sqlite3_close(db);
+		remove(path);
+		return TR_ERR;
+	}
+	*out = db;
+	return TR_OK;
+}
+
+int store_open(const char *path, enum store_mode mode, sqlite3 **out, tr_err *e)
+{
+	sqlite3 *db = NULL;
+	int version, flags;
+
+	*out = NULL;
+	if (mode == STORE_CREATE)
+		return open_create(path, out, e);
+	if (check_file(path, e) != TR_OK)
+		return TR_ERR;
+	flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		tr_fail(e, TR_ERR, "%s: cannot open: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return TR_ERR;
+	}
+	if (check_db(db, path, &version, e) != TR_OK)
+		goto fail;
+	if (version < store_schema_version()) {
+		if (mode == STORE_READ && to_memory(&db, path, e) != TR_OK)
+			goto fail;
+		if (store_migrate(db, version, e) != TR_OK) {
+			char why[sizeof e->msg];
+
+			snprintf(why, sizeof why, "%s", e->msg);
+			tr_fail(e, TR_ERR, "%s: %s", path, why);
+			goto fail;
+		}
+	}
+	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	*out = db;
+	return TR_OK;
+fail:
+	sqlite3_close(db);
+	return TR_ERR;
+}
+
+int store_open_sessions(const char *path, sqlite3 **out, tr_err *e)
+{
+	struct stat st;
+	sqlite3 *db = NULL;
+	int exists = stat(path, &st) == 0 && st.st_size > 0;
+	int app, version;
+
+	*out = NULL;
+	if (exists && check_file(path, e) != TR_OK)
+		return TR_ERR;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		tr_fail(e, TR_ERR, "%s: cannot open: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return TR_ERR;
+	}
+	sqlite3_busy_timeout(db, 2000);
+	app = pragma_int(db, "PRAGMA application_id");
+	version = pragma_int(db, "PRAGMA user_version");
+	if (exists && app != STORE_SESSION_APP_ID) {
+		tr_fail(e, TR_ERR, "%s: not a triage session file (application_id 0x%08x)", path,
+			(unsigned)app);
+		goto fail;
+	}
+	if (version > count(schema_session)) {
+		tr_fail(e, TR_ERR, "%s: session file version %d is newer than this triage reads (%d)",
+			path, version, count(schema_session));
+		goto fail;
+	}
+	if (version < count(schema_session) &&
+	    run_scripts(db, schema_session, version < 0 ? 0 : version, STORE_SESSION_APP_ID, e) != TR_OK)
+		goto fail;
+	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	*out = db;
+	return TR_OK;
+fail:
+	sqlite3_close(db);
+	return TR_ERR;
+}

@@ -27,6 +27,10 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+	{ "ask", shell_cmd, CMD_KB, "[--fact ID=VALUE]... [--resume ID]",
+	  "start the interactive troubleshooting shell (the default command)",
+	  "  --fact ID=VALUE   a fact known before the session starts (repeatable)\n"
+	  "  --resume ID       resume a saved session\n" },
 	{ "session", jsonl_cmd_session, CMD_KB, "--jsonl [--fact ID=VALUE]...",
 	  "drive a session over JSON Lines on stdin/stdout (for front ends)",
 	  "  --jsonl           speak the JSON Lines protocol (the only mode)\n"
@@ -50,6 +54,15 @@ static const command commands[] = {
 	  "  A case is a JSON line: {\"id\", \"facts\", \"cause\"} and either\n"
 	  "  \"expect_top\": true (given facts, the cause ranks first) or a whole\n"
 	  "  session answered from \"facts\" (the default), like ../shared/eval.\n" },
+	{ "export guide", export_cmd_guide, CMD_KB, "[--cause ID] [-o FILE]",
+	  "the knowledge base (or one cause) as a Markdown fix guide",
+	  "  --cause ID        only this cause\n  -o FILE           write to FILE (atomically) instead of stdout\n" },
+	{ "export session", export_cmd_session, CMD_KB, "ID [-o FILE]",
+	  "a saved session as a Markdown report",
+	  "  -o FILE           write to FILE (atomically) instead of stdout\n" },
+	{ "export coverage", export_cmd_coverage, CMD_KB, "[-o FILE]",
+	  "causes against the facts that tell them apart, as Markdown",
+	  "  -o FILE           write to FILE (atomically) instead of stdout\n" },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -1,0 +1,31 @@
+/*
+ * export.h: Markdown fix guides and session reports (CommonMark).
+ * Knowledge-base text is escaped, commands come out exactly as stored in
+ * fenced code blocks tagged with their shell, no raw HTML passes through,
+ * and links are http(s) only. Files are written atomically.
+ * Uses model.h, session.h and explain.h.
+ */
+#ifndef TR_EXPORT_H
+#define TR_EXPORT_H
+#include "buf.h"
+#include "err.h"
+#include "model.h"
+#include "session.h"
+
+/* The knowledge base (cause NULL) or one cause as a fix guide. TR_ERR
+ * when cause names no cause. */
+int export_guide(const tr_model *m, const char *cause, buf *out, tr_err *e);
+
+/* The report of a session: questions and answers, the ranking, fixes tried
+ * and their outcome, the recommended next fix and why. */
+void export_session(session *s, buf *out);
+
+/* Causes against the facts that tell them apart. */
+void export_coverage(const tr_model *m, buf *out);
+
+/* Writes text to path through a temporary file in the same directory and
+ * a rename; path NULL or "-" writes stdout. On error nothing is left behind
+ * and e names the file and the reason. */
+int export_write(const char *path, const buf *text, tr_err *e);
+
+#endif

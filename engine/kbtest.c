@@ -41,7 +41,7 @@ static int addresses(const tr_model *m, int x, int cause)
 }
 
 /* Plays a session case; returns 1 on pass and prints its line. */
-static int play(const tr_model *m, const char *id, json_t *cs, int max_steps, tally *t, buf *msg)
+static int play(const tr_model *m, json_t *cs, int max_steps, int depth, tally *t, buf *msg)
 {
 	json_t *facts = json_object_get(cs, "facts");
 	const char *cname = json_string_value(json_object_get(cs, "cause"));
@@ -54,7 +54,7 @@ static int play(const tr_model *m, const char *id, json_t *cs, int max_steps, ta
 		buf_printf(msg, "unknown cause '%s' or no facts", cname ? cname : "");
 		return 0;
 	}
-	if (session_open(m, 2, &s, &e) != TR_OK ||
+	if (session_open(m, depth, &s, &e) != TR_OK ||
 	    (json_object_get(cs, "reported") && give(s, json_object_get(cs, "reported"), EV_GIVEN, &e))) {
 		buf_printf(msg, "%s", e.msg);
 		session_free(s);
@@ -86,7 +86,6 @@ static int play(const tr_model *m, const char *id, json_t *cs, int max_steps, ta
 	t->effort += ok ? q + 3 * fx : 3 * max_steps;
 	buf_printf(msg, "%s steps=%d questions=%d fixes=%d%s", cname, q + fx, q, fx,
 		   high ? " (a wrong high-risk fix was tried)" : "");
-	(void)id;
 	return ok && !high;
 }
 
@@ -118,7 +117,7 @@ static int top_case(const tr_model *m, json_t *cs, buf *msg)
 	return ok;
 }
 
-static int run_file(cli *c, const char *path, int max_steps, tally *t)
+static int run_file(cli *c, const char *path, int max_steps, int depth, tally *t)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
@@ -146,7 +145,7 @@ static int run_file(cli *c, const char *path, int max_steps, tally *t)
 		snprintf(id, sizeof id, "%s", json_string_value(json_object_get(cs, "id"))
 			 ? json_string_value(json_object_get(cs, "id")) : "?");
 		ok = json_object_get(cs, "top") ? top_case(c->m, cs, &msg)
-						: play(c->m, id, cs, max_steps, t, &msg);
+						: play(c->m, cs, max_steps, depth, t, &msg);
 		printf("%s %s:%d %s %s\n", ok ? "ok  " : "FAIL", path, lineno, id, buf_str(&msg));
 		ok ? t->passed++ : t->failed++;
 		buf_free(&msg);
@@ -160,7 +159,7 @@ static int run_file(cli *c, const char *path, int max_steps, tally *t)
 int kb_cmd_test(cli *c)
 {
 	tally t = {0};
-	int max_steps = 30, files = 0;
+	int max_steps = 30, depth = 2, files = 0;
 
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
@@ -168,10 +167,13 @@ int kb_cmd_test(cli *c)
 		if (cli_flag(c, &i, "--max-steps", &v)) {
 			if (!v || (max_steps = atoi(v)) < 1)
 				return tr_fail(&c->err, TR_EUSAGE, "--max-steps takes a positive number");
+		} else if (cli_flag(c, &i, "--depth", &v)) {
+			if (!v || (depth = atoi(v)) < 1 || depth > 3)
+				return tr_fail(&c->err, TR_EUSAGE, "--depth is 1, 2 or 3");
 		} else if (c->argv[i][0] == '-')
 			return tr_fail(&c->err, TR_EUSAGE, "kb test: unknown option %s", c->argv[i]);
 		else {
-			if (run_file(c, c->argv[i], max_steps, &t) != TR_OK)
+			if (run_file(c, c->argv[i], max_steps, depth, &t) != TR_OK)
 				return TR_ERR;
 			files++;
 		}

@@ -13,7 +13,7 @@ static const double risk_factor[] = { 1.0, 1.5, 3.0 };
 
 double plan_cost(const tr_model *m, int x)
 {
-	return m->fixes[x].cost * risk_factor[m->fixes[x].risk];
+	return (m->fixes[x].cost + PLAN_STEP) * risk_factor[m->fixes[x].risk];
 }
 
 double plan_chance(const tr_model *m, const double *p, int x)
@@ -116,7 +116,7 @@ static double eco(const plan_in *in, const double *p, int f, int depth, double n
 		free(post);
 	if (ok != ask)
 		free(ok);
-	return fact->cost + fact->unknown_rate * now + (1 - fact->unknown_rate) * expect;
+	return fact->cost + PLAN_STEP + fact->unknown_rate * now + (1 - fact->unknown_rate) * expect;
 }
 
 /* The expected cost from posterior p: act now, or (depth > 0) ask first. */

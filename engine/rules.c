@@ -525,6 +525,14 @@ static int load_chunk(rules *R, const char *chunk, const char *src, tr_err *e)
 	return TR_OK;
 }
 
+/* Pushes env[field] without metamethods: the env's __index raises for
+ * undeclared names, and C must never raise outside a protected call. */
+static int raw_field(lua_State *L, int env, const char *field)
+{
+	lua_pushstring(L, field);
+	return lua_rawget(L, env < 0 ? env - 1 : env);
+}
+
 static char **string_list(lua_State *L, int env, const char *field, int *n,
 			  const char *chunk, tr_err *e)
 {
@@ -532,7 +540,7 @@ static char **string_list(lua_State *L, int env, const char *field, int *n,
 	lua_Integer len;
 
 	*n = 0;
-	lua_getfield(L, env, field);
+	raw_field(L, env, field);
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
 		return NULL;
@@ -569,21 +577,21 @@ static int read_meta(rules *R, const char *chunk, rule_meta *meta, tr_err *e)
 	int env = lua_gettop(L);
 
 	memset(meta, 0, sizeof *meta);
-	lua_getfield(L, env, "description");
+	raw_field(L, env, "description");
 	if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0) {
 		lua_pop(L, 1);
 		return tr_fail(e, TR_ERR, "%s: missing 'description' (a string saying what the rule does)", chunk);
 	}
 	meta->description = xstrdup(lua_tostring(L, -1));
 	lua_pop(L, 1);
-	lua_getfield(L, env, "run");
+	raw_field(L, env, "run");
 	if (!lua_isfunction(L, -1)) {
 		lua_pop(L, 1);
 		rules_meta_free(meta);
 		return tr_fail(e, TR_ERR, "%s: missing 'run' (a function run(f))", chunk);
 	}
 	lua_pop(L, 1);
-	lua_getfield(L, env, "reads");
+	raw_field(L, env, "reads");
 	if (!lua_istable(L, -1)) {
 		lua_pop(L, 1);
 		rules_meta_free(meta);
@@ -598,7 +606,7 @@ static int read_meta(rules *R, const char *chunk, rule_meta *meta, tr_err *e)
 		rules_meta_free(meta);
 		return TR_ERR;
 	}
-	lua_getfield(L, env, "enabled");
+	raw_field(L, env, "enabled");
 	if (!lua_isnil(L, -1) && !lua_isboolean(L, -1)) {
 		lua_pop(L, 1);
 		rules_meta_free(meta);
@@ -712,7 +720,7 @@ int rules_open(const tr_model *m, rules **out, tr_err *e)
 			R->off_why[r] = xstrdup(le.msg);
 			continue;
 		}
-		lua_getfield(R->L, -1, "run");
+		raw_field(R->L, -1, "run");
 		if (!lua_isfunction(R->L, -1)) {
 			lua_pop(R->L, 2);
 			R->off_why[r] = xstrdup("missing 'run'");

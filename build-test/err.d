@@ -1,0 +1,2 @@
+build-test/err.o: engine/err.c engine/err.h
+engine/err.h:

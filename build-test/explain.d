@@ -1,0 +1,12 @@
+build-test/explain.o: engine/explain.c engine/belief.h engine/model.h \
+ engine/arena.h engine/err.h engine/explain.h engine/buf.h \
+ engine/session.h engine/rules.h engine/plan.h
+engine/belief.h:
+engine/model.h:
+engine/arena.h:
+engine/err.h:
+engine/explain.h:
+engine/buf.h:
+engine/session.h:
+engine/rules.h:
+engine/plan.h:

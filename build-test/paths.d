@@ -1,0 +1,2 @@
+build-test/paths.o: engine/paths.c engine/paths.h
+engine/paths.h:

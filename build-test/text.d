@@ -1,0 +1,3 @@
+build-test/text.o: engine/text.c engine/text.h engine/buf.h
+engine/text.h:
+engine/buf.h:

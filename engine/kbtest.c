@@ -41,13 +41,15 @@ static int addresses(const tr_model *m, int x, int cause)
 }
 
 /* Plays a session case; returns 1 on pass and prints its line. */
-static int play(const tr_model *m, json_t *cs, int max_steps, int depth, tally *t, buf *msg)
+static int play(const tr_model *m, json_t *cs, int max_steps, int depth, int verbose,
+		tally *t, buf *msg)
 {
 	json_t *facts = json_object_get(cs, "facts");
 	const char *cname = json_string_value(json_object_get(cs, "cause"));
 	int cause = model_cause(m, cname), q = 0, fx = 0, high = 0, ok = 0;
 	session *s;
 	tr_err e;
+	buf trail = {0};
 
 	tr_clear(&e);
 	if (cause < 0 || !json_is_object(facts)) {
@@ -69,10 +71,12 @@ static int play(const tr_model *m, json_t *cs, int max_steps, int depth, tally *
 			json_t *v = json_object_get(facts, m->facts[a->fact].id);
 
 			q++;
+			buf_printf(&trail, " ?%s=%s", m->facts[a->fact].id, json_is_string(v) ? json_string_value(v) : "unknown");
 			session_answer(s, json_is_string(v) ? json_string_value(v) : "unknown", &e);
 			continue;
 		}
 		fx++;
+		buf_printf(&trail, " !%s", m->fixes[a->fix].id);
 		if (addresses(m, a->fix, cause)) {
 			ok = 1;
 			break;
@@ -86,6 +90,9 @@ static int play(const tr_model *m, json_t *cs, int max_steps, int depth, tally *
 	t->effort += ok ? q + 3 * fx : 3 * max_steps;
 	buf_printf(msg, "%s steps=%d questions=%d fixes=%d%s", cname, q + fx, q, fx,
 		   high ? " (a wrong high-risk fix was tried)" : "");
+	if (verbose)
+		buf_printf(msg, "\n     %s", buf_str(&trail));
+	buf_free(&trail);
 	return ok && !high;
 }
 
@@ -117,7 +124,7 @@ static int top_case(const tr_model *m, json_t *cs, buf *msg)
 	return ok;
 }
 
-static int run_file(cli *c, const char *path, int max_steps, int depth, tally *t)
+static int run_file(cli *c, const char *path, int max_steps, int depth, int verbose, tally *t)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
@@ -145,7 +152,7 @@ static int run_file(cli *c, const char *path, int max_steps, int depth, tally *t
 		snprintf(id, sizeof id, "%s", json_string_value(json_object_get(cs, "id"))
 			 ? json_string_value(json_object_get(cs, "id")) : "?");
 		ok = json_object_get(cs, "top") ? top_case(c->m, cs, &msg)
-						: play(c->m, cs, max_steps, depth, t, &msg);
+						: play(c->m, cs, max_steps, depth, verbose, t, &msg);
 		printf("%s %s:%d %s %s\n", ok ? "ok  " : "FAIL", path, lineno, id, buf_str(&msg));
 		ok ? t->passed++ : t->failed++;
 		buf_free(&msg);
@@ -159,7 +166,7 @@ static int run_file(cli *c, const char *path, int max_steps, int depth, tally *t
 int kb_cmd_test(cli *c)
 {
 	tally t = {0};
-	int max_steps = 30, depth = 2, files = 0;
+	int max_steps = 30, depth = 2, files = 0, verbose = 0;
 
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
@@ -170,10 +177,12 @@ int kb_cmd_test(cli *c)
 		} else if (cli_flag(c, &i, "--depth", &v)) {
 			if (!v || (depth = atoi(v)) < 1 || depth > 3)
 				return tr_fail(&c->err, TR_EUSAGE, "--depth is 1, 2 or 3");
-		} else if (c->argv[i][0] == '-')
+		} else if (strcmp(c->argv[i], "--verbose") == 0)
+			verbose = 1;
+		else if (c->argv[i][0] == '-')
 			return tr_fail(&c->err, TR_EUSAGE, "kb test: unknown option %s", c->argv[i]);
 		else {
-			if (run_file(c, c->argv[i], max_steps, depth, &t) != TR_OK)
+			if (run_file(c, c->argv[i], max_steps, depth, verbose, &t) != TR_OK)
 				return TR_ERR;
 			files++;
 		}

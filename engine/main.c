@@ -49,11 +49,14 @@ static const command commands[] = {
 	{ "kb show", kb_cmd_show, CMD_KB, "ID [--json]",
 	  "show one record (a fact, cause, fix, rule or source)",
 	  "  --json            every field as JSON\n" },
-	{ "kb test", kb_cmd_test, CMD_KB, "FILE...",
+	{ "kb test", kb_cmd_test, CMD_KB, "[--depth N] [--max-steps N] [--verbose] FILE...",
 	  "run knowledge-base test cases; prints a line per case and a total",
 	  "  A case is a JSON line: {\"id\", \"facts\", \"cause\"} and either\n"
 	  "  \"expect_top\": true (given facts, the cause ranks first) or a whole\n"
-	  "  session answered from \"facts\" (the default), like ../shared/eval.\n" },
+	  "  session answered from \"facts\" (the default), like ../shared/eval.\n"
+	  "  --depth N         the planner's lookahead (1 or 2; default 2)\n"
+	  "  --max-steps N     a session case fails past N steps (default 30)\n"
+	  "  --verbose         print each session's questions and fixes\n" },
 	{ "export guide", export_cmd_guide, CMD_KB, "[--cause ID] [-o FILE]",
 	  "the knowledge base (or one cause) as a Markdown fix guide",
 	  "  --cause ID        only this cause\n  -o FILE           write to FILE (atomically) instead of stdout\n" },

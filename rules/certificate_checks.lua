@@ -1,15 +1,15 @@
--- The certificate questions follow one another: regeneration is only worth
--- testing once the certificate is known to be expired, and the WMI
--- repository only once a certificate will not regenerate.
-description = "Ask whether the certificate regenerates only when it is expired, and about WMI only when it does not regenerate"
+-- The certificate questions follow one another: regeneration cannot be
+-- tested when no certificate is expired, and the WMI repository does not
+-- matter to certificates once one regenerates.
+description = "Do not ask whether the certificate regenerates when none is expired, nor about WMI when it regenerates"
 reads = {"rdp_cert_expired", "cert_regenerates"}
 sources = {"seed_000", "seed_003"}
 
 function run(f)
-  if f.rdp_cert_expired ~= "yes" then
-    hide("cert_regenerates", "regeneration is tested by deleting an expired certificate; none is expired (or it is not known)")
+  if f.rdp_cert_expired == "no" then
+    hide("cert_regenerates", "regeneration is tested by deleting an expired certificate, and none is expired")
   end
-  if f.cert_regenerates ~= "no" then
+  if f.cert_regenerates == "yes" then
     hide("wmi_repository_ok", "the WMI repository matters here when a certificate will not regenerate")
   end
 end

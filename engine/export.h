@@ -20,6 +20,11 @@ int export_guide(const tr_model *m, const char *cause, buf *out, tr_err *e);
  * and their outcome, the recommended next fix and why. */
 void export_session(session *s, buf *out);
 
+/* export_session under a heading of the caller's (NULL: "Troubleshooting
+ * session"), with a note below it (NULL: none), such as what sessdb_load
+ * said changed since the session was saved. */
+void export_session_titled(session *s, const char *title, const char *note, buf *out);
+
 /* Causes against the facts that tell them apart. */
 void export_coverage(const tr_model *m, buf *out);
 

@@ -90,7 +90,7 @@ int diagnose_cmd(cli *c)
 		else if (!v)
 			return TR_EUSAGE;
 	}
-	if (session_open(c->m, 2, &s, &c->err) != TR_OK)
+	if (session_open(c->m, SESSION_DEPTH, &s, &c->err) != TR_OK)
 		return TR_ERR;
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;

@@ -229,7 +229,7 @@ int jsonl_cmd_session(cli *c)
 {
 	session *s;
 	buf line = {0};
-	int jsonl = 0, depth = 2, too_long;
+	int jsonl = 0, depth = SESSION_DEPTH, too_long;
 
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;

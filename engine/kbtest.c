@@ -109,7 +109,7 @@ static int top_case(const tr_model *m, json_t *cs, buf *msg)
 		free(order);
 		return 0;
 	}
-	if (session_open(m, 1, &s, &e) != TR_OK || give(s, json_object_get(cs, "given"), EV_GIVEN, &e)) {
+	if (session_open(m, SESSION_DEPTH, &s, &e) != TR_OK || give(s, json_object_get(cs, "given"), EV_GIVEN, &e)) {
 		buf_printf(msg, "%s", e.msg);
 		session_free(s);
 		free(order);
@@ -166,7 +166,7 @@ static int run_file(cli *c, const char *path, int max_steps, int depth, int verb
 int kb_cmd_test(cli *c)
 {
 	tally t = {0};
-	int max_steps = 30, depth = 2, files = 0, verbose = 0;
+	int max_steps = 30, depth = SESSION_DEPTH, files = 0, verbose = 0;
 
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;

@@ -31,10 +31,11 @@ static const command commands[] = {
 	  "start the interactive troubleshooting shell (the default command)",
 	  "  --fact ID=VALUE   a fact known before the session starts (repeatable)\n"
 	  "  --resume ID       resume a saved session\n" },
-	{ "session", jsonl_cmd_session, CMD_KB, "--jsonl [--fact ID=VALUE]...",
+	{ "session", jsonl_cmd_session, CMD_KB, "--jsonl [--fact ID=VALUE]... [--depth N]",
 	  "drive a session over JSON Lines on stdin/stdout (for front ends)",
 	  "  --jsonl           speak the JSON Lines protocol (the only mode)\n"
-	  "  --fact ID=VALUE   a fact known before the session starts (repeatable)\n" },
+	  "  --fact ID=VALUE   a fact known before the session starts (repeatable)\n"
+	  "  --depth N         the planner's lookahead: 1 (default) or 2\n" },
 	{ "diagnose", diagnose_cmd, CMD_KB, "[--fact ID=VALUE]... [--json]",
 	  "one shot: the ranking, the next question worth asking, the ranked fixes",
 	  "  --fact ID=VALUE   a known fact (repeatable)\n"
@@ -54,7 +55,7 @@ static const command commands[] = {
 	  "  A case is a JSON line: {\"id\", \"facts\", \"cause\"} and either\n"
 	  "  \"expect_top\": true (given facts, the cause ranks first) or a whole\n"
 	  "  session answered from \"facts\" (the default), like ../shared/eval.\n"
-	  "  --depth N         the planner's lookahead (1 or 2; default 2)\n"
+	  "  --depth N         the planner's lookahead (1 or 2; default 1)\n"
 	  "  --max-steps N     a session case fails past N steps (default 30)\n"
 	  "  --verbose         print each session's questions and fixes\n" },
 	{ "export guide", export_cmd_guide, CMD_KB, "[--cause ID] [-o FILE]",

@@ -95,13 +95,17 @@ static void hook(lua_State *L, lua_Debug *ar)
 
 /* ---- bounded replacements for library functions ---- */
 
+/* string.rep without its flaw: with an empty string and separator the
+ * library loops n times in C, out of the hook's reach. The result is built
+ * in Lua's own buffer, so a memory error holds no C memory. */
 static int safe_rep(lua_State *L)
 {
 	size_t l, lsep;
 	const char *s = luaL_checklstring(L, 1, &l);
 	lua_Integer n = luaL_checkinteger(L, 2);
 	const char *sep = luaL_optlstring(L, 3, "", &lsep);
-	buf b = {0};
+	luaL_Buffer b;
+	char *p;
 
 	if (n <= 0 || (l == 0 && lsep == 0)) {
 		lua_pushliteral(L, "");
@@ -109,13 +113,16 @@ static int safe_rep(lua_State *L)
 	}
 	if ((size_t)n > (size_t)(RULES_MEMORY / 2) / (l + lsep))
 		return luaL_error(L, "string.rep: result too large for the sandbox");
+	p = luaL_buffinitsize(L, &b, (size_t)n * (l + lsep) - lsep);
 	for (lua_Integer i = 0; i < n; i++) {
-		buf_add(&b, s, l);
-		if (i + 1 < n)
-			buf_add(&b, sep, lsep);
+		memcpy(p, s, l);
+		p += l;
+		if (i + 1 < n) {
+			memcpy(p, sep, lsep);
+			p += lsep;
+		}
 	}
-	lua_pushlstring(L, buf_str(&b), b.len);
-	buf_free(&b);
+	luaL_pushresultsize(&b, (size_t)n * (l + lsep) - lsep);
 	return 1;
 }
 
@@ -204,17 +211,20 @@ static rules *running(lua_State *L, const char *fn)
 	return R;
 }
 
-static char *opt_text(lua_State *L, int i, const char *what)
+/* Checks optional text argument i and returns it ("" when absent). It may
+ * raise, so effect functions check every argument before they allocate:
+ * no longjmp may cross C code that holds memory. */
+static const char *opt_text(lua_State *L, int i, const char *what)
 {
 	size_t n;
 	const char *s;
 
 	if (lua_isnoneornil(L, i))
-		return xstrdup("");
+		return "";
 	s = luaL_checklstring(L, i, &n);
 	if (n > MAX_TEXT)
 		luaL_error(L, "%s is longer than %d bytes", what, MAX_TEXT);
-	return xstrdup(s);
+	return s;
 }
 
 static rule_effect *push_effect(rules *R, enum effect_kind kind)
@@ -248,6 +258,7 @@ static int api_derive(lua_State *L)
 	rules *R = running(L, "derive");
 	int f = check_fact(L, R, 1), v = -1;
 	const char *value = luaL_checkstring(L, 2);
+	const char *why = opt_text(L, 3, "derive: why");
 	rule_effect *e;
 
 	if (R->m->facts[f].nvalues > 0 && (v = model_value(R->m, f, value)) < 0)
@@ -259,7 +270,7 @@ static int api_derive(lua_State *L)
 	e->target = f;
 	e->value = v;
 	e->text = v < 0 ? xstrdup(value) : NULL;
-	e->why = opt_text(L, 3, "derive: why");
+	e->why = xstrdup(why);
 	return 0;
 }
 
@@ -267,11 +278,11 @@ static int api_hide(lua_State *L)
 {
 	rules *R = running(L, "hide");
 	int f = check_fact(L, R, 1);
-	char *why = opt_text(L, 2, "hide: why");
+	const char *why = opt_text(L, 2, "hide: why");
 	rule_effect *e = push_effect(R, EFFECT_HIDE);
 
 	e->target = f;
-	e->why = why;
+	e->why = xstrdup(why);
 	return 0;
 }
 
@@ -281,18 +292,17 @@ static int api_scale(lua_State *L)
 	const char *id = luaL_checkstring(L, 1);
 	int c = model_cause(R->m, id);
 	double k = luaL_checknumber(L, 2);
-	char *why;
+	const char *why = opt_text(L, 3, "scale: why");
 	rule_effect *e;
 
 	if (c < 0)
 		return luaL_error(L, "scale: unknown cause '%s'", id);
 	if (!isfinite(k) || k < 0 || k > 1000)
 		return luaL_error(L, "scale: factor must be a number from 0 to 1000");
-	why = opt_text(L, 3, "scale: why");
 	e = push_effect(R, EFFECT_SCALE);
 	e->target = c;
 	e->factor = k;
-	e->why = why;
+	e->why = xstrdup(why);
 	return 0;
 }
 
@@ -300,17 +310,16 @@ static int api_fill(lua_State *L)
 {
 	rules *R = running(L, "fill");
 	const char *slot = luaL_checkstring(L, 1);
-	char *text, *why;
+	const char *text = opt_text(L, 2, "fill: text");
+	const char *why = opt_text(L, 3, "fill: why");
 	rule_effect *e;
 
 	if (!*slot || strlen(slot) > 64 || strspn(slot, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(slot))
 		return luaL_error(L, "fill: slot must be an identifier");
-	text = opt_text(L, 2, "fill: text");
-	why = opt_text(L, 3, "fill: why");
 	e = push_effect(R, EFFECT_FILL);
 	e->slot = xstrdup(slot);
-	e->text = text;
-	e->why = why;
+	e->text = xstrdup(text);
+	e->why = xstrdup(why);
 	return 0;
 }
 
@@ -318,16 +327,15 @@ static int api_warn(lua_State *L)
 {
 	rules *R = running(L, "warn");
 	const char *id = luaL_checkstring(L, 1);
+	const char *text = opt_text(L, 2, "warn: text");
 	int x = model_fix(R->m, id);
-	char *text;
 	rule_effect *e;
 
 	if (x < 0)
 		return luaL_error(L, "warn: unknown fix '%s'", id);
-	text = opt_text(L, 2, "warn: text");
 	e = push_effect(R, EFFECT_WARN);
 	e->target = x;
-	e->text = text;
+	e->text = xstrdup(text);
 	e->why = xstrdup("");
 	return 0;
 }

@@ -78,7 +78,7 @@ static void print_json(session *s)
 int diagnose_cmd(cli *c)
 {
 	session *s;
-	int json = 0;
+	int json = 0, rc;
 
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
@@ -90,16 +90,8 @@ int diagnose_cmd(cli *c)
 		else if (!v)
 			return TR_EUSAGE;
 	}
-	if (session_open(c->m, SESSION_DEPTH, &s, &c->err) != TR_OK)
-		return TR_ERR;
-	for (int i = 0; i < c->argc; i++) {
-		const char *v;
-
-		if (cli_flag(c, &i, "--fact", &v) && jsonl_given(s, v, &c->err) != TR_OK) {
-			session_free(s);
-			return TR_EUSAGE;
-		}
-	}
+	if ((rc = jsonl_session(c, SESSION_DEPTH, &s)) != TR_OK)
+		return rc;
 	if (json)
 		print_json(s);
 	else

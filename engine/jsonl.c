@@ -145,6 +145,23 @@ int jsonl_given(session *s, const char *pair, tr_err *e)
 	return session_add(s, EV_GIVEN, id, eq + 1, e);
 }
 
+int jsonl_session(cli *c, int depth, session **out)
+{
+	*out = NULL;
+	if (session_open(c->m, depth, out, &c->err) != TR_OK)
+		return TR_ERR;
+	for (int i = 0; i < c->argc; i++) {
+		const char *v;
+
+		if (cli_flag(c, &i, "--fact", &v) && (!v || jsonl_given(*out, v, &c->err) != TR_OK)) {
+			session_free(*out);
+			*out = NULL;
+			return TR_EUSAGE;
+		}
+	}
+	return TR_OK;
+}
+
 static void send(json_t *o)
 {
 	char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12));
@@ -229,7 +246,7 @@ int jsonl_cmd_session(cli *c)
 {
 	session *s;
 	buf line = {0};
-	int jsonl = 0, depth = SESSION_DEPTH, too_long;
+	int jsonl = 0, depth = SESSION_DEPTH, too_long, rc;
 
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
@@ -249,21 +266,12 @@ int jsonl_cmd_session(cli *c)
 	}
 	if (!jsonl)
 		return tr_fail(&c->err, TR_EUSAGE, "session: only --jsonl is supported (the shell is `triage ask`)");
-	if (session_open(c->m, depth, &s, &c->err) != TR_OK)
-		return TR_ERR;
-	for (int i = 0; i < c->argc; i++) {
-		const char *v;
-
-		if (cli_flag(c, &i, "--fact", &v) && jsonl_given(s, v, &c->err) != TR_OK) {
-			session_free(s);
-			return TR_EUSAGE;
-		}
-	}
+	if ((rc = jsonl_session(c, depth, &s)) != TR_OK)
+		return rc;
 	send(jsonl_ranking(s));
 	send(jsonl_action(s));
 	while (session_next(s)->kind != ACT_DONE) {
 		tr_err e;
-		int rc;
 
 		tr_clear(&e);
 		if (!read_line(&line, &too_long)) {

@@ -22,4 +22,9 @@ json_t *jsonl_fix(session *s, int x);
  * message on a malformed pair, an unknown fact or value. */
 int jsonl_given(session *s, const char *pair, tr_err *e);
 
+/* Opens a session on c->m with every --fact ID=VALUE among c's arguments
+ * given, for any front end. On failure c->err is set (TR_EUSAGE for a bad
+ * fact) and *out is NULL. */
+int jsonl_session(cli *c, int depth, session **out);
+
 #endif

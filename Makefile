@@ -61,8 +61,8 @@ $(B)/schema.o: $(B)/schema.c
 $(B)/kb.sqlite: $(B)/triage $(KB_SRC)
 	$(B)/triage kb build -o $@ .
 
-$(B):
-	@mkdir -p $(B) $(B)/unit
+$(B) $(B)/unit:
+	@mkdir -p $@
 
 # ---- dependencies ----
 deps:
@@ -85,12 +85,12 @@ run: deps
 	$(B)/triage
 
 # ---- tests ----
-$(B)/unit/%: tests/unit/%.c $(B)/libtriage.a tests/unit/testkit.h | $(B)
+$(B)/unit/%: tests/unit/%.c $(B)/libtriage.a tests/unit/testkit.h | $(B)/unit
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -Iengine -o $@ $< $(B)/libtriage.a \
 	  $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 unit: $(UNIT)
-	@for t in $(UNIT); do echo "== $$t"; TRIAGE_SCHEMA_DIR=schema $$t || exit 1; done
+	@failed=0; for t in $(UNIT); do echo "== $$t"; TRIAGE_SCHEMA_DIR=schema $$t || failed=1; done; exit $$failed
 
 clitest: all
 	TRIAGE_BIN=$(CURDIR)/$(B)/triage TRIAGE_KB=$(CURDIR)/$(B)/kb.sqlite \

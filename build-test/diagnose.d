@@ -1,13 +1,13 @@
 build-test/diagnose.o: engine/diagnose.c engine/cli.h engine/err.h \
  engine/model.h engine/arena.h engine/jsonl.h engine/session.h \
- engine/rules.h engine/plan.h engine/text.h engine/buf.h
+ engine/plan.h engine/rules.h engine/text.h engine/buf.h
 engine/cli.h:
 engine/err.h:
 engine/model.h:
 engine/arena.h:
 engine/jsonl.h:
 engine/session.h:
-engine/rules.h:
 engine/plan.h:
+engine/rules.h:
 engine/text.h:
 engine/buf.h:

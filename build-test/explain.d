@@ -1,6 +1,6 @@
 build-test/explain.o: engine/explain.c engine/belief.h engine/model.h \
  engine/arena.h engine/err.h engine/explain.h engine/buf.h \
- engine/session.h engine/rules.h engine/plan.h
+ engine/session.h engine/plan.h engine/rules.h
 engine/belief.h:
 engine/model.h:
 engine/arena.h:
@@ -8,5 +8,5 @@ engine/err.h:
 engine/explain.h:
 engine/buf.h:
 engine/session.h:
-engine/rules.h:
 engine/plan.h:
+engine/rules.h:

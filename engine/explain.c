@@ -103,7 +103,12 @@ void explain_fix(session *s, int x, buf *out)
 	const tr_fix *fix = &m->fixes[x];
 	const double *p = session_p(s);
 	int order[1024], n = m->nfixes <= 1024 ? session_plan(s, order) : 0, at = -1;
-	double ch = plan_chance(m, p, x), cost = plan_cost(m, x);
+	plan_in in;
+	double ch, cost;
+
+	session_planner(s, &in);
+	ch = plan_chance(m, p, x);
+	cost = plan_cost(&in, x);
 
 	buf_printf(out, "%s (%s): %.0f%% likely to resolve the problem now, for %.0f min of effort "
 		   "(%s risk, priced as %.0f): %.4f per minute.\n", fix->title, fix->id, 100 * ch,
@@ -113,7 +118,7 @@ void explain_fix(session *s, int x, buf *out)
 			at = i;
 	if (at >= 0 && at + 1 < n) {
 		int y = order[at + 1];
-		double cy = plan_chance(m, p, y), ky = plan_cost(m, y);
+		double cy = plan_chance(m, p, y), ky = plan_cost(&in, y);
 
 		buf_printf(out, "  It comes before %s (%.0f%% for %.0f priced min: %.4f per minute)%s.\n",
 			   m->fixes[y].id, 100 * cy, ky, cy / ky,

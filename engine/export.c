@@ -19,6 +19,17 @@
 #include "plan.h"
 #include "sessdb.h"
 
+/* The risk-priced cost the planner uses for fix x (plan.h). */
+static double priced(const tr_model *m, int x)
+{
+	plan_in in;
+
+	memset(&in, 0, sizeof in);
+	in.m = m;
+	in.step = PLAN_STEP;
+	return plan_cost(&in, x);
+}
+
 /* Two causes are told apart by a fact when one of its answers is at least
  * this many times as likely under one cause as under the other. */
 #define EXPORT_SEPARATES 3.0
@@ -256,7 +267,7 @@ static int fixes_for(const tr_model *m, int c, ranked *out)
 
 	for (int l = 0; l < m->nlinks; l++)
 		if (m->links[l].cause == c)
-			out[n++] = (ranked){l, m->links[l].p / plan_cost(m, m->links[l].fix)};
+			out[n++] = (ranked){l, m->links[l].p / priced(m, m->links[l].fix)};
 	qsort(out, (size_t)n, sizeof *out, by_key);
 	return n;
 }
@@ -401,7 +412,7 @@ static void put_effort(buf *b, const tr_model *m, int x)
 	buf_printf(b, "- **Risk:** %s\n", risk_names[fix->risk]);
 	buf_printf(b, "- **Effort:** about %d min of work%s%s; priced at %.0f with its risk\n",
 		   fix->minutes, fix->admin ? ", needs administrator rights" : "",
-		   fix->reboot ? ", needs a reboot" : "", plan_cost(m, x));
+		   fix->reboot ? ", needs a reboot" : "", priced(m, x));
 }
 
 /* Undo, expected outcome and sources. */

@@ -257,8 +257,8 @@ int jsonl_cmd_session(cli *c)
 			if (!v)
 				return TR_EUSAGE;
 			depth = atoi(v);
-			if (depth < 1 || depth > 3)
-				return tr_fail(&c->err, TR_EUSAGE, "--depth is 1, 2 or 3");
+			if (depth < 1 || depth > 2)
+				return tr_fail(&c->err, TR_EUSAGE, "--depth is 1 or 2");
 		} else if (!cli_flag(c, &i, "--fact", &v))
 			return tr_fail(&c->err, TR_EUSAGE, "session: unexpected argument '%s'", c->argv[i]);
 		else if (!v)

@@ -175,8 +175,8 @@ int kb_cmd_test(cli *c)
 			if (!v || (max_steps = atoi(v)) < 1)
 				return tr_fail(&c->err, TR_EUSAGE, "--max-steps takes a positive number");
 		} else if (cli_flag(c, &i, "--depth", &v)) {
-			if (!v || (depth = atoi(v)) < 1 || depth > 3)
-				return tr_fail(&c->err, TR_EUSAGE, "--depth is 1, 2 or 3");
+			if (!v || (depth = atoi(v)) < 1 || depth > 2)
+				return tr_fail(&c->err, TR_EUSAGE, "--depth is 1 or 2");
 		} else if (strcmp(c->argv[i], "--verbose") == 0)
 			verbose = 1;
 		else if (c->argv[i][0] == '-')

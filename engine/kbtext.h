@@ -1,7 +1,9 @@
 /*
  * kbtext.h: the knowledge base as text (kb/ JSON files and rules/ Lua
- * files) to and from SQLite. The JSON of one record is the same in a dump,
- * in `kb show --json` and in `kb list --json`.
+ * files) to and from SQLite. One function builds a record's JSON for a
+ * dump and for `kb show/list --json`; the latter ("full") adds the links
+ * both ways and gives a fact's values as plain strings, with the value
+ * objects of the dump under "choices".
  * Uses jansson, SQLite (store.h) and the rule sandbox (rules.h).
  */
 #ifndef TR_KBTEXT_H

@@ -1,5 +1,5 @@
 /*
- * plan.c: fix ordering, expected cost of repair and question value
+ * plan.c: the repair sequence, its expected cost, and question value
  * (see plan.h). Everything here is a pure function of its inputs, so the
  * same evidence gives the same plan.
  */
@@ -11,9 +11,9 @@
 
 static const double risk_factor[] = { 1.0, 1.5, 3.0 };
 
-double plan_cost(const tr_model *m, int x)
+double plan_cost(const plan_in *in, int x)
 {
-	return (m->fixes[x].cost + PLAN_STEP) * risk_factor[m->fixes[x].risk];
+	return (in->m->fixes[x].cost + in->step) * risk_factor[in->m->fixes[x].risk];
 }
 
 double plan_chance(const tr_model *m, const double *p, int x)
@@ -26,66 +26,168 @@ double plan_chance(const tr_model *m, const double *p, int x)
 	return s;
 }
 
-typedef struct ranked {
-	int x;
-	int late;         /* high risk on weak evidence: after all others */
-	double eff;       /* chance / priced cost */
-} ranked;
+/* A check points to its fix's best cause when that cause gives the value
+ * at least CHECK_LIKE and CHECK_RATIO times more often than the default. */
+#define CHECK_LIKE 0.6
+#define CHECK_RATIO 4.0
 
-static int by_efficiency(const void *a, const void *b)
+int plan_checks(const tr_model *m, plan_check **out)
 {
-	const ranked *u = a, *v = b;
-
-	if (u->late != v->late)
-		return u->late - v->late;
-	if (u->eff > v->eff * (1 + 1e-9))
-		return -1;
-	if (v->eff > u->eff * (1 + 1e-9))
-		return 1;
-	return u->x - v->x;  /* ties: risk is already priced in; then by id */
-}
-
-double plan_sequence(const tr_model *m, const double *p, const unsigned char *fix_ok,
-		     int *order, int *n)
-{
-	ranked stack[256], *r = m->nfixes <= 256 ? stack : xmalloc(sizeof *r * (size_t)m->nfixes);
-	double left[512], *rest = m->ncauses <= 512 ? left : xmalloc(sizeof *rest * (size_t)m->ncauses);
-	double ecr = 0, still = 0;
-	int k = 0;
+	int n = 0, cap = 16;
+	plan_check *v = xmalloc(sizeof *v * (size_t)cap);
 
 	for (int x = 0; x < m->nfixes; x++) {
-		double ch;
+		const double *r = &m->resolve[(size_t)x * (size_t)m->ncauses];
+		int best = -1;
 
-		if (!fix_ok[x] || (ch = plan_chance(m, p, x)) <= 1e-12)
-			continue;
-		r[k].x = x;
-		r[k].eff = ch / plan_cost(m, x);
-		r[k].late = m->fixes[x].risk == RISK_HIGH && ch < PLAN_HIGH_RISK_MIN;
-		k++;
-	}
-	qsort(r, (size_t)k, sizeof *r, by_efficiency);
-	memcpy(rest, p, sizeof *rest * (size_t)m->ncauses);
-	for (int c = 0; c < m->ncauses; c++)
-		still += rest[c];
-	for (int i = 0; i < k; i++) {
-		const double *res = &m->resolve[(size_t)r[i].x * (size_t)m->ncauses];
+		for (int c = 0; c < m->ncauses; c++)
+			if (r[c] > 0 && (best < 0 || r[c] * m->causes[c].prior > r[best] * m->causes[best].prior))
+				best = c;
+		for (int k = 0; best >= 0 && k < m->nvalues; k++) {
+			double like = m->like[(size_t)best * (size_t)m->nvalues + (size_t)k];
 
-		ecr += plan_cost(m, r[i].x) * still;
-		still = 0;
-		for (int c = 0; c < m->ncauses; c++) {
-			rest[c] *= 1 - res[c];
-			still += rest[c];
+			if (like < CHECK_LIKE || like < CHECK_RATIO * m->values[k].p)
+				continue;
+			if (n == cap)
+				v = xrealloc(v, sizeof *v * (size_t)(cap *= 2));
+			v[n].fact = m->values[k].fact;
+			v[n].value = k;
+			v[n].fix = x;
+			n++;
 		}
-		if (order)
-			order[i] = r[i].x;
 	}
-	ecr += PLAN_ESCALATE * still;
+	*out = v;
+	return n;
+}
+
+/* Working state of one plan: the mass of each cause still unresolved and
+ * which steps are still open. */
+typedef struct planner {
+	const plan_in *in;
+	double *rest;            /* per cause */
+	double still;            /* sum of rest */
+	unsigned char *fix_open; /* per fix */
+	unsigned char *ask_open; /* per fact */
+} planner;
+
+/* Efficiency of a step and its expected cost (weighted by still-broken
+ * mass), on the current rest. Returns 0 when it cannot help. */
+static double step_value(const planner *P, int x, int check, double *cost)
+{
+	const tr_model *m = P->in->m;
+	const double *r = &m->resolve[(size_t)x * (size_t)m->ncauses];
+	double win = 0, reach = P->still;
+
+	if (check >= 0) {
+		const plan_check *k = &P->in->checks[check];
+
+		reach = 0;
+		for (int c = 0; c < m->ncauses; c++) {
+			double l = m->like[(size_t)c * (size_t)m->nvalues + (size_t)k->value];
+
+			reach += P->rest[c] * l;
+			win += P->rest[c] * l * r[c];
+		}
+		*cost = P->still * (m->facts[k->fact].cost + P->in->step) + reach * plan_cost(P->in, x);
+	} else {
+		for (int c = 0; c < m->ncauses; c++)
+			win += P->rest[c] * r[c];
+		*cost = P->still * plan_cost(P->in, x);
+	}
+	return win > 1e-12 && *cost > 0 ? win / *cost : 0;
+}
+
+/* A high-risk fix on weak evidence waits for everything else. */
+static int late(const planner *P, int x)
+{
+	return P->in->m->fixes[x].risk == RISK_HIGH && P->still > 0 &&
+	       plan_chance(P->in->m, P->rest, x) / P->still < PLAN_HIGH_RISK_MIN;
+}
+
+/* Takes the best open step; returns 0 when none can help. */
+static int next_step(planner *P, plan_step *best, double *cost)
+{
+	const plan_in *in = P->in;
+	double top = 0;
+	int found = 0;
+
+	for (int pass = 0; pass < 2 && !found; pass++) {  /* pass 1: the late ones */
+		for (int x = 0; x < in->m->nfixes; x++) {
+			double c, v;
+
+			if (!P->fix_open[x] || late(P, x) != pass)
+				continue;
+			if ((v = step_value(P, x, -1, &c)) > top * (1 + 1e-9)) {
+				top = v, *cost = c, found = 1;
+				best->fix = x, best->check = -1;
+			}
+		}
+		for (int k = 0; pass == 0 && k < in->nchecks; k++) {
+			const plan_check *ck = &in->checks[k];
+			double c, v;
+
+			if (!P->fix_open[ck->fix] || !P->ask_open[ck->fact] || late(P, ck->fix))
+				continue;
+			if ((v = step_value(P, ck->fix, k, &c)) > top * (1 + 1e-9)) {
+				top = v, *cost = c, found = 1;
+				best->fix = ck->fix, best->check = k;
+			}
+		}
+	}
+	return found;
+}
+
+static void take(planner *P, const plan_step *st)
+{
+	const tr_model *m = P->in->m;
+	const double *r = &m->resolve[(size_t)st->fix * (size_t)m->ncauses];
+	int value = st->check >= 0 ? P->in->checks[st->check].value : -1;
+
+	P->still = 0;
+	for (int c = 0; c < m->ncauses; c++) {
+		double l = value >= 0 ? m->like[(size_t)c * (size_t)m->nvalues + (size_t)value] : 1;
+
+		P->rest[c] *= 1 - l * r[c];
+		P->still += P->rest[c];
+	}
+	P->fix_open[st->fix] = 0;
+	if (st->check >= 0)
+		P->ask_open[P->in->checks[st->check].fact] = 0;
+}
+
+double plan_sequence(const plan_in *in, const double *p, plan_step *steps, int *n)
+{
+	const tr_model *m = in->m;
+	double rest[512], ecr = 0;
+	unsigned char fo[512], ao[512];
+	planner P = { in, m->ncauses <= 512 ? rest : xmalloc(sizeof(double) * (size_t)m->ncauses), 0,
+		      m->nfixes <= 512 ? fo : xmalloc((size_t)m->nfixes + 1),
+		      m->nfacts <= 512 ? ao : xmalloc((size_t)m->nfacts + 1) };
+	plan_step st;
+	double cost;
+	int k = 0;
+
+	memcpy(P.rest, p, sizeof *P.rest * (size_t)m->ncauses);
+	for (int c = 0; c < m->ncauses; c++)
+		P.still += p[c];
+	memcpy(P.fix_open, in->fix_ok, (size_t)m->nfixes);
+	memcpy(P.ask_open, in->ask_ok, (size_t)m->nfacts);
+	while (next_step(&P, &st, &cost)) {
+		ecr += cost;
+		if (steps)
+			steps[k] = st;
+		k++;
+		take(&P, &st);
+	}
+	ecr += PLAN_ESCALATE * P.still;
 	if (n)
 		*n = k;
-	if (r != stack)
-		free(r);
-	if (rest != left)
-		free(rest);
+	if (P.rest != rest)
+		free(P.rest);
+	if (P.fix_open != fo)
+		free(P.fix_open);
+	if (P.ask_open != ao)
+		free(P.ask_open);
 	return ecr;
 }
 
@@ -116,13 +218,13 @@ static double eco(const plan_in *in, const double *p, int f, int depth, double n
 		free(post);
 	if (ok != ask)
 		free(ok);
-	return fact->cost + PLAN_STEP + fact->unknown_rate * now + (1 - fact->unknown_rate) * expect;
+	return fact->cost + in->step + fact->unknown_rate * now + (1 - fact->unknown_rate) * expect;
 }
 
 /* The expected cost from posterior p: act now, or (depth > 0) ask first. */
 static double value_of(const plan_in *in, const double *p, int depth)
 {
-	double best = plan_sequence(in->m, p, in->fix_ok, NULL, NULL);
+	double best = plan_sequence(in, p, NULL, NULL);
 	double now = best;
 
 	for (int f = 0; depth > 0 && f < in->m->nfacts; f++)
@@ -137,7 +239,7 @@ static double value_of(const plan_in *in, const double *p, int depth)
 
 double plan_question(const plan_in *in, int f, double *after)
 {
-	double now = plan_sequence(in->m, in->p, in->fix_ok, NULL, NULL);
+	double now = plan_sequence(in, in->p, NULL, NULL);
 
 	return eco(in, in->p, f, in->depth, now, after);
 }
@@ -147,7 +249,7 @@ void plan_decide(const plan_in *in, plan_out *out)
 	const tr_model *m = in->m;
 
 	out->ask = -1;
-	out->ecr = plan_sequence(m, in->p, in->fix_ok, out->order, &out->norder);
+	out->ecr = plan_sequence(in, in->p, out->steps, &out->nsteps);
 	out->eco = out->ecr;
 	for (int f = 0; f < m->nfacts; f++) {
 		double v;
@@ -160,4 +262,6 @@ void plan_decide(const plan_in *in, plan_out *out)
 			out->ask = f;
 		}
 	}
+	if (out->ask < 0 && out->nsteps > 0 && out->steps[0].check >= 0)
+		out->ask = in->checks[out->steps[0].check].fact;
 }

@@ -1,19 +1,21 @@
 /*
  * plan.h: what to do next, by expected cost to resolution.
  *
- * Fixes are ordered by efficiency P(fix resolves | evidence) / cost, with
- * the cost (plus PLAN_STEP) raised by risk (x1.5 medium, x3 high): the Kadane-Simon order,
- * optimal when each fix addresses one cause. A high-risk fix whose chance is
- * under PLAN_HIGH_RISK_MIN goes after every other fix. The expected cost of
- * repair (ECR) of that order counts each fix's cost times the chance the
- * problem is still there when it is tried, and PLAN_ESCALATE for whatever
- * is left at the end (handing over to an expert).
+ * A plan is a sequence of steps: fixes, and check-then-fix steps ("ask f;
+ * try x only if the answer is v", the observation-repair pairs of Breese and
+ * Heckerman 1996) built from each fix's signature facts. The sequence is
+ * built greedily: each next step is the one with the best efficiency,
+ * P(it resolves the problem | evidence so far) / its expected cost, on the
+ * belief left after the steps before it failed. With one-cause fixes and no
+ * checks this is the Kadane-Simon order, optimal under a single fault.
+ * Costs carry PLAN_STEP and risk (x1.5 medium, x3 high); a high-risk fix
+ * with under PLAN_HIGH_RISK_MIN chance waits until nothing else is left.
+ * The expected cost of repair (ECR) sums each step's cost times the chance
+ * the problem is still there, plus PLAN_ESCALATE for what is left at the end.
  *
- * A question is worth asking when its cost plus the expected cost after its
- * answer (ECO) is below acting now. With depth 2 the cost after an answer
- * may itself include one more question, so a question that only pays off
- * together with the next is not missed (the myopic rule of Heckerman et
- * al. misses it).
+ * A question is asked when its cost plus the expected ECR after its answer
+ * (ECO) is below acting now, or when the plan's first step is a check. With
+ * depth 2 the cost after an answer may include one more question.
  */
 #ifndef TR_PLAN_H
 #define TR_PLAN_H
@@ -27,35 +29,51 @@
 #define PLAN_STEP 3.0
 #define PLAN_HIGH_RISK_MIN 0.5    /* a high-risk fix needs this chance to go early */
 
+typedef struct plan_check {
+	int fact, value;   /* ask fact; on this value ... */
+	int fix;           /* ... try this fix */
+} plan_check;
+
+typedef struct plan_step {
+	int fix;           /* the fix tried */
+	int check;         /* index into plan_in.checks, or -1 for a plain fix */
+} plan_step;
+
 typedef struct plan_in {
 	const tr_model *m;
 	const double *p;               /* normalised posterior, per cause */
 	const unsigned char *fix_ok;   /* fixes that may be recommended */
 	const unsigned char *ask_ok;   /* facts that may be asked */
+	const plan_check *checks;      /* check-then-fix steps the plan may use */
+	int nchecks;
 	int depth;                     /* 1 myopic, 2 one question of lookahead */
+	double step;                   /* overhead of every step (PLAN_STEP) */
 } plan_in;
 
 typedef struct plan_out {
-	int ask;          /* the fact to ask, or -1 to act */
-	double ecr;       /* expected cost acting now (the fix order below) */
-	double eco;       /* expected cost asking `ask` first; ecr when none */
-	int *order;       /* fixes in planned order; caller's array of nfixes */
-	int norder;
+	int ask;           /* the fact to ask, or -1 to act */
+	double ecr;        /* expected cost following the plan below */
+	double eco;        /* expected cost asking `ask` first; ecr when none */
+	plan_step *steps;  /* the plan; caller's array of nfixes entries */
+	int nsteps;
 } plan_out;
 
-/* Decides between the best question and the best fix. */
+/* Picks the check-then-fix steps of m: for each fix, the values of facts
+ * that point strongly to the cause it fixes best. *out is heap (free). */
+int plan_checks(const tr_model *m, plan_check **out);
+
+/* Decides between asking and acting. */
 void plan_decide(const plan_in *in, plan_out *out);
 
-/* The risk-priced cost of fix x. */
-double plan_cost(const tr_model *m, int x);
+/* The risk-priced cost of fix x, with the step overhead. */
+double plan_cost(const plan_in *in, int x);
 
 /* P(fix x resolves | evidence) for posterior p. */
 double plan_chance(const tr_model *m, const double *p, int x);
 
-/* Orders the allowed fixes with a chance above zero into order (may be
- * NULL) and returns the ECR of that order; *n receives how many. */
-double plan_sequence(const tr_model *m, const double *p, const unsigned char *fix_ok,
-		     int *order, int *n);
+/* Builds the plan for posterior p (normalised) into steps (may be NULL)
+ * and returns its ECR; *n receives how many steps. */
+double plan_sequence(const plan_in *in, const double *p, plan_step *steps, int *n);
 
 /* ECO of asking fact f (cost + expected value after each answer, with the
  * chance of "unknown"). after[k], when not NULL, receives the expected cost

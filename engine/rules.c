@@ -13,7 +13,13 @@
  * a rule's own pcall cannot swallow the error. The allocator refuses to grow
  * the state beyond RULES_MEMORY per call. C functions that could loop
  * without running Lua instructions (string.rep, pattern matching,
- * table.move) are replaced or bounded.
+ * table.move) are replaced or bounded. xpcall is absent: its message
+ * handler would run inside the count hook, where hooks are off, beyond the
+ * budget's reach.
+ *
+ * Runs are pure: every run executes the rule's chunk afresh in a new _ENV
+ * before calling run(f), so no state (a global, an upvalue) survives from
+ * one run to the next, and the same facts always give the same effects.
  */
 #include <lauxlib.h>
 #include <lua.h>
@@ -44,7 +50,7 @@ struct rules {
 	int nrules;
 	int *on;                 /* per rule: 1 loaded and on */
 	char **off_why;          /* per rule: why it is off (heap), or NULL */
-	int *env, *run, *fview;  /* per rule: registry refs of _ENV, run, facts view */
+	int *chunk, *fview;      /* per rule: registry refs of its compiled chunk and facts view */
 };
 
 static rules *self(lua_State *L)
@@ -366,7 +372,7 @@ static void make_base(lua_State *L)
 {
 	static const char *const base_fns[] = {
 		"assert", "error", "ipairs", "next", "pairs", "pcall", "select",
-		"tonumber", "tostring", "type", "xpcall", "rawequal", "rawlen", NULL,
+		"tonumber", "tostring", "type", "rawequal", "rawlen", NULL,
 	};
 	static const char *const string_fns[] = {
 		"byte", "char", "find", "format", "gmatch", "gsub", "len", "lower",
@@ -503,7 +509,10 @@ static int call(rules *R, int nargs, enum phase phase, const char *who, tr_err *
 			nl = strchr(msg, '\n');
 			snprintf(line, sizeof line, "%.*s", nl ? (int)(nl - msg) : (int)strlen(msg), msg);
 		}
-		tr_fail(e, TR_ERR, "%s: %s", who, line);
+		if (strncmp(line, who, strlen(who)) == 0)  /* already "chunk:line: ..." */
+			tr_fail(e, TR_ERR, "%s", line);
+		else
+			tr_fail(e, TR_ERR, "%s: %s", who, line);
 	}
 	lua_settop(L, base - 1);
 	R->limit = R->used + RULES_MEMORY;
@@ -511,26 +520,50 @@ static int call(rules *R, int nargs, enum phase phase, const char *who, tr_err *
 	return rc == LUA_OK ? TR_OK : TR_ERR;
 }
 
-/* Loads chunk src with a fresh _ENV and runs it; leaves the env on the stack. */
-static int load_chunk(rules *R, const char *chunk, const char *src, tr_err *e)
+/* Compiles src (text only) and leaves the chunk function on the stack. */
+static int compile(rules *R, const char *chunk, const char *src, tr_err *e)
 {
 	lua_State *L = R->L;
 	char name[256];
 
 	snprintf(name, sizeof name, "@%s", chunk);
-	push_env(L);
 	if (luaL_loadbufferx(L, src, strlen(src), name, "t") != LUA_OK) {
-		tr_fail(e, TR_ERR, "%s", lua_tostring(L, -1));
-		lua_pop(L, 2);
+		const char *msg = lua_tostring(L, -1);
+
+		/* syntax errors start with "chunk:line:"; a refused binary chunk does not */
+		if (strncmp(msg, chunk, strlen(chunk)) == 0)
+			tr_fail(e, TR_ERR, "%s", msg);
+		else
+			tr_fail(e, TR_ERR, "%s: %s", chunk, msg);
+		lua_pop(L, 1);
 		return TR_ERR;
 	}
+	return TR_OK;
+}
+
+/* Runs the chunk function at the top of the stack (consumed) in a fresh
+ * _ENV, under the limits; leaves that env on the stack. */
+static int instantiate(rules *R, const char *chunk, tr_err *e)
+{
+	lua_State *L = R->L;
+
+	push_env(L);
+	lua_insert(L, -2);              /* env chunk */
 	lua_pushvalue(L, -2);
-	lua_setupvalue(L, -2, 1);
+	lua_setupvalue(L, -2, 1);       /* chunk's _ENV = env */
 	if (call(R, 0, PHASE_LOAD, chunk, e) != TR_OK) {
 		lua_pop(L, 1);
 		return TR_ERR;
 	}
 	return TR_OK;
+}
+
+/* Loads chunk src with a fresh _ENV and runs it; leaves the env on the stack. */
+static int load_chunk(rules *R, const char *chunk, const char *src, tr_err *e)
+{
+	if (compile(R, chunk, src, e) != TR_OK)
+		return TR_ERR;
+	return instantiate(R, chunk, e);
 }
 
 /* Pushes env[field] without metamethods: the env's __index raises for
@@ -601,9 +634,12 @@ static int read_meta(rules *R, const char *chunk, rule_meta *meta, tr_err *e)
 	lua_pop(L, 1);
 	raw_field(L, env, "reads");
 	if (!lua_istable(L, -1)) {
+		int missing = lua_isnil(L, -1);
+
 		lua_pop(L, 1);
 		rules_meta_free(meta);
-		return tr_fail(e, TR_ERR, "%s: missing 'reads' (the list of facts run() reads)", chunk);
+		return tr_fail(e, TR_ERR, missing ? "%s: missing 'reads' (the list of facts run() reads)"
+				       : "%s: 'reads' must be a list of fact ids", chunk);
 	}
 	lua_pop(L, 1);
 	e->code = TR_OK;
@@ -707,8 +743,7 @@ int rules_open(const tr_model *m, rules **out, tr_err *e)
 	R->nrules = m->nrules;
 	R->on = xcalloc(n, sizeof *R->on);
 	R->off_why = xcalloc(n, sizeof *R->off_why);
-	R->env = xcalloc(n, sizeof *R->env);
-	R->run = xcalloc(n, sizeof *R->run);
+	R->chunk = xcalloc(n, sizeof *R->chunk);
 	R->fview = xcalloc(n, sizeof *R->fview);
 	if (open_state(R, e) != TR_OK) {
 		rules_close(R);
@@ -724,7 +759,13 @@ int rules_open(const tr_model *m, rules **out, tr_err *e)
 			continue;
 		}
 		tr_clear(&le);
-		if (load_chunk(R, chunk, m->rules[r].source, &le) != TR_OK) {
+		if (compile(R, chunk, m->rules[r].source, &le) != TR_OK) {
+			R->off_why[r] = xstrdup(le.msg);
+			continue;
+		}
+		lua_pushvalue(R->L, -1);
+		R->chunk[r] = luaL_ref(R->L, LUA_REGISTRYINDEX);
+		if (instantiate(R, chunk, &le) != TR_OK) {
 			R->off_why[r] = xstrdup(le.msg);
 			continue;
 		}
@@ -734,8 +775,7 @@ int rules_open(const tr_model *m, rules **out, tr_err *e)
 			R->off_why[r] = xstrdup("missing 'run'");
 			continue;
 		}
-		R->run[r] = luaL_ref(R->L, LUA_REGISTRYINDEX);
-		R->env[r] = luaL_ref(R->L, LUA_REGISTRYINDEX);
+		lua_pop(R->L, 2);
 		push_facts_view(R->L, r);
 		R->fview[r] = luaL_ref(R->L, LUA_REGISTRYINDEX);
 		R->on[r] = 1;
@@ -754,8 +794,7 @@ void rules_close(rules *R)
 		free(R->off_why[r]);
 	free(R->on);
 	free(R->off_why);
-	free(R->env);
-	free(R->run);
+	free(R->chunk);
 	free(R->fview);
 	free(R);
 }
@@ -795,7 +834,7 @@ void rules_effects_free(rule_effects *fx)
 int rules_run(rules *R, int r, const char *const *facts, rule_effects *out,
 	      long *cost, tr_err *e)
 {
-	char who[128];
+	char who[128], chunk[128];
 	int rc;
 
 	rules_effects_clear(out);
@@ -803,12 +842,18 @@ int rules_run(rules *R, int r, const char *const *facts, rule_effects *out,
 		return tr_fail(e, TR_ERR, "rule %s is off: %s", R->m->rules[r].id,
 			       R->off_why[r] ? R->off_why[r] : "");
 	snprintf(who, sizeof who, "rule %s", R->m->rules[r].id);
+	snprintf(chunk, sizeof chunk, "rules/%s.lua", R->m->rules[r].id);
 	R->cur = r;
 	R->facts = facts;
 	R->out = out;
-	lua_rawgeti(R->L, LUA_REGISTRYINDEX, R->run[r]);
-	lua_rawgeti(R->L, LUA_REGISTRYINDEX, R->fview[r]);
-	rc = call(R, 1, PHASE_RUN, who, e);
+	lua_rawgeti(R->L, LUA_REGISTRYINDEX, R->chunk[r]);
+	rc = instantiate(R, chunk, e);
+	if (rc == TR_OK) {
+		raw_field(R->L, -1, "run");
+		lua_remove(R->L, -2);
+		lua_rawgeti(R->L, LUA_REGISTRYINDEX, R->fview[r]);
+		rc = call(R, 1, PHASE_RUN, who, e);
+	}
 	if (cost)
 		*cost = R->steps;
 	R->cur = -1;

@@ -51,7 +51,10 @@ struct session {
 	int fresh;
 	action act;
 	double *p;
-	int *order, norder;
+	plan_step *steps;         /* the plan */
+	int nsteps;
+	plan_check *checks;       /* check-then-fix steps of the model */
+	int nchecks;
 	int *obs;                 /* per fact: observed value index for belief */
 	unsigned char *fix_ok, *ask_ok;
 };
@@ -125,13 +128,18 @@ static int view(session *s, unsigned char *changed)
 	return n;
 }
 
+/* A rule that runs this often in one settling is in a cycle: its effects
+ * keep changing the facts it (or a rule feeding it) reads. */
+#define MAX_RUNS_PER_SETTLE 32
+
 /* Runs the rules whose inputs changed until nothing changes. changed is
- * per fact (NULL: run every rule). */
+ * per fact (NULL: run every rule). Only a rule caught in a cycle is
+ * switched off; the others settle as usual. */
 static void settle(session *s, const unsigned char *changed)
 {
 	const tr_model *m = s->m;
 	unsigned char *moved = xcalloc((size_t)m->nfacts + 1, 1);
-	long budget = 50L * (m->nrules + 1), n = 0;
+	int *runs = xcalloc((size_t)m->nrules + 1, sizeof *runs);
 
 	for (int r = 0; r < m->nrules; r++)
 		if (rules_active(s->R, r, NULL) && (!changed || reads(&m->rules[r], changed)))
@@ -148,7 +156,7 @@ static void settle(session *s, const unsigned char *changed)
 		if (!rules_active(s->R, r, NULL))
 			continue;
 		tr_clear(&e);
-		if (++n > budget) {
+		if (++runs[r] > MAX_RUNS_PER_SETTLE) {
 			snprintf(e.msg, sizeof e.msg, "rule %s: switched off: the rules did not settle "
 				 "(its effects keep changing the facts it reads)", m->rules[r].id);
 			rules_disable(s->R, r, e.msg);
@@ -169,6 +177,7 @@ static void settle(session *s, const unsigned char *changed)
 				if (rules_active(s->R, k, NULL) && reads(&m->rules[k], moved))
 					s->dirty[k] = 1;
 	}
+	free(runs);
 	free(moved);
 	s->fresh = 0;
 }
@@ -228,7 +237,8 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 	s->seen = xcalloc(nf, sizeof *s->seen);
 	s->dirty = xcalloc(nr, 1);
 	s->p = xcalloc(nc, sizeof *s->p);
-	s->order = xcalloc(nx, sizeof *s->order);
+	s->steps = xcalloc(nx, sizeof *s->steps);
+	s->nchecks = plan_checks(m, &s->checks);
 	s->obs = xcalloc(nf, sizeof *s->obs);
 	s->fix_ok = xcalloc(nx, 1);
 	s->ask_ok = xcalloc(nf, 1);
@@ -264,7 +274,7 @@ void session_free(session *s)
 	free(s->ev); free(s->given); free(s->text); free(s->unknown); free(s->origin);
 	free(s->fix); free(s->fx); free(s->derived); free(s->dtext); free(s->dby);
 	free(s->dwhy); free(s->hid_by); free(s->hid_why); free(s->scale); free(s->seen);
-	free(s->dirty); free(s->p); free(s->order); free(s->obs); free(s->fix_ok);
+	free(s->dirty); free(s->p); free(s->steps); free(s->checks); free(s->obs); free(s->fix_ok);
 	free(s->ask_ok); free(s->notes);
 	free(s);
 }
@@ -441,11 +451,23 @@ static void allowed_fixes(session *s, int skipped_too)
 		s->fix_ok[x] = s->fix[x] == FIX_UNTRIED || (skipped_too && s->fix[x] == FIX_SKIPPED);
 }
 
+void session_planner(session *s, plan_in *in)
+{
+	in->m = s->m;
+	in->p = s->p;
+	in->fix_ok = s->fix_ok;
+	in->ask_ok = s->ask_ok;
+	in->checks = s->checks;
+	in->nchecks = s->nchecks;
+	in->depth = s->depth;
+	in->step = PLAN_STEP;
+}
+
 const action *session_next(session *s)
 {
 	const tr_model *m = s->m;
-	plan_in in = { m, s->p, s->fix_ok, s->ask_ok, s->depth };
-	plan_out out = { -1, 0, 0, s->order, 0 };
+	plan_in in;
+	plan_out out = { -1, 0, 0, s->steps, 0 };
 	unsigned char *failed = xcalloc((size_t)m->nfixes + 1, 1);
 
 	if (s->fresh)
@@ -460,27 +482,28 @@ const action *session_next(session *s)
 		failed[x] = s->fix[x] == FIX_FAILED;
 	belief_posterior(m, s->obs, s->scale, failed, s->p);
 	s->fresh = 1;
+	session_planner(s, &in);
 	if (s->resolved || s->quit) {
 		s->act.kind = ACT_DONE;
 		s->act.status = s->resolved ? DONE_RESOLVED : DONE_QUIT;
-		s->norder = 0;
+		s->nsteps = 0;
 		goto done;
 	}
 	allowed_fixes(s, 0);
 	plan_decide(&in, &out);
-	if (out.ask < 0 && out.norder == 0) {
+	if (out.ask < 0 && out.nsteps == 0) {
 		allowed_fixes(s, 1);
 		plan_decide(&in, &out);
 	}
-	s->norder = out.norder;
+	s->nsteps = out.nsteps;
 	s->act.ecr = out.ecr;
 	s->act.eco = out.eco;
 	if (out.ask >= 0) {
 		s->act.kind = ACT_QUESTION;
 		s->act.fact = out.ask;
-	} else if (out.norder > 0) {
+	} else if (out.nsteps > 0) {
 		s->act.kind = ACT_RECOMMEND;
-		s->act.fix = s->order[0];
+		s->act.fix = s->steps[0].fix;
 	} else {
 		s->act.kind = ACT_DONE;
 		s->act.status = DONE_EXHAUSTED;
@@ -516,8 +539,16 @@ int session_ranking(session *s, int *order)
 int session_plan(session *s, int *order)
 {
 	session_next(s);
-	memcpy(order, s->order, sizeof *order * (size_t)s->norder);
-	return s->norder;
+	for (int i = 0; i < s->nsteps; i++)
+		order[i] = s->steps[i].fix;
+	return s->nsteps;
+}
+
+int session_steps(session *s, plan_step *steps)
+{
+	session_next(s);
+	memcpy(steps, s->steps, sizeof *steps * (size_t)s->nsteps);
+	return s->nsteps;
 }
 
 int session_value(const session *s, int f) { return s->given[f] >= 0 ? s->given[f] : s->dby[f] >= 0 ? s->derived[f] : -1; }
@@ -640,11 +671,13 @@ const char *session_warning(const session *s, int x, int i)
 
 double session_question_value(session *s, int f, double *after)
 {
-	plan_in in = { s->m, s->p, s->fix_ok, s->ask_ok, s->depth };
-	unsigned char keep = s->ask_ok[f];
+	plan_in in;
+	unsigned char keep;
 	double v;
 
 	session_next(s);
+	session_planner(s, &in);
+	keep = s->ask_ok[f];
 	s->ask_ok[f] = 1;
 	v = plan_question(&in, f, after);
 	s->ask_ok[f] = keep;

@@ -14,6 +14,7 @@
 #define TR_SESSION_H
 #include "err.h"
 #include "model.h"
+#include "plan.h"
 #include "rules.h"
 
 enum origin { ORIGIN_NONE, ORIGIN_GIVEN, ORIGIN_ANSWER, ORIGIN_SET, ORIGIN_RULE };
@@ -118,4 +119,12 @@ int session_depth(const session *s);
 /* The planner's view of asking fact f now: returns its ECO and fills
  * after[k] (nvalues of f) with the expected cost after value k. */
 double session_question_value(session *s, int f, double *after);
+
+/* The planner's inputs for the current state (valid until the next change),
+ * so explanations price things exactly as the decision did. */
+void session_planner(session *s, plan_in *in);
+
+/* The plan's steps (fixes, and check-then-fix steps) in order; returns how
+ * many. steps must hold nfixes entries. */
+int session_steps(session *s, plan_step *steps);
 #endif

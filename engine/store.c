@@ -126,9 +126,15 @@ static int check_db(sqlite3 *db, const char *path, int *version, tr_err *e)
 		return tr_fail(e, TR_ERR, "%s: corrupt database: %s", path, sqlite3_errmsg(db));
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
-		tr_fail(e, TR_ERR, "%s: corrupt database: %s", path,
-			rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0)
-					 : sqlite3_errmsg(db));
+		char what[512], *p;
+
+		/* quick_check reports several lines; the message stays one line */
+		snprintf(what, sizeof what, "%s", rc == SQLITE_ROW
+			 ? (const char *)sqlite3_column_text(st, 0) : sqlite3_errmsg(db));
+		for (p = what; *p; p++)
+			if (*p == '\n' || *p == '\r')
+				*p = ' ';
+		tr_fail(e, TR_ERR, "%s: corrupt database: %s", path, what);
 		sqlite3_finalize(st);
 		return TR_ERR;
 	}

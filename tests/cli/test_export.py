@@ -119,9 +119,12 @@ def by_prior(causes):
     return [c["title"] for c in sorted(causes, key=lambda c: (-c["prior"], c["id"]))]
 
 
+STEP = 3.0  # PLAN_STEP in engine/plan.h: every step's overhead, minutes
+
+
 def fix_order(cause, fixes):
     """The fixes resolving cause, by p / risk-priced cost, as the guide lists them."""
-    rows = [(r["p"] / (f["cost"] * RISK[f["risk"]]), f["id"], f["title"])
+    rows = [(r["p"] / ((f["cost"] + STEP) * RISK[f["risk"]]), f["id"], f["title"])
             for f in fixes for r in f["resolves"] if r["cause"] == cause]
     return [t for _, _, t in sorted(rows, key=lambda r: (-r[0], r[1]))]
 

@@ -34,10 +34,10 @@ static int build(const char *dir, const char *out, tr_err *e)
 {
 	build_job j = { dir, out };
 	build_result r;
-	char *what = tk_fmt("kbtext_build(\"%s\", \"%s\")", dir, out);
+	char what[2100];
 
+	snprintf(what, sizeof what, "kbtext_build(\"%s\", \"%s\")", dir, out);
 	tk_isolated(what, build_probe, &j, &r, sizeof r, 60);
-	free(what);
 	*e = r.e;
 	return r.rc;
 }
@@ -295,6 +295,23 @@ static void test_rule_reading_an_unknown_fact_fails(void **state)
 			   "%s/rules/servers_only.lua: reads 'nosuch': no such fact, or listed twice");
 }
 
+static void test_rule_file_of_bytecode_fails_naming_the_file(void **state)
+{
+	char *src = tk_fmt("%s/src", (char *)*state), *out = tk_fmt("%s/out.sqlite", (char *)*state);
+	char *rule = tk_fmt("%s/rules/servers_only.lua", src);
+	tr_err e;
+
+	tk_text_kb(src);
+	tk_write(rule, "\x1bLua description = \"sneaky\"\n");
+	assert_int_equal(build(src, out, &e), TR_ERR);
+	assert_non_null(strstr(e.msg, "attempt to load a binary chunk (mode is 't')"));
+	assert_false(tk_exists(out));
+	free(rule); free(out); free(src);
+	/* kbtext.h: errors name the source file */
+	if (!strstr(e.msg, "servers_only.lua"))
+		fail_msg("the message does not name the file: \"%s\"", e.msg);
+}
+
 static void rule_without_enabled(const char *src)
 {
 	edit(src, "rules/servers_only.lua", "enabled = true\n", "");
@@ -345,6 +362,7 @@ int main(void)
 		T(test_rule_with_a_syntax_error_fails),
 		T(test_rule_missing_run_fails),
 		T(test_rule_reading_an_unknown_fact_fails),
+		T(test_rule_file_of_bytecode_fails_naming_the_file),
 		T(test_rule_without_optional_enabled_builds),
 		T(test_build_refuses_to_overwrite_a_file_that_is_not_a_kb),
 	};

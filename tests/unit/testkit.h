@@ -450,6 +450,7 @@ static inline sqlite3 *tk_kb_create(const char *dir, const char *name)
 	if (store_open(path, STORE_CREATE, &db, &e) != TR_OK)
 		fail_msg("store_open(STORE_CREATE): %s", e.msg);
 	free(path);
+	tk_sql(db, "PRAGMA synchronous = OFF");  /* a scratch file: no fsync per insert */
 	tk_sql(db, "INSERT INTO kb_meta VALUES ('id', 'unit'), ('title', 'a unit-test model'), "
 		   "('version', '1'), ('summary', 'built by testkit.h')");
 	return db;
@@ -681,12 +682,18 @@ static inline void tk_text_kb(const char *dir)
 
 typedef void (*tk_probe_fn)(void *arg, void *out);
 
+/* Present only in a sanitizer build: lets a probe's child process report
+ * memory the probe leaked before it leaves with _exit. */
+extern int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
+
 /* Runs fn(arg, out) in a child process and copies its out (outsz bytes)
- * back. Fails the test, naming what, when the child dies of a signal (a
- * Lua panic aborts, a crash segfaults), runs past timeout seconds, or
- * exits early. fn must not use cmocka asserts: it reports through out. */
-static inline void tk_isolated(const char *what, tk_probe_fn fn, void *arg, void *out,
-			       size_t outsz, unsigned timeout)
+ * back. Returns 0, or -1 with why set when the child died of a signal (a
+ * Lua panic aborts, a crash segfaults), ran past timeout seconds, exited
+ * early, or (in a sanitizer build) leaked memory; what names the attempt
+ * in why. fn must not use cmocka asserts: it reports through out. The
+ * caller frees what it holds and then fails (tk_isolated does both). */
+static inline int tk_isolated_try(const char *what, tk_probe_fn fn, void *arg, void *out,
+				  size_t outsz, unsigned timeout, char *why, size_t whysz)
 {
 	int fd[2], status;
 	size_t got = 0;
@@ -694,20 +701,22 @@ static inline void tk_isolated(const char *what, tk_probe_fn fn, void *arg, void
 	pid_t pid;
 
 	fflush(NULL);
-	if (pipe(fd) != 0)
-		fail_msg("pipe: %s", strerror(errno));
-	if ((pid = fork()) < 0)
-		fail_msg("fork: %s", strerror(errno));
+	if (pipe(fd) != 0 || (pid = fork()) < 0) {
+		snprintf(why, whysz, "%s: cannot start a child process: %s", what, strerror(errno));
+		return -1;
+	}
 	if (pid == 0) {
 		size_t off = 0;
+		int leaked;
 
 		close(fd[0]);
 		alarm(timeout);
 		memset(out, 0, outsz);
 		fn(arg, out);
+		leaked = __lsan_do_recoverable_leak_check && __lsan_do_recoverable_leak_check();
 		while (off < outsz && (r = write(fd[1], (char *)out + off, outsz - off)) > 0)
 			off += (size_t)r;
-		_exit(off == outsz ? 0 : 3);
+		_exit(off != outsz ? 3 : leaked ? 4 : 0);
 	}
 	close(fd[1]);
 	while (got < outsz && (r = read(fd[0], (char *)out + got, outsz - got)) != 0) {
@@ -721,11 +730,26 @@ static inline void tk_isolated(const char *what, tk_probe_fn fn, void *arg, void
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status))
-		fail_msg("%s: the process died of signal %d (%s)%s", what, WTERMSIG(status),
-			 strsignal(WTERMSIG(status)),
-			 WTERMSIG(status) == SIGALRM ? ": it hung" : "");
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got != outsz)
-		fail_msg("%s: the probe process exited with status %d", what, WEXITSTATUS(status));
+		snprintf(why, whysz, "%s: the process died of signal %d (%s)%s", what, WTERMSIG(status),
+			 strsignal(WTERMSIG(status)), WTERMSIG(status) == SIGALRM ? ": it hung" : "");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 4)
+		snprintf(why, whysz, "%s: memory leaked (the LeakSanitizer report is above)", what);
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got != outsz)
+		snprintf(why, whysz, "%s: the probe process exited with status %d", what,
+			 WEXITSTATUS(status));
+	else
+		return 0;
+	return -1;
+}
+
+/* tk_isolated_try, failing the test on a problem. */
+static inline void tk_isolated(const char *what, tk_probe_fn fn, void *arg, void *out,
+			       size_t outsz, unsigned timeout)
+{
+	char why[512];
+
+	if (tk_isolated_try(what, fn, arg, out, outsz, timeout, why, sizeof why) != 0)
+		fail_msg("%s", why);
 }
 
 /* Seconds on a monotonic clock. */

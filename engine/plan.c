@@ -26,36 +26,44 @@ double plan_chance(const tr_model *m, const double *p, int x)
 	return s;
 }
 
-/* A check points to its fix's best cause when that cause gives the value
- * at least CHECK_LIKE and CHECK_RATIO times more often than the default. */
+/* A check points to a cause the fix resolves reliably (CHECK_FIXES) when
+ * that cause gives the value at least CHECK_LIKE, and CHECK_RATIO times more
+ * often than the default. */
+#define CHECK_FIXES 0.7
 #define CHECK_LIKE 0.6
 #define CHECK_RATIO 4.0
+
+static int has_check(const plan_check *v, int n, int fix, int value)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i].fix == fix && v[i].value == value)
+			return 1;
+	return 0;
+}
 
 int plan_checks(const tr_model *m, plan_check **out)
 {
 	int n = 0, cap = 16;
 	plan_check *v = xmalloc(sizeof *v * (size_t)cap);
 
-	for (int x = 0; x < m->nfixes; x++) {
-		const double *r = &m->resolve[(size_t)x * (size_t)m->ncauses];
-		int best = -1;
-
-		for (int c = 0; c < m->ncauses; c++)
-			if (r[c] > 0 && (best < 0 || r[c] * m->causes[c].prior > r[best] * m->causes[best].prior))
-				best = c;
-		for (int k = 0; best >= 0 && k < m->nvalues; k++) {
-			double like = m->like[(size_t)best * (size_t)m->nvalues + (size_t)k];
-
-			if (like < CHECK_LIKE || like < CHECK_RATIO * m->values[k].p)
+	for (int x = 0; x < m->nfixes; x++)
+		for (int c = 0; c < m->ncauses; c++) {
+			if (m->resolve[(size_t)x * (size_t)m->ncauses + (size_t)c] < CHECK_FIXES)
 				continue;
-			if (n == cap)
-				v = xrealloc(v, sizeof *v * (size_t)(cap *= 2));
-			v[n].fact = m->values[k].fact;
-			v[n].value = k;
-			v[n].fix = x;
-			n++;
+			for (int k = 0; k < m->nvalues; k++) {
+				double like = m->like[(size_t)c * (size_t)m->nvalues + (size_t)k];
+
+				if (like < CHECK_LIKE || like < CHECK_RATIO * m->values[k].p ||
+				    has_check(v, n, x, k))
+					continue;
+				if (n == cap)
+					v = xrealloc(v, sizeof *v * (size_t)(cap *= 2));
+				v[n].fact = m->values[k].fact;
+				v[n].value = k;
+				v[n].fix = x;
+				n++;
+			}
 		}
-	}
 	*out = v;
 	return n;
 }

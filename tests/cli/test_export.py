@@ -8,6 +8,7 @@ Run: TRIAGE_BIN=... TRIAGE_KB=... python3 -m pytest tests/cli/test_export.py
 import json
 import math
 import os
+import tempfile
 import random
 import re
 import resource
@@ -578,18 +579,27 @@ def test_missing_directory_fails_naming_the_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only directory")
-def test_read_only_directory_fails_and_leaves_nothing(tmp_path):
-    d = tmp_path / "ro"
-    d.mkdir()
-    d.chmod(0o555)
+def as_nobody():
+    """In the child: root ignores directory permissions, so drop to nobody."""
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+def test_read_only_directory_fails_and_leaves_nothing():
+    base = tempfile.mkdtemp()          # world-traversable, unlike pytest's tmp_path
+    os.chmod(base, 0o755)
+    d = os.path.join(base, "ro")
+    os.mkdir(d)
+    os.chmod(d, 0o555)
     try:
-        r = run("export", "guide", "-o", str(d / "guide.md"))
+        r = run("export", "guide", "-o", os.path.join(d, "guide.md"),
+                preexec_fn=as_nobody if os.geteuid() == 0 else None)
         assert r.returncode == 1
-        assert r.stderr.decode() == f"triage: {d / 'guide.md'}: Permission denied\n"
-        assert list(d.iterdir()) == []
+        assert r.stderr.decode() == "triage: %s: Permission denied\n" % os.path.join(d, "guide.md")
+        assert os.listdir(d) == []
     finally:
-        d.chmod(0o755)
+        os.chmod(d, 0o755)
+        shutil.rmtree(base)
 
 
 def small_files():

@@ -347,8 +347,7 @@ def small_kb(tmp_path):
 
 def test_default_kb_is_found_from_another_directory_without_flags():
     default = Path(BIN).resolve().parent / "kb.sqlite"
-    if not default.exists():
-        pytest.skip("no knowledge base beside %s" % BIN)
+    assert default.exists(), "make builds the default knowledge base beside %s" % BIN
     out = ok("kb", "list", "causes", kb=None, cwd="/tmp")
     assert out == ok("kb", "list", "causes", "--kb", str(default))
 
@@ -369,6 +368,5 @@ def test_triage_kb_overrides_the_default_and_the_flag_overrides_triage_kb(tmp_pa
 
 def test_empty_triage_kb_means_the_default():
     default = Path(BIN).resolve().parent / "kb.sqlite"
-    if not default.exists():
-        pytest.skip("no knowledge base beside %s" % BIN)
+    assert default.exists(), "make builds the default knowledge base beside %s" % BIN
     assert ok("kb", "list", "sources", kb="") == ok("kb", "list", "sources", "--kb", str(default))

@@ -6,6 +6,7 @@
  * Uses session.h, explain.h, sessdb.h, export.h, jsonl.h and text.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,7 +41,8 @@ typedef struct shell_state {
 	sqlite3 *db;            /* the user's session file; NULL when it cannot open */
 	sqlite3_int64 id;       /* s's row in db; 0 while unsaved */
 	int interactive;        /* stdin is a terminal: prompts, libedit, Ctrl-C */
-	int colour;             /* stdout is a terminal and NO_COLOR is unset */
+	int keys;               /* that terminal opened anew, non-blocking; -1 when not */
+	int colour;             /* interactive, stdout a terminal, NO_COLOR unset */
 	int width;              /* columns to wrap at, read before each reply */
 	int quit;               /* `quit` was typed */
 	int *order;             /* scratch for rankings and plans */
@@ -90,10 +92,13 @@ static void shell_sigint(int sig)
 /* libedit's source of characters on a terminal: the next character
  * (decoded in the locale), or EOF at the end of input or after Ctrl-C.
  * SIGINT is blocked except inside pselect, so a Ctrl-C that comes while
- * libedit is busy is not lost: it ends the next wait. */
+ * libedit is busy is not lost: it ends the next wait. The terminal is read
+ * through its own non-blocking descriptor: a Ctrl-C between pselect and
+ * read empties the input queue, and a blocking read would then wait with
+ * SIGINT blocked. */
 static int shell_getc(FILE *f)
 {
-	int fd = fileno(f);
+	int fd = shell_now->keys >= 0 ? shell_now->keys : fileno(f);
 	mbstate_t st;
 	wchar_t wc;
 	char c;
@@ -101,18 +106,18 @@ static int shell_getc(FILE *f)
 	memset(&st, 0, sizeof st);
 	for (;;) {
 		fd_set in;
+		ssize_t n;
 		size_t r;
 
 		if (shell_interrupted)
 			return EOF;
 		FD_ZERO(&in);
 		FD_SET(fd, &in);
-		if (pselect(fd + 1, &in, NULL, NULL, NULL, &shell_waitmask) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (pselect(fd + 1, &in, NULL, NULL, NULL, &shell_waitmask) < 0 && errno != EINTR)
 			return EOF;
-		}
-		if (read(fd, &c, 1) != 1)
+		if ((n = read(fd, &c, 1)) < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n != 1)
 			return EOF;
 		r = mbrtowc(&wc, &c, 1, &st);
 		if (r == (size_t)-1)   /* not a character: drop it */
@@ -627,9 +632,9 @@ static void origin_of(shell_state *sh, int f, buf *b)
 			buf_printf(b, ": %s", why);
 		return;
 	}
-	while (--n >= 0 && (ev[n].kind == EV_RESULT || strcmp(ev[n].subject, sh->m->facts[f].id) != 0))
-		;
-	o = n < 0 ? o : ev[n].kind == EV_GIVEN ? ORIGIN_GIVEN : ev[n].kind == EV_ANSWER ? ORIGIN_ANSWER : ORIGIN_SET;
+	while (o == ORIGIN_NONE && --n >= 0)  /* "unknown": the last event on f says who */
+		if (ev[n].kind != EV_RESULT && strcmp(ev[n].subject, sh->m->facts[f].id) == 0)
+			o = ev[n].kind == EV_GIVEN ? ORIGIN_GIVEN : ev[n].kind == EV_ANSWER ? ORIGIN_ANSWER : ORIGIN_SET;
 	buf_puts(b, o == ORIGIN_GIVEN ? "given on the command line" : session_origin_names[o]);
 }
 
@@ -1036,10 +1041,12 @@ static void shell_loop(shell_state *sh)
  * mask and SIGINT action are kept in *mask and *old for the way out. */
 static void setup_terminal(shell_state *sh, sigset_t *mask, struct sigaction *old)
 {
+	const char *tty = ttyname(STDIN_FILENO);
 	struct sigaction sa;
 	sigset_t intr;
 
 	shell_now = sh;
+	sh->keys = tty ? open(tty, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) : -1;
 	setlocale(LC_CTYPE, "");
 	rl_readline_name = "triage";
 	rl_catch_signals = 0;
@@ -1157,6 +1164,8 @@ static void run(shell_state *sh)
 	if (sh->interactive) {
 		sigprocmask(SIG_SETMASK, &mask, NULL);
 		sigaction(SIGINT, &old, NULL);
+		if (sh->keys >= 0)
+			close(sh->keys);
 	}
 	autosave(sh);
 	goodbye(sh);
@@ -1170,8 +1179,9 @@ int shell_cmd(cli *c)
 
 	memset(&sh, 0, sizeof sh);
 	sh.m = c->m;
+	sh.keys = -1;
 	sh.interactive = isatty(STDIN_FILENO);
-	sh.colour = colour_wanted();
+	sh.colour = sh.interactive && colour_wanted();
 	sh.width = shell_width();
 	if ((rc = parse_args(c, &resume_id)) != TR_OK)
 		return rc;

@@ -40,17 +40,8 @@ CERT = {  # pub-01: the host's RDP certificate expired
               "wmi_repository_ok": "yes", "worked_before": "yes"}}
 PORT = {  # pub-07: the host listens on another port; the first fix fails
     "cause": "rdp_port_changed",
-    "facts": {"cert_regenerates": "yes", "client_connects_elsewhere": "yes", "client_os": "windows11",
-              "connection_path": "lan", "error_code": "0x904", "extended_error": "0x7",
-              "failure_stage": "before_credentials", "firewall_rdp_rules_enabled": "yes",
-              "handshake_takes_long": "no", "host_kind": "workstation", "host_pingable": "yes",
-              "ip_instead_of_name_works": "no", "large_ping_fails": "no", "network_profile": "private",
-              "network_quality": "good", "nic_driver_recently_changed": "no", "nla_required": "yes",
-              "other_clients_connect": "no", "pending_connections_high": "no", "port_3389_open": "no",
-              "rdp_cert_expired": "no", "rdp_enabled": "yes", "rdp_listening_port": "other",
-              "rds_licensing_errors": "no", "recent_change": "none", "saved_credentials_present": "no",
-              "schannel_errors_logged": "no", "store_app_works": "no", "termservice_running": "yes",
-              "wmi_repository_ok": "yes", "worked_before": "no"}}
+    "facts": dict(CERT["facts"], host_kind="workstation", port_3389_open="no", rdp_cert_expired="no",
+                  rdp_listening_port="other", worked_before="no")}
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 PROMPTS = [r"\r\n([a-z][a-z0-9_]*)\? ", r"\r\nworked/failed/skip\? ", r"\r\ntriage> ", pexpect.EOF]

@@ -1085,11 +1085,8 @@ static int start(shell_state *sh, cli *c, const char *resume_id)
 		shell_error(sh, e.msg);
 		sh->db = NULL;
 	}
-	if (resume_id) {
-		if (resume(sh, resume_id, &c->err) != TR_OK)
-			return c->err.code;
-		return TR_OK;
-	}
+	if (resume_id)
+		return resume(sh, resume_id, &c->err);
 	if (session_open(c->m, SHELL_DEPTH, &sh->s, &c->err) != TR_OK)
 		return TR_ERR;
 	for (int i = 0; i < c->argc; i++) {

@@ -36,6 +36,7 @@ $(B)/triage: $(B)/main.o $(B)/libtriage.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/libtriage.a: $(OBJ)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(B)/%.o: engine/%.c | $(B)

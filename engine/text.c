@@ -37,6 +37,17 @@ static int columns(const char *s, size_t n)
 	return c;
 }
 
+/* Bytes of the first cols characters of the UTF-8 text s[0..n). */
+static size_t prefix(const char *s, size_t n, int cols)
+{
+	size_t i = 0;
+
+	for (; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && cols-- == 0)
+			break;
+	return i;
+}
+
 void text_wrap(buf *b, const char *s, int width, int indent)
 {
 	buf safe = {0};
@@ -57,6 +68,16 @@ void text_wrap(buf *b, const char *s, int width, int indent)
 		} else if (col > indent) {
 			buf_putc(b, ' ');
 			col++;
+		}
+		while (w > width - col) {  /* a word longer than a line: split it */
+			size_t k = prefix(p, n, width - col);
+
+			buf_add(b, p, k);
+			buf_printf(b, "\n%*s", indent, "");
+			w -= columns(p, k);
+			p += k;
+			n -= k;
+			col = indent;
 		}
 		buf_add(b, p, n);
 		col += w;

@@ -16,7 +16,9 @@ void text_safe(buf *b, const char *s, int keep_nl);
 void text_put(FILE *f, const char *s);
 
 /* Appends s to b wrapped at width columns (counting UTF-8 characters),
- * every line after the first indented by indent spaces; s is made safe. */
+ * every line after the first indented by indent spaces; s is made safe.
+ * The first line starts at column indent; a word longer than a line is
+ * split. width is raised to indent + 20 when smaller. */
 void text_wrap(buf *b, const char *s, int width, int indent);
 
 #endif

@@ -1,0 +1,1196 @@
+/*
+ * shell.c: `triage ask` (and plain `triage`), the shell a help-desk
+ * technician lives in: one question or fix at a time, a compact ranking
+ * after every reply, and the shell's own commands from one table. A
+ * terminal (libedit), a script file and a pipe go through one input loop.
+ * Uses session.h, explain.h, sessdb.h, export.h, jsonl.h and text.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <unistd.h>
+#include <wchar.h>
+#include <editline/readline.h>
+#include "cli.h"
+#include "explain.h"
+#include "export.h"
+#include "jsonl.h"
+#include "plan.h"
+#include "sessdb.h"
+#include "text.h"
+
+#ifndef TRIAGE_VERSION
+#define TRIAGE_VERSION "dev"
+#endif
+
+#define SHELL_DEPTH 2   /* the planner's lookahead, as in session --jsonl */
+#define SHELL_TOP 5     /* causes in the compact ranking */
+
+/* Everything the shell knows. The session is the one source of truth for
+ * facts and decisions; the shell adds where it is saved and how to print. */
+typedef struct shell_state {
+	const tr_model *m;      /* the knowledge base (main.c owns it) */
+	session *s;             /* the session worked on (owned) */
+	sqlite3 *db;            /* the user's session file; NULL when it cannot open */
+	sqlite3_int64 id;       /* s's row in db; 0 while unsaved */
+	int interactive;        /* stdin is a terminal: prompts, libedit, Ctrl-C */
+	int keys;               /* that terminal opened anew, non-blocking; -1 when not */
+	int colour;             /* interactive, stdout a terminal, NO_COLOR unset */
+	int width;              /* columns to wrap at, read before each reply */
+	int quit;               /* `quit` was typed */
+	int *order;             /* scratch for rankings and plans */
+	char prompt[96];        /* the prompt for the pending step */
+} shell_state;
+
+typedef struct shell_command {
+	const char *name;
+	int (*run)(shell_state *sh, char *arg, tr_err *e);  /* TR_OK, or a code and e */
+	const char *args;       /* what follows the name, for help */
+	const char *help;       /* one line */
+} shell_command;
+
+static volatile sig_atomic_t shell_interrupted;  /* Ctrl-C since the last read */
+static sigset_t shell_waitmask;                   /* the signal mask while waiting for a key */
+static shell_state *shell_now;                    /* the shell libedit's callbacks serve */
+
+/* ---- input: libedit on a terminal, getline otherwise ---- */
+
+/* Reads one line without its newline: a heap string, or NULL at the end of
+ * input or after Ctrl-C (then shell_interrupted is set). */
+static char *shell_readline(shell_state *sh)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (sh->interactive)
+		return readline(sh->prompt);
+	if ((n = getline(&line, &cap, stdin)) < 0) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+#define shell_saveline(sh, line) ((sh)->interactive && *(line) ? add_history(line) : 0)
+#define shell_freeline(line) free(line)
+
+static void shell_sigint(int sig)
+{
+	(void)sig;
+	shell_interrupted = 1;
+}
+
+/* libedit's source of characters on a terminal: the next character
+ * (decoded in the locale), or EOF at the end of input or after Ctrl-C.
+ * SIGINT is blocked except inside pselect, so a Ctrl-C that comes while
+ * libedit is busy is not lost: it ends the next wait. The terminal is read
+ * through its own non-blocking descriptor: a Ctrl-C between pselect and
+ * read empties the input queue, and a blocking read would then wait with
+ * SIGINT blocked. */
+static int shell_getc(FILE *f)
+{
+	int fd = shell_now->keys >= 0 ? shell_now->keys : fileno(f);
+	mbstate_t st;
+	wchar_t wc;
+	char c;
+
+	memset(&st, 0, sizeof st);
+	for (;;) {
+		fd_set in;
+		ssize_t n;
+		size_t r;
+
+		if (shell_interrupted)
+			return EOF;
+		FD_ZERO(&in);
+		FD_SET(fd, &in);
+		if (pselect(fd + 1, &in, NULL, NULL, NULL, &shell_waitmask) < 0 && errno != EINTR)
+			return EOF;
+		if ((n = read(fd, &c, 1)) < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n != 1)
+			return EOF;
+		r = mbrtowc(&wc, &c, 1, &st);
+		if (r == (size_t)-1)   /* not a character: drop it */
+			memset(&st, 0, sizeof st);
+		else if (r != (size_t)-2)
+			return (int)wc;
+	}
+}
+
+/* ---- output: wrapped, safe, coloured only on a terminal ---- */
+
+enum style { S_OFF, S_BOLD, S_DIM, S_RED, S_GREEN, S_YELLOW, S_CYAN };
+static const char *const sgr[] = {"\033[0m", "\033[1m", "\033[2m", "\033[31m", "\033[32m", "\033[33m", "\033[36m"};
+static const char *const risk_names[] = {"low", "medium", "high"};
+static const char *const state_names[] = {"untried", "failed", "skipped", "worked"};
+static const char spaces[] = "                ";
+
+/* How many c end s. */
+static size_t strspn_end(const char *s, char c)
+{
+	size_t n = strlen(s), k = 0;
+
+	while (k < n && s[n - 1 - k] == c)
+		k++;
+	return k;
+}
+
+static const char *ink(const shell_state *sh, enum style st)
+{
+	return sh->colour ? sgr[st] : "";
+}
+
+static int shell_width(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	int w = 80;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		w = ws.ws_col;
+	else if (env && atoi(env) > 0)
+		w = atoi(env);
+	return w < 30 ? 30 : w;
+}
+
+/* Prints lead (w columns wide, may hold colour), then id (coloured) and
+ * text, wrapped with later lines starting at column hang. When the id
+ * and some text do not fit the width that way, the lead stands alone
+ * (trailing spaces dropped) and the rest follows indented by 4. */
+static void item(const shell_state *sh, const char *lead, int w, int hang,
+		 const char *id, const char *text)
+{
+	buf body = {0}, out = {0};
+	int idw = id ? (int)strlen(id) : 0;
+
+	if (hang < w)
+		hang = w;
+	if (hang + 20 > sh->width || hang + idw + (text && *text ? 12 : 0) > sh->width) {
+		int n = (int)(strlen(lead) - strspn_end(lead, ' '));
+
+		if (n)
+			printf("%.*s\n", n, lead);
+		fputs("    ", stdout);
+		hang = 4;
+	} else
+		fputs(lead, stdout);
+	if (id)
+		buf_printf(&body, "%s ", id);
+	buf_puts(&body, text ? text : "");
+	text_wrap(&out, buf_str(&body), sh->width, hang);
+	if (id && out.len >= (size_t)idw)
+		printf("%s%.*s%s%s\n", ink(sh, S_CYAN), idw, buf_str(&out), ink(sh, S_OFF), buf_str(&out) + idw);
+	else
+		printf("%s\n", buf_str(&out));
+	buf_free(&body);
+	buf_free(&out);
+}
+
+/* Prints text wrapped, every line indented by indent (at most 16). */
+static void say(const shell_state *sh, int indent, const char *text)
+{
+	item(sh, spaces + 16 - indent, indent, indent, NULL, text);
+}
+
+/* Prints a heading of the shell's own (short, safe) text. */
+static void head(const shell_state *sh, const char *text)
+{
+	printf("%s%s%s\n", ink(sh, S_BOLD), text, ink(sh, S_OFF));
+}
+
+/* Prints "  Label: text", the label in style st, the text wrapped under
+ * its own first line. */
+static void labelled(const shell_state *sh, enum style st, const char *label, const char *text)
+{
+	char lead[64];
+	int w = (int)strlen(label) + 4;
+
+	snprintf(lead, sizeof lead, "  %s%s:%s ", ink(sh, st), label, ink(sh, S_OFF));
+	item(sh, lead, w, w, NULL, text);
+}
+
+/* Prints multi-line text (an explanation), each line wrapped under its
+ * own indentation plus a hanging indent. */
+static void say_lines(const shell_state *sh, const char *text)
+{
+	buf line = {0};
+
+	while (*text) {
+		size_t n = strcspn(text, "\n"), lead = strspn(text, " ");
+
+		if (lead > n || lead > 12)
+			lead = lead > n ? n : 12;
+		buf_reset(&line);
+		buf_add(&line, text + lead, n - lead);
+		item(sh, spaces + 16 - lead, (int)lead, (int)lead + 4, NULL, buf_str(&line));
+		text += n + (text[n] == '\n');
+	}
+	buf_free(&line);
+}
+
+/* Prints an error (its text made safe) on stderr, after what came before. */
+static void shell_error(const shell_state *sh, const char *msg)
+{
+	fflush(stdout);
+	fprintf(stderr, "%serror:%s ", ink(sh, S_RED), ink(sh, S_OFF));
+	text_put(stderr, msg);
+	fputc('\n', stderr);
+}
+
+/* Commands, each in its own block: "[shell on where]", then the text
+ * exactly as rendered (never wrapped; control characters shown as \xNN). */
+static void show_commands(const shell_state *sh, const tr_command *cmds, int n)
+{
+	buf b = {0};
+
+	for (int i = 0; i < n; i++) {
+		char *text = session_render(sh->s, cmds[i].text);
+		const char *p;
+
+		buf_reset(&b);
+		text_safe(&b, cmds[i].shell, 0);
+		buf_puts(&b, " on ");
+		text_safe(&b, cmds[i].on, 0);
+		printf("    %s[%s]%s\n", ink(sh, S_DIM), buf_str(&b), ink(sh, S_OFF));
+		buf_reset(&b);
+		text_safe(&b, text, 1);
+		for (p = buf_str(&b); *p; p += *p == '\n') {
+			size_t k = strcspn(p, "\n");
+
+			printf("      %.*s\n", (int)k, p);
+			p += k;
+		}
+		free(text);
+	}
+	buf_free(&b);
+}
+
+/* A bar of cells block characters for p. */
+static void bar(buf *b, double p, int cells)
+{
+	int full = (int)(p * cells + 0.5);
+
+	for (int i = 0; i < cells; i++)
+		buf_puts(b, i < full ? "\u2588" : "\u2591");
+}
+
+/* The n most likely causes (all when n < 0), with bars. */
+static void show_ranking(shell_state *sh, int n)
+{
+	const double *p = session_p(sh->s);
+	int k = session_ranking(sh->s, sh->order), wide = sh->width >= 60, w = wide ? 21 : 13;
+	buf lead = {0};
+
+	for (int i = 0; i < k && (n < 0 || i < n); i++) {
+		const tr_cause *c = &sh->m->causes[sh->order[i]];
+
+		buf_reset(&lead);
+		buf_printf(&lead, "  %s", ink(sh, S_GREEN));
+		bar(&lead, p[sh->order[i]], wide ? 10 : 5);
+		buf_printf(&lead, wide ? "%s %5.1f%%  " : "%s %3.0f%% ", ink(sh, S_OFF), 100 * p[sh->order[i]]);
+		if (wide)
+			item(sh, buf_str(&lead), w, w, c->id, c->title);
+		else {  /* narrow: the title under the id */
+			item(sh, buf_str(&lead), w, w, c->id, NULL);
+			say(sh, w, c->title);
+		}
+	}
+	if (n >= 0 && k > n)
+		printf("  ... %d more (causes lists them all)\n", k - n);
+	buf_free(&lead);
+}
+
+/* The numbered choices of fact: value names in a column, labels beside
+ * them (under them on a narrow terminal). */
+static void show_choices(const shell_state *sh, const tr_fact *fact)
+{
+	int w = 0, nd = fact->nvalues >= 10 ? 2 : 1;
+	buf lead = {0}, name = {0};
+
+	for (int k = 0; k < fact->nvalues; k++)
+		if ((int)strlen(sh->m->values[fact->first + k].value) > w)
+			w = (int)strlen(sh->m->values[fact->first + k].value);
+	for (int k = 0; k < fact->nvalues; k++) {
+		const tr_value *v = &sh->m->values[fact->first + k];
+		const char *label = strcmp(v->text, v->value) ? v->text : "";
+		int narrow = nd + 6 + w + 20 > sh->width;
+
+		buf_reset(&name);
+		text_safe(&name, v->value, 0);
+		buf_reset(&lead);
+		buf_printf(&lead, "  %*d  %s%-*s%s  ", nd, k + 1, ink(sh, S_BOLD), narrow ? 0 : w,
+			   buf_str(&name), ink(sh, S_OFF));
+		if (!narrow)
+			item(sh, buf_str(&lead), nd + 6 + w, nd + 6 + w, NULL, label);
+		else {  /* narrow: the label under the name */
+			printf("%.*s\n", (int)(lead.len - 2), buf_str(&lead));
+			if (*label)
+				say(sh, nd + 4, label);
+		}
+	}
+	buf_free(&lead);
+	buf_free(&name);
+}
+
+static void show_question(shell_state *sh, int f)
+{
+	const tr_fact *fact = &sh->m->facts[f];
+	buf name = {0};
+
+	buf_printf(&name, "%s:", fact->id);
+	item(sh, "", 0, 2, buf_str(&name), fact->text);
+	show_choices(sh, fact);
+	say(sh, 2, "Answer with a number, a name or unknown; ? shows how to find out.");
+	snprintf(sh->prompt, sizeof sh->prompt, "%.64s? ", fact->id);
+	buf_free(&name);
+}
+
+/* A fix's chance, effort and risk, in words (no full stop). */
+static void fix_terms(shell_state *sh, int x, buf *b)
+{
+	const tr_fix *fix = &sh->m->fixes[x];
+
+	buf_printf(b, "%.0f%% likely to resolve it; about %d min; %s risk%s%s",
+		   100 * plan_chance(sh->m, session_p(sh->s), x), fix->minutes,
+		   risk_names[fix->risk], fix->admin ? "; needs admin rights" : "",
+		   fix->reboot ? "; needs a restart" : "");
+}
+
+static void show_fix(shell_state *sh, int x)
+{
+	const tr_fix *fix = &sh->m->fixes[x];
+	const char *warn;
+	char lead[64];
+	buf b = {0};
+
+	snprintf(lead, sizeof lead, "%sTry this fix:%s ", ink(sh, S_BOLD), ink(sh, S_OFF));
+	item(sh, lead, 14, 14, fix->id, "");
+	say(sh, 2, fix->title);
+	fix_terms(sh, x, &b);
+	buf_putc(&b, '.');
+	say(sh, 2, buf_str(&b));
+	for (int i = 0; (warn = session_warning(sh->s, x, i)); i++)
+		labelled(sh, S_YELLOW, "Warning", warn);
+	if (fix->nsteps)
+		head(sh, "  Steps:");
+	for (int i = 0; i < fix->nsteps; i++) {
+		snprintf(lead, sizeof lead, "  %2d. ", i + 1);
+		item(sh, lead, 6, 6, NULL, fix->steps[i]);
+	}
+	if (fix->ncmds)
+		head(sh, "  Commands (copy them as they are):");
+	show_commands(sh, fix->cmds, fix->ncmds);
+	if (*fix->undo)
+		labelled(sh, S_BOLD, "Undo", fix->undo);
+	if (*fix->outcome)
+		labelled(sh, S_BOLD, "Expect", fix->outcome);
+	say(sh, 0, "Did it work? Answer worked, failed or skip.");
+	snprintf(sh->prompt, sizeof sh->prompt, "worked/failed/skip? ");
+	buf_free(&b);
+}
+
+static void show_done(shell_state *sh, enum done_status st)
+{
+	buf b = {0};
+
+	if (st == DONE_RESOLVED) {
+		for (int x = 0; x < sh->m->nfixes; x++)
+			if (session_fix_state(sh->s, x) == FIX_WORKED)
+				buf_printf(&b, "Resolved: %s worked. ", sh->m->fixes[x].id);
+	} else
+		buf_puts(&b, "Nothing is left worth asking or trying: hand the problem to an expert "
+			 "with the session report (export). ");
+	buf_puts(&b, "The session is over; back undoes the last reply, set adds a fact, "
+		 "export writes the report, quit leaves.");
+	head(sh, st == DONE_RESOLVED ? "Done." : "Done, unresolved.");
+	say(sh, 0, buf_str(&b));
+	snprintf(sh->prompt, sizeof sh->prompt, "triage> ");
+	buf_free(&b);
+}
+
+/* The pending step: a question, a fix, or the end. */
+static void show_step(shell_state *sh)
+{
+	const action *a = session_next(sh->s);
+
+	if (a->kind == ACT_QUESTION)
+		show_question(sh, a->fact);
+	else if (a->kind == ACT_RECOMMEND)
+		show_fix(sh, a->fix);
+	else
+		show_done(sh, a->status);
+}
+
+/* Saves the session to the user's file; a failure is said, not fatal. */
+static void autosave(shell_state *sh)
+{
+	tr_err e;
+
+	tr_clear(&e);
+	if (sh->db && sessdb_save(sh->db, sh->s, &sh->id, &e) != TR_OK)
+		shell_error(sh, e.msg);
+}
+
+/* After a change: save (when asked), then the ranking and the next step. */
+static void changed(shell_state *sh, int save)
+{
+	if (save)
+		autosave(sh);
+	putchar('\n');
+	head(sh, "Most likely causes:");
+	show_ranking(sh, SHELL_TOP);
+	putchar('\n');
+	show_step(sh);
+}
+
+/* Says what event ev recorded: "Noted: host_kind = server (answer)." */
+static void say_event(const shell_state *sh, const char *what, const session_event *ev)
+{
+	buf b = {0};
+
+	if (ev->kind == EV_RESULT)
+		buf_printf(&b, "%s: fix %s %s.", what, ev->subject, ev->value);
+	else
+		buf_printf(&b, "%s: %s = %s (%s).", what, ev->subject, ev->value, session_event_names[ev->kind]);
+	say(sh, 0, buf_str(&b));
+	buf_free(&b);
+}
+
+/* After an accepted reply or fact: what was noted, then the next step. */
+static void noted(shell_state *sh)
+{
+	const session_event *ev;
+	int n = session_events(sh->s, &ev);
+
+	say_event(sh, "Noted", &ev[n - 1]);
+	changed(sh, 1);
+}
+
+/* ---- replies: answers and fix results ---- */
+
+/* The value word names for fact f: a value (any case), unknown, or a
+ * 1-based choice number; otherwise word itself, for the session to judge. */
+static const char *choice(const shell_state *sh, int f, const char *word)
+{
+	const tr_fact *fact = &sh->m->facts[f];
+	char *end;
+	long k;
+
+	for (int i = 0; i < fact->nvalues; i++)
+		if (strcasecmp(word, sh->m->values[fact->first + i].value) == 0)
+			return sh->m->values[fact->first + i].value;
+	if (strcasecmp(word, "unknown") == 0)
+		return "unknown";
+	k = strtol(word, &end, 10);
+	if (fact->nvalues && *word >= '0' && *word <= '9' && *end == '\0' && k >= 1 && k <= fact->nvalues)
+		return sh->m->values[fact->first + k - 1].value;
+	return word;
+}
+
+static int shell_reply(shell_state *sh, const char *word, tr_err *e)
+{
+	const action *a = session_next(sh->s);
+	int rc;
+
+	if (a->kind == ACT_QUESTION)
+		rc = session_answer(sh->s, choice(sh, a->fact, word), e);
+	else if (a->kind == ACT_RECOMMEND)
+		rc = session_result(sh->s, strcasecmp(word, "skip") == 0 ? "skipped" : word, e);
+	else
+		return tr_fail(e, TR_EUSAGE, "the session is over (%s): back, set, resume, export or quit",
+			       session_done_names[a->status]);
+	if (rc == TR_OK)
+		noted(sh);
+	return rc;
+}
+
+/* ---- the shell's commands ---- */
+
+/* How to find out fact f: its help, who can tell, the check commands. */
+static void hint_fact(shell_state *sh, int f)
+{
+	const tr_fact *fact = &sh->m->facts[f];
+	buf b = {0};
+
+	buf_printf(&b, "%s:", fact->id);
+	item(sh, "", 0, 2, buf_str(&b), fact->help);
+	buf_reset(&b);
+	buf_printf(&b, "Who can tell: %s; about %g min.", fact->asker, fact->cost);
+	say(sh, 2, buf_str(&b));
+	if (fact->ncheck)
+		head(sh, "  Check with:");
+	show_commands(sh, fact->check, fact->ncheck);
+	say(sh, 2, "Answer unknown if you cannot find out.");
+	buf_free(&b);
+}
+
+static int cmd_hint(shell_state *sh, char *arg, tr_err *e)
+{
+	const action *a = session_next(sh->s);
+
+	(void)arg;
+	if (a->kind == ACT_DONE)
+		return tr_fail(e, TR_EUSAGE, "nothing is pending: the session is over");
+	if (a->kind == ACT_QUESTION)
+		hint_fact(sh, a->fact);
+	else {
+		item(sh, "", 0, 2, sh->m->fixes[a->fix].id, sh->m->fixes[a->fix].summary);
+		say(sh, 2, "Try it, then answer worked, failed, or skip to set it aside for now.");
+	}
+	return TR_OK;
+}
+
+static int cmd_why(shell_state *sh, char *arg, tr_err *e)
+{
+	const action *a = session_next(sh->s);
+	buf b = {0};
+
+	(void)arg;
+	(void)e;
+	if (a->kind == ACT_QUESTION) {
+		head(sh, "Why this question:");
+		explain_question(sh->s, a->fact, &b);
+	} else if (a->kind == ACT_RECOMMEND) {
+		head(sh, "Why this fix:");
+		explain_fix(sh->s, a->fix, &b);
+	}
+	say_lines(sh, buf_str(&b));
+	if (session_ranking(sh->s, sh->order) > 0) {
+		buf_reset(&b);
+		explain_cause(sh->s, sh->order[0], &b);
+		head(sh, "Why the top cause leads:");
+		say_lines(sh, buf_str(&b));
+	}
+	buf_free(&b);
+	return TR_OK;
+}
+
+/* The cause named by word: an id, or a rank in the ranking. */
+static int cause_named(shell_state *sh, const char *word)
+{
+	char *end;
+	long k = strtol(word, &end, 10);
+	int n;
+
+	if (*word && *end == '\0') {
+		n = session_ranking(sh->s, sh->order);
+		return k >= 1 && k <= n ? sh->order[k - 1] : -1;
+	}
+	return model_cause(sh->m, word);
+}
+
+static int cmd_how(shell_state *sh, char *arg, tr_err *e)
+{
+	int c = cause_named(sh, arg);
+	const tr_cause *cause;
+	buf b = {0};
+
+	if (!*arg)
+		return tr_fail(e, TR_EUSAGE, "how takes a cause id or a rank (causes lists them)");
+	if (c < 0)
+		return tr_fail(e, TR_EUSAGE, "no cause '%s' (causes lists them)", arg);
+	cause = &sh->m->causes[c];
+	explain_cause(sh->s, c, &b);
+	say_lines(sh, buf_str(&b));
+	say(sh, 2, cause->summary);
+	head(sh, "  Fixes:");
+	for (int i = 0; i < sh->m->nlinks; i++) {
+		const tr_link *l = &sh->m->links[i];
+
+		if (l->cause != c)
+			continue;
+		buf_reset(&b);
+		buf_printf(&b, "(resolves it with p=%.2f; %s) %s", l->p,
+			   state_names[session_fix_state(sh->s, l->fix)], sh->m->fixes[l->fix].title);
+		item(sh, "    ", 4, 8, sh->m->fixes[l->fix].id, buf_str(&b));
+	}
+	buf_free(&b);
+	return TR_OK;
+}
+
+/* Where fact f's value came from, in words. */
+static void origin_of(shell_state *sh, int f, buf *b)
+{
+	const session_event *ev;
+	const char *why;
+	int r = session_derived_by(sh->s, f, &why), n = session_events(sh->s, &ev);
+	enum origin o = session_origin(sh->s, f);
+
+	if (o == ORIGIN_RULE) {
+		buf_printf(b, "rule %s", sh->m->rules[r].id);
+		if (why && *why)
+			buf_printf(b, ": %s", why);
+		return;
+	}
+	while (o == ORIGIN_NONE && --n >= 0)  /* "unknown": the last event on f says who */
+		if (ev[n].kind != EV_RESULT && strcmp(ev[n].subject, sh->m->facts[f].id) == 0)
+			o = ev[n].kind == EV_GIVEN ? ORIGIN_GIVEN : ev[n].kind == EV_ANSWER ? ORIGIN_ANSWER : ORIGIN_SET;
+	buf_puts(b, o == ORIGIN_GIVEN ? "given on the command line" : session_origin_names[o]);
+}
+
+static int cmd_facts(shell_state *sh, char *arg, tr_err *e)
+{
+	buf b = {0};
+	int n = 0;
+
+	(void)arg;
+	(void)e;
+	head(sh, "Facts so far:");
+	for (int f = 0; f < sh->m->nfacts; f++) {
+		const char *v = session_is_unknown(sh->s, f) ? "unknown" : session_shown(sh->s, f);
+
+		if (!v)
+			continue;
+		buf_reset(&b);
+		buf_printf(&b, "= %s (", v);
+		origin_of(sh, f, &b);
+		buf_putc(&b, ')');
+		item(sh, "  ", 2, 6, sh->m->facts[f].id, buf_str(&b));
+		n++;
+	}
+	if (n == 0)
+		say(sh, 2, "none yet.");
+	buf_free(&b);
+	return TR_OK;
+}
+
+static int cmd_causes(shell_state *sh, char *arg, tr_err *e)
+{
+	(void)arg;
+	(void)e;
+	head(sh, "Causes still possible, most likely first:");
+	show_ranking(sh, -1);
+	return TR_OK;
+}
+
+static int cmd_fixes(shell_state *sh, char *arg, tr_err *e)
+{
+	int n = session_plan(sh->s, sh->order), tried = 0;
+	char lead[16];
+	buf b = {0};
+
+	(void)arg;
+	(void)e;
+	head(sh, n ? "Fixes in planned order:" : "No fix is left in the plan.");
+	for (int i = 0; i < n; i++) {
+		buf_reset(&b);
+		buf_puts(&b, "(");
+		fix_terms(sh, sh->order[i], &b);
+		buf_printf(&b, ") %s", sh->m->fixes[sh->order[i]].title);
+		snprintf(lead, sizeof lead, "  %2d. ", i + 1);
+		item(sh, lead, 6, 6, sh->m->fixes[sh->order[i]].id, buf_str(&b));
+	}
+	for (int x = 0; x < sh->m->nfixes; x++) {
+		enum fix_state st = session_fix_state(sh->s, x);
+
+		if (st == FIX_UNTRIED)
+			continue;
+		if (!tried++)
+			head(sh, "Tried:");
+		buf_reset(&b);
+		buf_printf(&b, "%s: %s", state_names[st], sh->m->fixes[x].title);
+		item(sh, "  ", 2, 6, sh->m->fixes[x].id, buf_str(&b));
+	}
+	buf_free(&b);
+	return TR_OK;
+}
+
+/* A fact id and a value from "FACT=VALUE" (spaces around = allowed). */
+static int split_pair(char *arg, char **fact, char **value, tr_err *e)
+{
+	char *eq = strchr(arg, '='), *end;
+
+	if (!eq || eq == arg)
+		return tr_fail(e, TR_EUSAGE, "set takes FACT=VALUE, for example set host_kind=server");
+	for (end = eq; end > arg && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		;
+	*end = '\0';
+	*fact = arg;
+	*value = eq + 1 + strspn(eq + 1, " \t");
+	return TR_OK;
+}
+
+static int cmd_set(shell_state *sh, char *arg, tr_err *e)
+{
+	char *fact = NULL, *value = NULL;
+	int f;
+
+	if (split_pair(arg, &fact, &value, e) != TR_OK)
+		return TR_EUSAGE;
+	f = model_fact(sh->m, fact);
+	if (session_add(sh->s, EV_SET, fact, f >= 0 ? choice(sh, f, value) : value, e) != TR_OK)
+		return TR_EUSAGE;
+	noted(sh);
+	return TR_OK;
+}
+
+static int cmd_back(shell_state *sh, char *arg, tr_err *e)
+{
+	const session_event *ev;
+	int n = session_events(sh->s, &ev);
+	session_event undone;
+
+	(void)arg;
+	while (n > 0 && ev[n - 1].kind == EV_GIVEN)  /* back keeps the given facts */
+		n--;
+	if (n == 0)
+		return session_back(sh->s, e);
+	undone.kind = ev[n - 1].kind;
+	undone.subject = xstrdup(ev[n - 1].subject);
+	undone.value = xstrdup(ev[n - 1].value);
+	if (session_back(sh->s, e) == TR_OK) {
+		say_event(sh, "Undone", &undone);
+		changed(sh, 1);
+	}
+	free(undone.subject);
+	free(undone.value);
+	return e->code;
+}
+
+static int cmd_next(shell_state *sh, char *arg, tr_err *e)
+{
+	(void)arg;
+	(void)e;
+	changed(sh, 0);
+	return TR_OK;
+}
+
+static int cmd_export(shell_state *sh, char *arg, tr_err *e)
+{
+	buf report = {0};
+	int rc;
+
+	export_session(sh->s, &report);
+	fflush(stdout);
+	rc = export_write(*arg ? arg : NULL, &report, e);
+	buf_free(&report);
+	if (rc == TR_OK && *arg) {
+		buf b = {0};
+
+		buf_printf(&b, "Wrote the session report to %s.", arg);
+		say(sh, 0, buf_str(&b));
+		buf_free(&b);
+	}
+	return rc;
+}
+
+static int cmd_save(shell_state *sh, char *arg, tr_err *e)
+{
+	(void)arg;
+	if (!sh->db)
+		return tr_fail(e, TR_ERR, "no session file: sessions cannot be saved");
+	if (sessdb_save(sh->db, sh->s, &sh->id, e) != TR_OK)
+		return TR_ERR;
+	printf("Saved as session %lld.\n", (long long)sh->id);
+	return TR_OK;
+}
+
+static int list_row(const sessdb_row *r, void *ctx)
+{
+	shell_state *sh = ctx;
+	char lead[48];
+	buf b = {0};
+
+	snprintf(lead, sizeof lead, "%c %4lld  ", r->id == sh->id ? '*' : ' ', (long long)r->id);
+	buf_printf(&b, "%s, %s, %d events: %s", r->updated, r->status, r->events, *r->title ? r->title : "(nothing yet)");
+	item(sh, lead, (int)strlen(lead), (int)strlen(lead), NULL, buf_str(&b));
+	buf_free(&b);
+	return 0;
+}
+
+static int cmd_sessions(shell_state *sh, char *arg, tr_err *e)
+{
+	(void)arg;
+	if (!sh->db)
+		return tr_fail(e, TR_ERR, "no session file: sessions cannot be saved");
+	head(sh, "Saved sessions, newest first (* this one):");
+	return sessdb_list(sh->db, list_row, sh, e);
+}
+
+/* Replaces the session worked on by saved session id; says what changed
+ * in the knowledge base since, if anything. */
+static int resume(shell_state *sh, const char *arg, tr_err *e)
+{
+	char *end, *note = NULL;
+	long long id = strtoll(arg, &end, 10);
+	session *s;
+
+	if (!*arg || *end || id <= 0)
+		return tr_fail(e, TR_EUSAGE, "resume takes a session id (sessions lists them)");
+	if (!sh->db)
+		return tr_fail(e, TR_ERR, "no session file: sessions cannot be resumed");
+	if (sessdb_load(sh->db, id, sh->m, SHELL_DEPTH, &s, &note, e) != TR_OK)
+		return TR_ERR;
+	session_free(sh->s);
+	sh->s = s;
+	sh->id = id;
+	printf("Resumed session %lld.\n", id);
+	if (note)
+		labelled(sh, S_YELLOW, "Note", note);
+	free(note);
+	return TR_OK;
+}
+
+static int cmd_resume(shell_state *sh, char *arg, tr_err *e)
+{
+	if (resume(sh, arg, e) != TR_OK)
+		return e->code;
+	changed(sh, 0);
+	return TR_OK;
+}
+
+static int cmd_quit(shell_state *sh, char *arg, tr_err *e)
+{
+	(void)arg;
+	(void)e;
+	sh->quit = 1;
+	return TR_OK;
+}
+
+static int cmd_help(shell_state *sh, char *arg, tr_err *e);
+
+static const shell_command shell_commands[] = {
+	{ "?", cmd_hint, "", "how to find out the answer to the question, with the commands to check it" },
+	{ "why", cmd_why, "", "why this question or fix, and why the top cause leads" },
+	{ "how", cmd_how, "CAUSE", "what points to a cause (an id or a rank), and its fixes" },
+	{ "facts", cmd_facts, "", "the facts so far and where each came from" },
+	{ "causes", cmd_causes, "", "every cause still possible, most likely first" },
+	{ "fixes", cmd_fixes, "", "every fix in planned order, and the fixes tried" },
+	{ "set", cmd_set, "FACT=VALUE", "volunteer or revise a fact at any time" },
+	{ "back", cmd_back, "", "undo the last answer, fix result or set (repeatable)" },
+	{ "next", cmd_next, "", "show the ranking and the pending step again" },
+	{ "export", cmd_export, "[FILE]", "the session report (Markdown) to FILE or the screen" },
+	{ "save", cmd_save, "", "save now and show the session id (every change is saved anyway)" },
+	{ "sessions", cmd_sessions, "", "the saved sessions, newest first" },
+	{ "resume", cmd_resume, "ID", "continue a saved session" },
+	{ "help", cmd_help, "", "this list" },
+	{ "quit", cmd_quit, "", "save and leave (Ctrl-D does the same)" },
+};
+#define NSHELL_COMMANDS (sizeof shell_commands / sizeof *shell_commands)
+
+static int cmd_help(shell_state *sh, char *arg, tr_err *e)
+{
+	char lead[48];
+
+	(void)arg;
+	(void)e;
+	say(sh, 0, "Answer a question with a number, a name or unknown; a fix with worked, "
+	    "failed or skip. Tab completes commands, fact ids and choices.");
+	head(sh, "Commands:");
+	for (size_t i = 0; i < NSHELL_COMMANDS; i++) {
+		const shell_command *c = &shell_commands[i];
+		int n = (int)(strlen(c->name) + (*c->args ? 1 + strlen(c->args) : 0));
+		int pad = n < 17 ? 17 - n : 1;
+
+		snprintf(lead, sizeof lead, "  %s%s%s%s%s%*s", ink(sh, S_BOLD), c->name, ink(sh, S_OFF),
+			 *c->args ? " " : "", c->args, pad, "");
+		item(sh, lead, 2 + n + pad, 19, NULL, c->help);
+	}
+	return TR_OK;
+}
+
+static const shell_command *lookup(const char *word, size_t n)
+{
+	for (size_t i = 0; i < NSHELL_COMMANDS; i++)
+		if (strlen(shell_commands[i].name) == n && strncmp(shell_commands[i].name, word, n) == 0)
+			return &shell_commands[i];
+	return NULL;
+}
+
+/* One input line: a command, else a reply to the pending step. Errors are
+ * one line each and change nothing. */
+static void shell_line(shell_state *sh, char *line)
+{
+	char *word = line + strspn(line, " \t"), *end = word + strlen(word);
+	size_t n = strcspn(word, " \t");
+	const shell_command *cmd;
+	tr_err e;
+	int rc;
+
+	while (end > word && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	if (!*word)
+		return;
+	sh->width = shell_width();
+	tr_clear(&e);
+	if ((cmd = lookup(word, n)))
+		rc = cmd->run(sh, word + n + strspn(word + n, " \t"), &e);
+	else
+		rc = shell_reply(sh, word, &e);
+	if (rc != TR_OK)
+		shell_error(sh, e.msg[0] ? e.msg : "failed");
+}
+
+/* ---- tab completion (libedit) ---- */
+
+static const char **cands;   /* the words that may complete here */
+static int ncands, cands_cap;
+
+static void cand(const char *word)
+{
+	if (ncands == cands_cap) {
+		cands_cap = cands_cap ? 2 * cands_cap : 64;
+		cands = xrealloc(cands, sizeof *cands * (size_t)cands_cap);
+	}
+	cands[ncands++] = word;
+}
+
+static char *cand_next(const char *text, int state)
+{
+	static int i;
+	size_t n = strlen(text);
+
+	if (state == 0)
+		i = 0;
+	while (i < ncands)
+		if (strncmp(cands[i++], text, n) == 0)
+			return xstrdup(cands[i - 1]);
+	return NULL;
+}
+
+static void cand_values(const tr_model *m, int f)
+{
+	for (int k = 0; f >= 0 && k < m->facts[f].nvalues; k++)
+		cand(m->values[m->facts[f].first + k].value);
+	cand("unknown");
+}
+
+/* Whether the first word of line is cmd (n bytes long). */
+static int first_is(const char *first, size_t n, const char *cmd)
+{
+	return strlen(cmd) == n && strncmp(first, cmd, n) == 0;
+}
+
+/* The words that may complete the one at start of line: commands and
+ * replies first, then fact ids and values after set, cause ids after how.
+ * Returns 0 to let libedit complete file names (export). */
+static int candidates(const shell_state *sh, const char *line, int start)
+{
+	const char *first = line + strspn(line, " ");
+	size_t n = strcspn(first, " ");
+	const action *a = session_next(sh->s);
+
+	if (start <= (int)(first - line)) {
+		for (size_t i = 0; i < NSHELL_COMMANDS; i++)
+			cand(shell_commands[i].name);
+		if (a->kind == ACT_QUESTION)
+			cand_values(sh->m, a->fact);
+		else if (a->kind == ACT_RECOMMEND)
+			cand("worked"), cand("failed"), cand("skip");
+	} else if (first_is(first, n, "set") && line[start - 1] == '=') {
+		const char *id = first + n + strspn(first + n, " ");
+		char fact[128];
+
+		snprintf(fact, sizeof fact, "%.*s", (int)strcspn(id, " ="), id);
+		cand_values(sh->m, model_fact(sh->m, fact));
+	} else if (first_is(first, n, "set")) {
+		for (int f = 0; f < sh->m->nfacts; f++)
+			cand(sh->m->facts[f].id);
+		rl_completion_append_character = '=';
+	} else if (first_is(first, n, "how")) {
+		for (int c = 0; c < sh->m->ncauses; c++)
+			cand(sh->m->causes[c].id);
+	}
+	return !first_is(first, n, "export");
+}
+
+static char **shell_complete(const char *text, int start, int end)
+{
+	(void)end;
+	ncands = 0;
+	rl_completion_append_character = ' ';
+	rl_attempted_completion_over = candidates(shell_now, rl_line_buffer, start);
+	return ncands ? rl_completion_matches(text, cand_next) : NULL;
+}
+
+/* ---- the input loop ---- */
+
+/* Reads and runs lines until quit or the end of input. On a terminal,
+ * Ctrl-C drops the line being typed and prompts again. */
+static void shell_loop(shell_state *sh)
+{
+	while (!sh->quit) {
+		char *line;
+
+		fflush(stdout);
+		shell_interrupted = 0;
+		if (!(line = shell_readline(sh))) {
+			if (!shell_interrupted)
+				break;
+			putchar('\n');
+			continue;
+		}
+		shell_saveline(sh, line);
+		shell_line(sh, line);
+		shell_freeline(line);
+	}
+}
+
+/* Line editing, completion and history on a terminal. Ctrl-C only sets a
+ * flag; shell_getc sees it and readline returns NULL. The old signal
+ * mask and SIGINT action are kept in *mask and *old for the way out. */
+static void setup_terminal(shell_state *sh, sigset_t *mask, struct sigaction *old)
+{
+	const char *tty = ttyname(STDIN_FILENO);
+	struct sigaction sa;
+	sigset_t intr;
+
+	shell_now = sh;
+	sh->keys = tty ? open(tty, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) : -1;
+	setlocale(LC_CTYPE, "");
+	rl_readline_name = "triage";
+	rl_catch_signals = 0;
+	rl_getc_function = shell_getc;
+	rl_attempted_completion_function = shell_complete;
+	using_history();
+	stifle_history(1000);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = shell_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, old);
+	sigemptyset(&intr);
+	sigaddset(&intr, SIGINT);
+	sigprocmask(SIG_BLOCK, &intr, mask);
+	shell_waitmask = *mask;
+	sigdelset(&shell_waitmask, SIGINT);
+}
+
+static int colour_wanted(void)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	return isatty(STDOUT_FILENO) && !(no && *no) && !(term && strcmp(term, "dumb") == 0);
+}
+
+/* Opens the session to work on: a saved one (resume), else a new one with
+ * the --fact facts, saved at once so it has an id. */
+static int start(shell_state *sh, cli *c, const char *resume_id)
+{
+	tr_err e;
+
+	tr_clear(&e);
+	if (sessdb_open(NULL, &sh->db, &e) != TR_OK) {
+		if (resume_id)
+			return tr_fail(&c->err, TR_ERR, "%s", e.msg);
+		shell_error(sh, e.msg);
+		sh->db = NULL;
+	}
+	if (resume_id)
+		return resume(sh, resume_id, &c->err);
+	if (session_open(c->m, SHELL_DEPTH, &sh->s, &c->err) != TR_OK)
+		return TR_ERR;
+	for (int i = 0; i < c->argc; i++) {
+		const char *v;
+
+		if (cli_flag(c, &i, "--fact", &v) && jsonl_given(sh->s, v, &c->err) != TR_OK)
+			return TR_EUSAGE;
+	}
+	autosave(sh);
+	if (sh->id)
+		printf("Session %lld.\n", (long long)sh->id);
+	return TR_OK;
+}
+
+static int parse_args(cli *c, const char **resume_id)
+{
+	int facts = 0;
+
+	for (int i = 0; i < c->argc; i++) {
+		const char *v;
+
+		if (cli_flag(c, &i, "--resume", &v)) {
+			if (!v)
+				return TR_EUSAGE;
+			*resume_id = v;
+		} else if (cli_flag(c, &i, "--fact", &v)) {
+			if (!v)
+				return TR_EUSAGE;
+			facts++;
+		} else
+			return tr_fail(&c->err, TR_EUSAGE, "ask: unexpected argument '%s'", c->argv[i]);
+	}
+	if (facts && *resume_id)
+		return tr_fail(&c->err, TR_EUSAGE, "ask: --fact starts a new session; in a resumed one use set");
+	return TR_OK;
+}
+
+static void banner(const shell_state *sh)
+{
+	buf b = {0};
+
+	buf_printf(&b, "triage %s, knowledge base %s %s: %s", TRIAGE_VERSION, sh->m->kb_id,
+		   sh->m->version, sh->m->title);
+	say(sh, 0, buf_str(&b));
+	say(sh, 0, "Answer each question (help lists the commands). Every change is saved; "
+	    "quit or Ctrl-D leaves, and resume continues later.");
+	buf_free(&b);
+}
+
+static void goodbye(const shell_state *sh)
+{
+	char msg[128];
+
+	if (!sh->id)
+		return;
+	snprintf(msg, sizeof msg, "Saved as session %lld: triage ask --resume %lld continues it.",
+		 (long long)sh->id, (long long)sh->id);
+	putchar('\n');
+	say(sh, 0, msg);
+}
+
+/* The whole conversation, from the first step to the last save. */
+static void run(shell_state *sh)
+{
+	struct sigaction old;
+	sigset_t mask;
+
+	changed(sh, 0);
+	if (sh->interactive)
+		setup_terminal(sh, &mask, &old);
+	shell_loop(sh);
+	if (sh->interactive) {
+		sigprocmask(SIG_SETMASK, &mask, NULL);
+		sigaction(SIGINT, &old, NULL);
+		if (sh->keys >= 0)
+			close(sh->keys);
+	}
+	autosave(sh);
+	goodbye(sh);
+}
+
+int shell_cmd(cli *c)
+{
+	shell_state sh;
+	const char *resume_id = NULL;
+	int rc;
+
+	memset(&sh, 0, sizeof sh);
+	sh.m = c->m;
+	sh.keys = -1;
+	sh.interactive = isatty(STDIN_FILENO);
+	sh.colour = sh.interactive && colour_wanted();
+	sh.width = shell_width();
+	if ((rc = parse_args(c, &resume_id)) != TR_OK)
+		return rc;
+	if (sh.interactive)
+		banner(&sh);
+	sh.order = xcalloc((size_t)(sh.m->ncauses + sh.m->nfixes) + 1, sizeof *sh.order);
+	if ((rc = start(&sh, c, resume_id)) == TR_OK)
+		run(&sh);
+	fflush(stdout);
+	session_free(sh.s);
+	sqlite3_close(sh.db);
+	free(sh.order);
+	free(cands);
+	return rc;
+}

@@ -30,7 +30,6 @@
 #define TRIAGE_VERSION "dev"
 #endif
 
-#define SHELL_DEPTH 2   /* the planner's lookahead, as in session --jsonl */
 #define SHELL_TOP 5     /* causes in the compact ranking */
 
 /* Everything the shell knows. The session is the one source of truth for
@@ -829,7 +828,7 @@ static int resume(shell_state *sh, const char *arg, tr_err *e)
 		return tr_fail(e, TR_EUSAGE, "resume takes a session id (sessions lists them)");
 	if (!sh->db)
 		return tr_fail(e, TR_ERR, "no session file: sessions cannot be resumed");
-	if (sessdb_load(sh->db, id, sh->m, SHELL_DEPTH, &s, &note, e) != TR_OK)
+	if (sessdb_load(sh->db, id, sh->m, SESSION_DEPTH, &s, &note, e) != TR_OK)
 		return TR_ERR;
 	session_free(sh->s);
 	sh->s = s;
@@ -1077,6 +1076,7 @@ static int colour_wanted(void)
 static int start(shell_state *sh, cli *c, const char *resume_id)
 {
 	tr_err e;
+	int rc;
 
 	tr_clear(&e);
 	if (sessdb_open(NULL, &sh->db, &e) != TR_OK) {
@@ -1087,14 +1087,8 @@ static int start(shell_state *sh, cli *c, const char *resume_id)
 	}
 	if (resume_id)
 		return resume(sh, resume_id, &c->err);
-	if (session_open(c->m, SHELL_DEPTH, &sh->s, &c->err) != TR_OK)
-		return TR_ERR;
-	for (int i = 0; i < c->argc; i++) {
-		const char *v;
-
-		if (cli_flag(c, &i, "--fact", &v) && jsonl_given(sh->s, v, &c->err) != TR_OK)
-			return TR_EUSAGE;
-	}
+	if ((rc = jsonl_session(c, SESSION_DEPTH, &sh->s)) != TR_OK)
+		return rc;
 	autosave(sh);
 	if (sh->id)
 		printf("Session %lld.\n", (long long)sh->id);

@@ -611,7 +611,11 @@ static char **string_list(lua_State *L, int env, const char *field, int *n,
 	return v;
 }
 
-/* Reads the metadata of the rule whose env is at the top of the stack. */
+/* Reads the metadata of the rule whose env is at the top of the stack.
+ * This runs outside a protected call, so nothing here may raise: fields are
+ * read raw (no metamethods), values are type-checked before conversion,
+ * and call() leaves RULES_MEMORY of headroom for the few small strings
+ * pushed here. The same holds for push_env and push_facts_view. */
 static int read_meta(rules *R, const char *chunk, rule_meta *meta, tr_err *e)
 {
 	lua_State *L = R->L;

@@ -209,8 +209,8 @@ int main(int argc, char **argv)
 		free(args);
 		return TR_OK;
 	}
-	if (n == 0 || strcmp(args[0], "shell") == 0)
-		cmd = &commands[0], words = n ? 1 : 0;
+	if (n == 0 || args[0][0] == '-' || strcmp(args[0], "shell") == 0)  /* the default: ask */
+		cmd = &commands[0], words = n && args[0][0] != '-' ? 1 : 0;
 	else if (strcmp(args[0], "help") == 0) {
 		cmd = n > 1 ? lookup(n - 1, args + 1, &words) : NULL;
 		if (cmd)

@@ -527,3 +527,13 @@ def test_export_writes_the_session_report(tmp_path):
     assert "Wrote the session report to %s." % (tmp_path / "report.md") in " ".join(r.stdout.decode().split())
     report = (tmp_path / "report.md").read_text()
     assert "host_kind" in report and "server" in report
+
+
+def test_options_without_a_command_start_the_shell(tmp_path):
+    """`triage --fact ...` is `triage ask --fact ...`: the shell is the default."""
+    r = subprocess.run([BIN, "--fact", "host_kind=server"], input=b"facts\n", capture_output=True,
+                       env=environment(tmp_path, NO_COLOR=None, COLUMNS=None), timeout=30)
+    out = r.stdout.decode()
+    assert r.returncode == 0 and r.stderr == b""
+    assert out.startswith("Session 1.\n")
+    assert "  host_kind = server (given on the command line)\n" in out

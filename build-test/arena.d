@@ -1,3 +1,0 @@
-build-test/arena.o: engine/arena.c engine/arena.h engine/buf.h
-engine/arena.h:
-engine/buf.h:

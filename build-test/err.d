@@ -1,2 +1,0 @@
-build-test/err.o: engine/err.c engine/err.h
-engine/err.h:

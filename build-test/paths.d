@@ -1,2 +1,0 @@
-build-test/paths.o: engine/paths.c engine/paths.h
-engine/paths.h:

@@ -1,3 +1,0 @@
-build-test/text.o: engine/text.c engine/text.h engine/buf.h
-engine/text.h:
-engine/buf.h:

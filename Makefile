@@ -3,6 +3,7 @@
 #   make run      install missing Debian packages (as root), build, start the shell
 #   make test     unit tests (cmocka), command-line tests (pytest), knowledge tests
 #   make asan     the same tests against an address/UB-sanitizer build
+#   make fuzz     random and hostile input under the sanitizers (RUNS=N)
 #   make bench    speed and memory figures
 #   make install PREFIX=/usr/local
 
@@ -29,7 +30,7 @@ ALL_CFLAGS = $(CWARN) $(CFLAGS) $(PKG_CFLAGS) -D_POSIX_C_SOURCE=200809L -D_DEFAU
              -DTRIAGE_VERSION='"$(VERSION)"'
 VERSION := 0.1.0
 
-.PHONY: all run deps test unit clitest kbtest asan bench install clean
+.PHONY: all run deps test unit clitest kbtest asan fuzz bench install clean
 all: $(B)/triage $(B)/kb.sqlite
 
 $(B)/triage: $(B)/main.o $(B)/libtriage.a
@@ -106,6 +107,13 @@ asan:
 	$(MAKE) --no-print-directory B=build-asan \
 	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	  LDFLAGS='-fsanitize=address,undefined' test
+
+# Random and hostile input into session --jsonl and kb build, under the sanitizers.
+fuzz:
+	$(MAKE) --no-print-directory B=build-asan \
+	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	  LDFLAGS='-fsanitize=address,undefined' all
+	$(PYTHON) tests/fuzz.py build-asan/triage build-asan/kb.sqlite --runs $(or $(RUNS),100)
 
 bench: all
 	$(PYTHON) tests/bench.py $(B)/triage $(B)/kb.sqlite

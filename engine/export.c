@@ -34,8 +34,6 @@ static double priced(const tr_model *m, int x)
  * this many times as likely under one cause as under the other. */
 #define EXPORT_SEPARATES 3.0
 
-static const char *const risk_names[] = {"low", "medium", "high"};
-
 /* ---- CommonMark primitives ----
  * Inline text escapes every ASCII punctuation character that means
  * something to CommonMark (or to a common extension), so no emphasis,
@@ -409,7 +407,7 @@ static void put_effort(buf *b, const tr_model *m, int x)
 {
 	const tr_fix *fix = &m->fixes[x];
 
-	buf_printf(b, "- **Risk:** %s\n", risk_names[fix->risk]);
+	buf_printf(b, "- **Risk:** %s\n", model_risk_names[fix->risk]);
 	buf_printf(b, "- **Effort:** about %d min of work%s%s; priced at %.0f with its risk\n",
 		   fix->minutes, fix->admin ? ", needs administrator rights" : "",
 		   fix->reboot ? ", needs a reboot" : "", priced(m, x));

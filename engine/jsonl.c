@@ -13,8 +13,6 @@
 
 #define MAX_LINE (1 << 16)
 
-static const char *const risk_names[] = {"low", "medium", "high"};
-
 json_t *jsonl_ranking(session *s)
 {
 	const tr_model *m = session_model(s);
@@ -77,7 +75,7 @@ json_t *jsonl_fix(session *s, int x)
 		if (m->links[i].fix == x)
 			json_array_append_new(a, json_string(m->causes[m->links[i].cause].id));
 	json_object_set_new(o, "causes", a);
-	json_object_set_new(o, "risk", json_string(risk_names[fix->risk]));
+	json_object_set_new(o, "risk", json_string(model_risk_names[fix->risk]));
 	a = json_array();
 	for (int i = 0; i < fix->nsteps; i++)
 		json_array_append_new(a, json_string(fix->steps[i]));
@@ -134,7 +132,9 @@ json_t *jsonl_action(session *s)
 	return o;
 }
 
-int jsonl_given(session *s, const char *pair, tr_err *e)
+/* Parses "ID=VALUE" and adds it to s as a given fact; TR_EUSAGE with a
+ * message on a malformed pair, an unknown fact or value. */
+static int jsonl_given(session *s, const char *pair, tr_err *e)
 {
 	const char *eq = strchr(pair, '=');
 	char id[128];

@@ -18,10 +18,6 @@ json_t *jsonl_action(session *s);
 /* A fix as the recommend line shows it (commands rendered). */
 json_t *jsonl_fix(session *s, int x);
 
-/* Parses "ID=VALUE" and adds it to s as a given fact; TR_EUSAGE with a
- * message on a malformed pair, an unknown fact or value. */
-int jsonl_given(session *s, const char *pair, tr_err *e);
-
 /* Opens a session on c->m with every --fact ID=VALUE among c's arguments
  * given, for any front end. On failure c->err is set (TR_EUSAGE for a bad
  * fact) and *out is NULL. */

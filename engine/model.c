@@ -12,6 +12,8 @@
 #include "buf.h"
 #include "model.h"
 
+const char *const model_risk_names[] = {"low", "medium", "high"};
+
 typedef struct loader {
 	sqlite3 *db;
 	tr_model *m;
@@ -357,8 +359,10 @@ static int load_fixes(loader *L)
 		x->title = col_text(L, st, 1);
 		x->summary = col_text(L, st, 2);
 		risk = col_text(L, st, 3);
-		x->risk = strcmp(risk, "high") == 0 ? RISK_HIGH
-			: strcmp(risk, "medium") == 0 ? RISK_MEDIUM : RISK_LOW;
+		x->risk = RISK_LOW;
+		for (int k = RISK_LOW; k <= RISK_HIGH; k++)
+			if (strcmp(risk, model_risk_names[k]) == 0)
+				x->risk = (enum tr_risk)k;
 		x->cost = col_real(L, st, 4);
 		x->minutes = col_int(L, st, 5);
 		x->admin = col_int(L, st, 6);

@@ -14,6 +14,9 @@
 
 enum tr_risk { RISK_LOW, RISK_MEDIUM, RISK_HIGH };
 
+/* "low", "medium", "high", indexed by enum tr_risk. */
+extern const char *const model_risk_names[];
+
 typedef struct tr_cite {
 	const char *source;  /* source id */
 	const char *note;    /* "" when none */

@@ -57,6 +57,7 @@ struct session {
 	int nchecks;
 	int *obs;                 /* per fact: observed value index for belief */
 	unsigned char *fix_ok, *ask_ok;
+	unsigned char *failed;    /* per fix: failed, for belief */
 };
 
 static void note(session *s, const char *msg)
@@ -241,6 +242,7 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 	s->nchecks = plan_checks(m, &s->checks);
 	s->obs = xcalloc(nf, sizeof *s->obs);
 	s->fix_ok = xcalloc(nx, 1);
+	s->failed = xcalloc(nx, 1);
 	s->ask_ok = xcalloc(nf, 1);
 	reset_state(s);
 	{
@@ -275,7 +277,7 @@ void session_free(session *s)
 	free(s->fix); free(s->fx); free(s->derived); free(s->dtext); free(s->dby);
 	free(s->dwhy); free(s->hid_by); free(s->hid_why); free(s->scale); free(s->seen);
 	free(s->dirty); free(s->p); free(s->steps); free(s->checks); free(s->obs); free(s->fix_ok);
-	free(s->ask_ok); free(s->notes);
+	free(s->ask_ok); free(s->failed); free(s->notes);
 	free(s);
 }
 
@@ -468,10 +470,9 @@ const action *session_next(session *s)
 	const tr_model *m = s->m;
 	plan_in in;
 	plan_out out = { -1, 0, 0, s->steps, 0 };
-	unsigned char *failed = xcalloc((size_t)m->nfixes + 1, 1);
 
 	if (s->fresh)
-		goto done;
+		return &s->act;
 	memset(&s->act, 0, sizeof s->act);
 	for (int f = 0; f < m->nfacts; f++) {
 		s->obs[f] = s->given[f] >= 0 ? s->given[f] : s->dby[f] >= 0 ? s->derived[f] : -1;
@@ -479,15 +480,15 @@ const action *session_next(session *s)
 			       s->dby[f] < 0 && s->hid_by[f] < 0;
 	}
 	for (int x = 0; x < m->nfixes; x++)
-		failed[x] = s->fix[x] == FIX_FAILED;
-	belief_posterior(m, s->obs, s->scale, failed, s->p);
+		s->failed[x] = s->fix[x] == FIX_FAILED;
+	belief_posterior(m, s->obs, s->scale, s->failed, s->p);
 	s->fresh = 1;
 	session_planner(s, &in);
 	if (s->resolved || s->quit) {
 		s->act.kind = ACT_DONE;
 		s->act.status = s->resolved ? DONE_RESOLVED : DONE_QUIT;
 		s->nsteps = 0;
-		goto done;
+		return &s->act;
 	}
 	allowed_fixes(s, 0);
 	plan_decide(&in, &out);
@@ -508,8 +509,6 @@ const action *session_next(session *s)
 		s->act.kind = ACT_DONE;
 		s->act.status = DONE_EXHAUSTED;
 	}
-done:
-	free(failed);
 	return &s->act;
 }
 
@@ -544,13 +543,6 @@ int session_plan(session *s, int *order)
 	return s->nsteps;
 }
 
-int session_steps(session *s, plan_step *steps)
-{
-	session_next(s);
-	memcpy(steps, s->steps, sizeof *steps * (size_t)s->nsteps);
-	return s->nsteps;
-}
-
 int session_value(const session *s, int f) { return s->given[f] >= 0 ? s->given[f] : s->dby[f] >= 0 ? s->derived[f] : -1; }
 const char *session_text(const session *s, int f) { return s->text[f] ? s->text[f] : s->dby[f] >= 0 ? s->dtext[f] : NULL; }
 const char *session_shown(const session *s, int f) { return s->seen[f]; }
@@ -559,7 +551,6 @@ double session_scale(const session *s, int c) { return s->scale[c]; }
 enum fix_state session_fix_state(const session *s, int x) { return s->fix[x]; }
 long session_rule_runs(const session *s) { return s->runs; }
 const tr_model *session_model(const session *s) { return s->m; }
-int session_depth(const session *s) { return s->depth; }
 
 enum origin session_origin(const session *s, int f)
 {

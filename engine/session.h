@@ -111,8 +111,6 @@ int session_events(const session *s, const session_event **ev);
 const tr_model *session_model(const session *s);
 /* Whether the session is done, and how. */
 int session_done(const session *s, enum done_status *status);
-/* The depth of lookahead the planner uses. */
-int session_depth(const session *s);
 
 
 
@@ -124,7 +122,4 @@ double session_question_value(session *s, int f, double *after);
  * so explanations price things exactly as the decision did. */
 void session_planner(session *s, plan_in *in);
 
-/* The plan's steps (fixes, and check-then-fix steps) in order; returns how
- * many. steps must hold nfixes entries. */
-int session_steps(session *s, plan_step *steps);
 #endif

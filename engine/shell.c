@@ -130,7 +130,6 @@ static int shell_getc(FILE *f)
 
 enum style { S_OFF, S_BOLD, S_DIM, S_RED, S_GREEN, S_YELLOW, S_CYAN };
 static const char *const sgr[] = {"\033[0m", "\033[1m", "\033[2m", "\033[31m", "\033[32m", "\033[33m", "\033[36m"};
-static const char *const risk_names[] = {"low", "medium", "high"};
 static const char *const state_names[] = {"untried", "failed", "skipped", "worked"};
 static const char spaces[] = "                ";
 
@@ -361,7 +360,7 @@ static void fix_terms(shell_state *sh, int x, buf *b)
 
 	buf_printf(b, "%.0f%% likely to resolve it; about %d min; %s risk%s%s",
 		   100 * plan_chance(sh->m, session_p(sh->s), x), fix->minutes,
-		   risk_names[fix->risk], fix->admin ? "; needs admin rights" : "",
+		   model_risk_names[fix->risk], fix->admin ? "; needs admin rights" : "",
 		   fix->reboot ? "; needs a restart" : "");
 }
 

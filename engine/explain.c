@@ -21,12 +21,12 @@ void explain_cause(session *s, int c, buf *out)
 		   100 * cause->prior / prior_sum, cause->prior_why);
 	for (int f = 0; f < m->nfacts; f++) {
 		int v = session_value(s, f);
-		const char *why = m->why[c * m->nfacts + f];
+		const char *why = model_why(m, c, f);
 		double like, ratio;
 
 		if (v < 0)
 			continue;
-		like = m->like[(size_t)c * (size_t)m->nvalues + (size_t)v];
+		like = model_like(m, c, v);
 		ratio = like / m->values[v].p;
 		if (fabs(ratio - 1) < 0.05)
 			continue;
@@ -43,12 +43,12 @@ void explain_cause(session *s, int c, buf *out)
 				buf_printf(out, "  x%.2f  rule %s: %s\n", fx[i].factor, m->rules[r].id,
 					   *fx[i].why ? fx[i].why : m->rules[r].description);
 	}
-	for (int x = 0; x < m->nfixes; x++) {
-		double r = m->resolve[(size_t)x * (size_t)m->ncauses + (size_t)c];
+	for (int k = 0; k < cause->nlinks; k++) {
+		const tr_link *l = &m->links[cause->links[k]];
 
-		if (session_fix_state(s, x) == FIX_FAILED && r > 0)
+		if (session_fix_state(s, l->fix) == FIX_FAILED)
 			buf_printf(out, "  x%.2f  fix %s failed (it resolves this cause with p=%.2f)\n",
-				   1 - r, m->fixes[x].id, r);
+				   1 - l->p, m->fixes[l->fix].id, l->p);
 	}
 	buf_puts(out, "  fixes: ");
 	for (int i = 0, first = 1; i < m->nlinks; i++)

@@ -275,7 +275,7 @@ static double like_ratio(const tr_model *m, int c, int v)
 {
 	double d = m->values[v].p;
 
-	return d > 0 ? m->like[(size_t)c * (size_t)m->nvalues + (size_t)v] / d : 1;
+	return d > 0 ? model_like(m, c, v) / d : 1;
 }
 
 static void put_ratio(buf *b, double r)
@@ -477,7 +477,7 @@ static void recognise_one(buf *b, const tr_model *m, int c, const tr_evidence *e
 	buf_puts(b, ", ");
 	put_ratio(b, r);
 	buf_printf(b, ": %.0f%% with this cause, %.0f%% by default. ",
-		   100 * m->like[(size_t)c * (size_t)m->nvalues + (size_t)v], 100 * m->values[v].p);
+		   100 * model_like(m, c, v), 100 * m->values[v].p);
 	md_inline(b, ev->why);
 	buf_putc(b, '\n');
 }
@@ -880,7 +880,7 @@ static void coverage_line(buf *b, const tr_model *m, int c, int f)
 {
 	double r;
 	int v = most_telling(m, c, f, &r);
-	const char *why = m->why[(size_t)c * (size_t)m->nfacts + (size_t)f];
+	const char *why = model_why(m, c, f);
 
 	buf_puts(b, "- ");
 	md_code(b, m->facts[f].id);
@@ -889,7 +889,7 @@ static void coverage_line(buf *b, const tr_model *m, int c, int f)
 	buf_puts(b, ": ");
 	put_ratio(b, r);
 	buf_printf(b, " (%.2f vs %.2f by default). ",
-		   m->like[(size_t)c * (size_t)m->nvalues + (size_t)v], m->values[v].p);
+		   model_like(m, c, v), m->values[v].p);
 	md_inline(b, m->facts[f].text);
 	if (why) {
 		buf_puts(b, " Why: ");
@@ -926,12 +926,11 @@ static void coverage_cause(buf *b, const tr_model *m, int c)
  * their likelihoods of one answer. */
 static double separation(const tr_model *m, int a, int b, int f)
 {
-	const double *la = &m->like[(size_t)a * (size_t)m->nvalues];
-	const double *lb = &m->like[(size_t)b * (size_t)m->nvalues];
 	double best = 1;
 
 	for (int v = m->facts[f].first; v < m->facts[f].first + m->facts[f].nvalues; v++) {
-		double r = la[v] > 0 && lb[v] > 0 ? la[v] / lb[v] : HUGE_VAL;
+		double la = model_like(m, a, v), lb = model_like(m, b, v);
+		double r = la > 0 && lb > 0 ? la / lb : HUGE_VAL;
 
 		if (r < 1)
 			r = 1 / r;

@@ -37,7 +37,7 @@ static int give(session *s, json_t *facts, enum event_kind kind, tr_err *e)
 
 static int addresses(const tr_model *m, int x, int cause)
 {
-	return m->resolve[(size_t)x * (size_t)m->ncauses + (size_t)cause] > 0;
+	return model_resolve(m, x, cause) > 0;
 }
 
 /* Plays a session case; returns 1 on pass and prints its line. */

@@ -151,25 +151,36 @@ static int load_sources(loader *L)
 	return done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
 }
 
+/* Index of record id among n records sorted by id (stride bytes each),
+ * looked up from hint on: rows read in id order find theirs at once. */
+static int seek(const void *base, int n, size_t stride, const char *id, int *hint)
+{
+	for (; *hint < n; (*hint)++) {
+		const char *key = *(const char *const *)((const char *)base + (size_t)*hint * stride);
+		int c = strcmp(key, id);
+
+		if (c == 0)
+			return *hint;
+		if (c > 0)
+			break;
+	}
+	return -1;
+}
+
 static int load_facts(loader *L)
 {
 	tr_model *m = L->m;
 	sqlite3_stmt *st, *vs;
-	int rc, i = 0, v = 0;
+	int rc, i = 0, v = 0, hint = 0;
 
 	if ((m->nfacts = count_rows(L, "fact")) < 0 || (m->nvalues = count_rows(L, "fact_value")) < 0)
 		return TR_ERR;
 	m->facts = arena_alloc(&m->mem, sizeof *m->facts * (size_t)m->nfacts);
 	m->values = arena_alloc(&m->mem, sizeof *m->values * (size_t)m->nvalues);
-	st = prep(L, "SELECT id, text, help, asker, cost, unknown_rate FROM fact ORDER BY id");
-	vs = prep(L, "SELECT value, text, p FROM fact_value WHERE fact = ?1 ORDER BY seq");
-	if (!st || !vs) {
-		sqlite3_finalize(st);
-		sqlite3_finalize(vs);
+	if (!(st = prep(L, "SELECT id, text, help, asker, cost, unknown_rate FROM fact ORDER BY id")))
 		return TR_ERR;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < m->nfacts) {
-		tr_fact *f = &m->facts[i];
+		tr_fact *f = &m->facts[i++];
 
 		f->id = col_text(L, st, 0);
 		f->text = col_text(L, st, 1);
@@ -177,65 +188,73 @@ static int load_facts(loader *L)
 		f->asker = col_text(L, st, 3);
 		f->cost = col_real(L, st, 4);
 		f->unknown_rate = col_real(L, st, 5);
-		f->first = v;
-		sqlite3_bind_text(vs, 1, f->id, -1, SQLITE_STATIC);
-		while (sqlite3_step(vs) == SQLITE_ROW && v < m->nvalues) {
-			tr_value *val = &m->values[v++];
-
-			val->fact = i;
-			val->value = col_text(L, vs, 0);
-			val->text = col_text(L, vs, 1);
-			val->p = col_real(L, vs, 2);
-		}
-		sqlite3_reset(vs);
-		f->nvalues = v - f->first;
-		i++;
 	}
-	sqlite3_finalize(vs);
-	return done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+	if (done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) != TR_OK)
+		return TR_ERR;
+	/* values in (fact, seq) order: each fact's values are contiguous */
+	if (!(vs = prep(L, "SELECT fact, value, text, p FROM fact_value ORDER BY fact, seq")))
+		return TR_ERR;
+	for (int k = 0; k < m->nfacts; k++)
+		m->facts[k].first = -1;
+	while ((rc = sqlite3_step(vs)) == SQLITE_ROW && v < m->nvalues) {
+		int f = seek(m->facts, m->nfacts, sizeof *m->facts,
+			     (const char *)sqlite3_column_text(vs, 0), &hint);
+		tr_value *val = &m->values[v];
+
+		if (f < 0) {
+			sqlite3_finalize(vs);
+			return tr_fail(L->e, TR_ERR, "a fact value names a missing fact");
+		}
+		if (m->facts[f].first < 0)
+			m->facts[f].first = v;
+		m->facts[f].nvalues++;
+		val->fact = f;
+		val->value = col_text(L, vs, 1);
+		val->text = col_text(L, vs, 2);
+		val->p = col_real(L, vs, 3);
+		v++;
+	}
+	for (int k = 0; k < m->nfacts; k++)
+		if (m->facts[k].first < 0)
+			m->facts[k].first = v;
+	return done(L, vs, rc == SQLITE_ROW ? SQLITE_DONE : rc);
 }
 
-/* Loads the commands of every record of one table into set(). */
+/* Loads the commands of every record of one table, read in (record, seq)
+ * order. */
 static int load_commands(loader *L, const char *sql, int is_fact)
 {
 	tr_model *m = L->m;
 	sqlite3_stmt *st = prep(L, sql);
-	int rc;
+	int rc, n = is_fact ? m->nfacts : m->nfixes, hint = 0;
 
 	if (!st)
 		return TR_ERR;
-	for (int i = 0; i < (is_fact ? m->nfacts : m->nfixes); i++) {
-		const char *id = is_fact ? m->facts[i].id : m->fixes[i].id;
-		tr_command *cmds = NULL;
-		int n = 0, cap = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		int i = is_fact ? seek(m->facts, n, sizeof *m->facts, id, &hint)
+				: seek(m->fixes, n, sizeof *m->fixes, id, &hint);
+		tr_command **cmds, *bigger;
+		int *count;
 
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (n == cap) {
-				tr_command *bigger;
-
-				cap = cap ? cap * 2 : 4;
-				bigger = arena_alloc(&m->mem, sizeof *bigger * (size_t)cap);
-				if (n)
-					memcpy(bigger, cmds, sizeof *cmds * (size_t)n);
-				cmds = bigger;
-			}
-			cmds[n].shell = col_text(L, st, 0);
-			cmds[n].on = col_text(L, st, 1);
-			cmds[n].text = col_text(L, st, 2);
-			n++;
+		if (i < 0) {
+			sqlite3_finalize(st);
+			return tr_fail(L->e, TR_ERR, "a command names a missing record");
 		}
-		sqlite3_reset(st);
-		if (is_fact) {
-			m->facts[i].check = cmds;
-			m->facts[i].ncheck = n;
-		} else {
-			m->fixes[i].cmds = cmds;
-			m->fixes[i].ncmds = n;
+		cmds = is_fact ? &m->facts[i].check : &m->fixes[i].cmds;
+		count = is_fact ? &m->facts[i].ncheck : &m->fixes[i].ncmds;
+		if ((*count & (*count - 1)) == 0) {  /* 0, 1, 2, 4, ...: grow */
+			bigger = arena_alloc(&m->mem, sizeof *bigger * (size_t)(*count ? 2 * *count : 1));
+			if (*count)
+				memcpy(bigger, *cmds, sizeof *bigger * (size_t)*count);
+			*cmds = bigger;
 		}
+		(*cmds)[*count].shell = col_text(L, st, 1);
+		(*cmds)[*count].on = col_text(L, st, 2);
+		(*cmds)[*count].text = col_text(L, st, 3);
+		(*count)++;
 	}
-	sqlite3_finalize(st);
-	return TR_OK;
+	return done(L, st, rc);
 }
 
 static int load_causes(loader *L)
@@ -261,99 +280,111 @@ static int load_causes(loader *L)
 	return done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
 }
 
-/* Fills m->like with the completed likelihoods of every cause. */
+/* Completes the likelihoods of evidence row ev: the values it names keep
+ * their p; the others share the rest in proportion to their defaults. */
+static int complete(loader *L, tr_evidence *ev, double *lk)
+{
+	tr_model *m = L->m;
+	const tr_fact *f = &m->facts[ev->fact];
+	double named = 0, rest = 0;
+
+	for (int k = 0; k < f->nvalues; k++)
+		if (lk[k] >= 0)
+			named += lk[k];
+		else
+			rest += m->values[f->first + k].p;
+	if (named > 1 + 1e-6 || (rest > 0 && named > 1 - 1e-9) || (rest == 0 && fabs(named - 1) > 1e-6))
+		return tr_fail(L->e, TR_ERR, "cause %s: evidence on %s sums to %g; the values it "
+			       "names must sum to 1, or to less when some are left out",
+			       m->causes[ev->cause].id, f->id, named);
+	for (int k = 0; k < f->nvalues; k++)
+		if (lk[k] < 0)
+			lk[k] = (1 - named) * m->values[f->first + k].p / rest;
+	return TR_OK;
+}
+
+/* Reads every evidence row (sorted by cause, so each cause's rows are one
+ * range), its stated likelihoods, and indexes the rows by fact. */
 static int load_evidence(loader *L)
 {
 	tr_model *m = L->m;
 	sqlite3_stmt *st, *ps;
-	size_t nl = (size_t)m->ncauses * (size_t)m->nvalues;
-	int rc, i = 0;
+	int rc, i = 0, hint = 0;
 
-	m->like = arena_alloc(&m->mem, sizeof *m->like * (nl ? nl : 1));
-	m->why = arena_alloc(&m->mem, sizeof *m->why * (size_t)(m->ncauses * m->nfacts + 1));
-	for (int c = 0; c < m->ncauses; c++)
-		for (int v = 0; v < m->nvalues; v++)
-			m->like[(size_t)c * (size_t)m->nvalues + (size_t)v] = m->values[v].p;
 	if ((m->nevidence = count_rows(L, "evidence")) < 0)
 		return TR_ERR;
 	m->evidence = arena_alloc(&m->mem, sizeof *m->evidence * (size_t)m->nevidence);
-	st = prep(L, "SELECT cause, fact, why FROM evidence ORDER BY cause, seq");
-	ps = prep(L, "SELECT value, p FROM evidence_p WHERE cause = ?1 AND fact = ?2");
-	if (!st || !ps) {
-		sqlite3_finalize(st);
-		sqlite3_finalize(ps);
+	if (!(st = prep(L, "SELECT cause, fact, why FROM evidence ORDER BY cause, seq")))
 		return TR_ERR;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < m->nevidence) {
-		tr_evidence *ev = &m->evidence[i++];
+		tr_evidence *ev = &m->evidence[i];
 		const char *cid = col_text(L, st, 0), *fid = col_text(L, st, 1);
-		double *row, named = 0, rest = 0;
-		unsigned char stated[256] = {0};
-		const tr_fact *f;
+		double *lk;
 
-		ev->cause = model_cause(m, cid);
+		ev->cause = seek(m->causes, m->ncauses, sizeof *m->causes, cid, &hint);
 		ev->fact = model_fact(m, fid);
 		ev->why = col_text(L, st, 2);
-		if (ev->cause < 0 || ev->fact < 0 || m->facts[ev->fact].nvalues > 256) {
-			sqlite3_finalize(ps);
+		if (ev->cause < 0 || ev->fact < 0) {
 			sqlite3_finalize(st);
 			return tr_fail(L->e, TR_ERR, "evidence %s/%s: unknown cause or fact", cid, fid);
 		}
-		f = &m->facts[ev->fact];
-		m->why[ev->cause * m->nfacts + ev->fact] = ev->why;
-		row = &m->like[(size_t)ev->cause * (size_t)m->nvalues];
-		sqlite3_bind_text(ps, 1, cid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ps, 2, fid, -1, SQLITE_STATIC);
-		while (sqlite3_step(ps) == SQLITE_ROW) {
-			int v = model_value(m, ev->fact, (const char *)sqlite3_column_text(ps, 0));
-
-			hash_bytes(L, sqlite3_column_text(ps, 0), (size_t)sqlite3_column_bytes(ps, 0));
-			if (v < 0)
-				continue;  /* the foreign key makes this unreachable */
-			row[v] = col_real(L, ps, 1);
-			named += row[v];
-			stated[v - f->first] = 1;
-		}
-		sqlite3_reset(ps);
-		for (int k = 0; k < f->nvalues; k++)
-			if (!stated[k])
-				rest += m->values[f->first + k].p;
-		if (named > 1 + 1e-6 || (rest > 0 && named > 1 - 1e-9) || (rest == 0 && fabs(named - 1) > 1e-6)) {
-			sqlite3_finalize(ps);
-			sqlite3_finalize(st);
-			return tr_fail(L->e, TR_ERR, "cause %s: evidence on %s sums to %g; the values it "
-				       "names must sum to 1, or to less when some are left out",
-				       cid, fid, named);
-		}
-		for (int k = 0; k < f->nvalues; k++)
-			if (!stated[k])
-				row[f->first + k] = (1 - named) * m->values[f->first + k].p / rest;
+		if (m->causes[ev->cause].nev++ == 0)
+			m->causes[ev->cause].ev = i;
+		m->facts[ev->fact].nev++;
+		ev->lk = lk = arena_alloc(&m->mem, sizeof *lk * (size_t)(m->facts[ev->fact].nvalues + 1));
+		for (int k = 0; k < m->facts[ev->fact].nvalues; k++)
+			lk[k] = -1;
+		i++;
 	}
-	sqlite3_finalize(ps);
-	return done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+	if (done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) != TR_OK)
+		return TR_ERR;
+	if (!(ps = prep(L, "SELECT cause, fact, value, p FROM evidence_p ORDER BY cause, fact, value")))
+		return TR_ERR;
+	hint = 0;
+	while ((rc = sqlite3_step(ps)) == SQLITE_ROW) {
+		int c = seek(m->causes, m->ncauses, sizeof *m->causes,
+			     (const char *)sqlite3_column_text(ps, 0), &hint);
+		int f = model_fact(m, (const char *)sqlite3_column_text(ps, 1));
+		int row = c >= 0 && f >= 0 ? model_evidence(m, c, f) : -1;
+		int v = model_value(m, f, (const char *)sqlite3_column_text(ps, 2));
+
+		hash_bytes(L, sqlite3_column_text(ps, 2), (size_t)sqlite3_column_bytes(ps, 2));
+		if (row < 0 || v < 0)
+			continue;  /* the foreign keys make this unreachable */
+		((double *)m->evidence[row].lk)[v - m->facts[f].first] = col_real(L, ps, 3);
+	}
+	if (done(L, ps, rc) != TR_OK)
+		return TR_ERR;
+	for (int f = 0; f < m->nfacts; f++) {
+		m->facts[f].ev = arena_alloc(&m->mem, sizeof(int) * (size_t)(m->facts[f].nev + 1));
+		m->facts[f].nev = 0;
+	}
+	for (int k = 0; k < m->nevidence; k++) {
+		tr_fact *f = &m->facts[m->evidence[k].fact];
+
+		if (complete(L, &m->evidence[k], (double *)m->evidence[k].lk) != TR_OK)
+			return TR_ERR;
+		f->ev[f->nev++] = k;
+	}
+	return TR_OK;
 }
 
 static int load_fixes(loader *L)
 {
 	tr_model *m = L->m;
 	sqlite3_stmt *st, *ss;
-	int rc, i = 0;
+	int rc, i = 0, hint = 0;
 
 	if ((m->nfixes = count_rows(L, "fix")) < 0)
 		return TR_ERR;
 	m->fixes = arena_alloc(&m->mem, sizeof *m->fixes * (size_t)m->nfixes);
 	st = prep(L, "SELECT id, title, summary, risk, cost, minutes, admin, reboot, undo, outcome "
 		  "FROM fix ORDER BY id");
-	ss = prep(L, "SELECT text FROM fix_step WHERE fix = ?1 ORDER BY seq");
-	if (!st || !ss) {
-		sqlite3_finalize(st);
-		sqlite3_finalize(ss);
+	if (!st)
 		return TR_ERR;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < m->nfixes) {
 		tr_fix *x = &m->fixes[i++];
 		const char *risk;
-		int n = 0;
 
 		x->id = col_text(L, st, 0);
 		x->title = col_text(L, st, 1);
@@ -369,37 +400,54 @@ static int load_fixes(loader *L)
 		x->reboot = col_int(L, st, 7);
 		x->undo = col_text(L, st, 8);
 		x->outcome = col_text(L, st, 9);
-		sqlite3_bind_text(ss, 1, x->id, -1, SQLITE_STATIC);
-		while (sqlite3_step(ss) == SQLITE_ROW)
-			n++;
-		sqlite3_reset(ss);
-		x->steps = arena_alloc(&m->mem, sizeof *x->steps * (size_t)(n + 1));
-		for (n = 0; sqlite3_step(ss) == SQLITE_ROW; n++)
-			x->steps[n] = col_text(L, ss, 0);
-		x->nsteps = n;
-		sqlite3_reset(ss);
 	}
-	sqlite3_finalize(ss);
-	return done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+	if (done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) != TR_OK)
+		return TR_ERR;
+	if (!(ss = prep(L, "SELECT fix, text FROM fix_step ORDER BY fix, seq")))
+		return TR_ERR;
+	while ((rc = sqlite3_step(ss)) == SQLITE_ROW) {
+		int k = seek(m->fixes, m->nfixes, sizeof *m->fixes,
+			     (const char *)sqlite3_column_text(ss, 0), &hint);
+		tr_fix *x;
+
+		if (k < 0) {
+			sqlite3_finalize(ss);
+			return tr_fail(L->e, TR_ERR, "a fix step names a missing fix");
+		}
+		x = &m->fixes[k];
+		if ((x->nsteps & (x->nsteps - 1)) == 0) {  /* 0, 1, 2, 4, ...: grow */
+			const char **bigger = arena_alloc(&m->mem, sizeof *bigger *
+							  (size_t)(x->nsteps ? 2 * x->nsteps + 1 : 2));
+
+			if (x->nsteps)
+				memcpy(bigger, x->steps, sizeof *bigger * (size_t)x->nsteps);
+			x->steps = bigger;
+		}
+		x->steps[x->nsteps++] = col_text(L, ss, 1);
+	}
+	for (int k = 0; k < m->nfixes; k++)
+		if (!m->fixes[k].steps)
+			m->fixes[k].steps = arena_alloc(&m->mem, sizeof *m->fixes[k].steps);
+	return done(L, ss, rc);
 }
 
+/* Reads the links (sorted by fix: each fix's links are one range) and
+ * indexes them by cause. */
 static int load_links(loader *L)
 {
 	tr_model *m = L->m;
-	size_t nr = (size_t)m->nfixes * (size_t)m->ncauses;
 	sqlite3_stmt *st;
-	int rc, i = 0;
+	int rc, i = 0, hint = 0;
 
-	m->resolve = arena_alloc(&m->mem, sizeof *m->resolve * (nr ? nr : 1));
 	if ((m->nlinks = count_rows(L, "resolves")) < 0)
 		return TR_ERR;
 	m->links = arena_alloc(&m->mem, sizeof *m->links * (size_t)m->nlinks);
 	if (!(st = prep(L, "SELECT fix, cause, p, why FROM resolves ORDER BY fix, seq")))
 		return TR_ERR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < m->nlinks) {
-		tr_link *k = &m->links[i++];
+		tr_link *k = &m->links[i];
 
-		k->fix = model_fix(m, col_text(L, st, 0));
+		k->fix = seek(m->fixes, m->nfixes, sizeof *m->fixes, col_text(L, st, 0), &hint);
 		k->cause = model_cause(m, col_text(L, st, 1));
 		k->p = col_real(L, st, 2);
 		k->why = col_text(L, st, 3);
@@ -407,27 +455,36 @@ static int load_links(loader *L)
 			sqlite3_finalize(st);
 			return tr_fail(L->e, TR_ERR, "a fix-cause link names a missing record");
 		}
-		m->resolve[(size_t)k->fix * (size_t)m->ncauses + (size_t)k->cause] = k->p;
+		if (m->fixes[k->fix].nlink++ == 0)
+			m->fixes[k->fix].link = i;
+		m->causes[k->cause].nlinks++;
+		i++;
 	}
-	return done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+	if (done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) != TR_OK)
+		return TR_ERR;
+	for (int c = 0; c < m->ncauses; c++) {
+		m->causes[c].links = arena_alloc(&m->mem, sizeof(int) * (size_t)(m->causes[c].nlinks + 1));
+		m->causes[c].nlinks = 0;
+	}
+	for (int k = 0; k < m->nlinks; k++) {
+		tr_cause *c = &m->causes[m->links[k].cause];
+
+		c->links[c->nlinks++] = k;
+	}
+	return TR_OK;
 }
 
 static int load_rules(loader *L)
 {
 	tr_model *m = L->m;
 	sqlite3_stmt *st, *rs;
-	int rc, i = 0;
+	int rc, i = 0, hint = 0;
 
 	if ((m->nrules = count_rows(L, "rule")) < 0)
 		return TR_ERR;
 	m->rules = arena_alloc(&m->mem, sizeof *m->rules * (size_t)m->nrules);
-	st = prep(L, "SELECT id, description, enabled, source FROM rule ORDER BY id");
-	rs = prep(L, "SELECT fact FROM rule_read WHERE rule = ?1 ORDER BY fact");
-	if (!st || !rs) {
-		sqlite3_finalize(st);
-		sqlite3_finalize(rs);
+	if (!(st = prep(L, "SELECT id, description, enabled, source FROM rule ORDER BY id")))
 		return TR_ERR;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < m->nrules) {
 		tr_rule *r = &m->rules[i++];
 
@@ -435,54 +492,88 @@ static int load_rules(loader *L)
 		r->description = col_text(L, st, 1);
 		r->enabled = col_int(L, st, 2);
 		r->source = col_text(L, st, 3);
-		r->reads = arena_alloc(&m->mem, sizeof *r->reads * (size_t)(m->nfacts + 1));
-		sqlite3_bind_text(rs, 1, r->id, -1, SQLITE_STATIC);
-		while (sqlite3_step(rs) == SQLITE_ROW && r->nreads < m->nfacts) {
-			int f = model_fact(m, col_text(L, rs, 0));
-
-			if (f >= 0)
-				r->reads[r->nreads++] = f;
-		}
-		sqlite3_reset(rs);
 	}
-	sqlite3_finalize(rs);
-	return done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+	if (done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) != TR_OK)
+		return TR_ERR;
+	if (!(rs = prep(L, "SELECT rule, fact FROM rule_read ORDER BY rule, fact")))
+		return TR_ERR;
+	while ((rc = sqlite3_step(rs)) == SQLITE_ROW) {
+		int k = seek(m->rules, m->nrules, sizeof *m->rules,
+			     (const char *)sqlite3_column_text(rs, 0), &hint);
+		int f = model_fact(m, col_text(L, rs, 1));
+		tr_rule *r;
+
+		if (k < 0 || f < 0)
+			continue;  /* the foreign keys make this unreachable */
+		r = &m->rules[k];
+		if ((r->nreads & (r->nreads - 1)) == 0) {  /* 0, 1, 2, 4, ...: grow */
+			int *bigger = arena_alloc(&m->mem, sizeof *bigger * (size_t)(r->nreads ? 2 * r->nreads : 1));
+
+			if (r->nreads)
+				memcpy(bigger, r->reads, sizeof *bigger * (size_t)r->nreads);
+			r->reads = bigger;
+		}
+		r->reads[r->nreads++] = f;
+		m->facts[f].nrules++;
+	}
+	if (done(L, rs, rc) != TR_OK)
+		return TR_ERR;
+	/* index the rules by the facts they read, in rule order */
+	for (int f = 0; f < m->nfacts; f++) {
+		m->facts[f].rules = arena_alloc(&m->mem, sizeof(int) * (size_t)(m->facts[f].nrules + 1));
+		m->facts[f].nrules = 0;
+	}
+	for (int r = 0; r < m->nrules; r++)
+		for (int k = 0; k < m->rules[r].nreads; k++) {
+			tr_fact *f = &m->facts[m->rules[r].reads[k]];
+
+			f->rules[f->nrules++] = r;
+		}
+	return TR_OK;
 }
 
-/* Attaches the citations of every record. */
+/* Attaches the citations of every record, read in (kind, record, seq) order. */
 static int load_cites(loader *L)
 {
 	tr_model *m = L->m;
-	sqlite3_stmt *st = prep(L, "SELECT source, note FROM cites WHERE kind = ?1 AND record = ?2 ORDER BY seq");
-	static const char *const kinds[] = {"fact", "cause", "fix", "rule"};
+	sqlite3_stmt *st = prep(L, "SELECT kind, record, source, note FROM cites ORDER BY kind, record, seq");
+	int rc, hint[4] = {0, 0, 0, 0};
 
 	if (!st)
 		return TR_ERR;
-	for (int k = 0; k < 4; k++) {
-		int n = k == 0 ? m->nfacts : k == 1 ? m->ncauses : k == 2 ? m->nfixes : m->nrules;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		const char *id = (const char *)sqlite3_column_text(st, 1);
+		tr_cite **cites = NULL, *bigger;
+		int *n = NULL, i;
 
-		for (int i = 0; i < n; i++) {
-			const char *id = k == 0 ? m->facts[i].id : k == 1 ? m->causes[i].id
-				       : k == 2 ? m->fixes[i].id : m->rules[i].id;
-			tr_cite *c = arena_alloc(&m->mem, sizeof *c * (size_t)(m->nsources + 1));
-			int nc = 0;
-
-			sqlite3_bind_text(st, 1, kinds[k], -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-			while (sqlite3_step(st) == SQLITE_ROW && nc < m->nsources) {
-				c[nc].source = col_text(L, st, 0);
-				c[nc].note = col_text(L, st, 1);
-				nc++;
-			}
-			sqlite3_reset(st);
-			if (k == 0) { m->facts[i].cites = c; m->facts[i].ncites = nc; }
-			else if (k == 1) { m->causes[i].cites = c; m->causes[i].ncites = nc; }
-			else if (k == 2) { m->fixes[i].cites = c; m->fixes[i].ncites = nc; }
-			else { m->rules[i].cites = c; m->rules[i].ncites = nc; }
+		if (strcmp(kind, "fact") == 0 &&
+		    (i = seek(m->facts, m->nfacts, sizeof *m->facts, id, &hint[0])) >= 0)
+			cites = &m->facts[i].cites, n = &m->facts[i].ncites;
+		else if (strcmp(kind, "cause") == 0 &&
+			 (i = seek(m->causes, m->ncauses, sizeof *m->causes, id, &hint[1])) >= 0)
+			cites = &m->causes[i].cites, n = &m->causes[i].ncites;
+		else if (strcmp(kind, "fix") == 0 &&
+			 (i = seek(m->fixes, m->nfixes, sizeof *m->fixes, id, &hint[2])) >= 0)
+			cites = &m->fixes[i].cites, n = &m->fixes[i].ncites;
+		else if (strcmp(kind, "rule") == 0 &&
+			 (i = seek(m->rules, m->nrules, sizeof *m->rules, id, &hint[3])) >= 0)
+			cites = &m->rules[i].cites, n = &m->rules[i].ncites;
+		if (!cites)
+			continue;  /* a citation of a missing record cites nothing */
+		hash_bytes(L, kind, strlen(kind));
+		hash_bytes(L, id, strlen(id));
+		if ((*n & (*n - 1)) == 0) {  /* 0, 1, 2, 4, ...: grow */
+			bigger = arena_alloc(&m->mem, sizeof *bigger * (size_t)(*n ? 2 * *n : 1));
+			if (*n)
+				memcpy(bigger, *cites, sizeof *bigger * (size_t)*n);
+			*cites = bigger;
 		}
+		(*cites)[*n].source = col_text(L, st, 2);
+		(*cites)[*n].note = col_text(L, st, 3);
+		(*n)++;
 	}
-	sqlite3_finalize(st);
-	return TR_OK;
+	return done(L, st, rc);
 }
 
 int model_load(sqlite3 *db, tr_model **out, tr_err *e)
@@ -492,9 +583,9 @@ int model_load(sqlite3 *db, tr_model **out, tr_err *e)
 
 	*out = NULL;
 	if (load_meta(&L) || load_sources(&L) || load_facts(&L) ||
-	    load_commands(&L, "SELECT shell, runs_on, text FROM fact_check WHERE fact = ?1 ORDER BY seq", 1) ||
+	    load_commands(&L, "SELECT fact, shell, runs_on, text FROM fact_check ORDER BY fact, seq", 1) ||
 	    load_causes(&L) || load_evidence(&L) || load_fixes(&L) ||
-	    load_commands(&L, "SELECT shell, runs_on, text FROM fix_command WHERE fix = ?1 ORDER BY seq", 0) ||
+	    load_commands(&L, "SELECT fix, shell, runs_on, text FROM fix_command ORDER BY fix, seq", 0) ||
 	    load_links(&L) || load_rules(&L) || load_cites(&L)) {
 		model_free(m);
 		return TR_ERR;
@@ -560,4 +651,38 @@ int model_value(const tr_model *m, int f, const char *value)
 		if (strcmp(m->values[m->facts[f].first + k].value, value) == 0)
 			return m->facts[f].first + k;
 	return -1;
+}
+
+int model_evidence(const tr_model *m, int c, int f)
+{
+	const tr_cause *cause = &m->causes[c];
+
+	for (int k = cause->ev; k < cause->ev + cause->nev; k++)
+		if (m->evidence[k].fact == f)
+			return k;
+	return -1;
+}
+
+double model_like(const tr_model *m, int c, int v)
+{
+	int f = m->values[v].fact, k = model_evidence(m, c, f);
+
+	return k < 0 ? m->values[v].p : m->evidence[k].lk[v - m->facts[f].first];
+}
+
+const char *model_why(const tr_model *m, int c, int f)
+{
+	int k = model_evidence(m, c, f);
+
+	return k < 0 ? NULL : m->evidence[k].why;
+}
+
+double model_resolve(const tr_model *m, int x, int c)
+{
+	const tr_fix *fix = &m->fixes[x];
+
+	for (int k = fix->link; k < fix->link + fix->nlink; k++)
+		if (m->links[k].cause == c)
+			return m->links[k].p;
+	return 0;
 }

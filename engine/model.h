@@ -1,9 +1,16 @@
 /*
  * model.h: a knowledge base loaded into memory, read-only once loaded.
  * Records are sorted by id and referred to by index. Every fact value has a
- * global index (tr_fact.first + k), so likelihoods are one dense matrix.
+ * global index (tr_fact.first + k).
  * Invariant: each record struct (fact, cause, fix, rule) begins with its id;
  * model.c's lookup searches by that first field.
+ * Evidence is sparse, as knowledge is: a cause states likelihoods for a
+ * handful of facts, and every other cause gives a fact's values their
+ * defaults (tr_value.p). So P(value | cause) is the cause's evidence row when
+ * it has one, else the default; evidence rows are indexed both by cause
+ * (a contiguous range, sorted by cause) and by fact, links (fix resolves
+ * cause) by fix (a range) and by cause, and rules by the facts they read.
+ * Every operation can then touch only the records it concerns.
  * Uses SQLite (store.h) to load; knows nothing of any particular domain.
  */
 #ifndef TR_MODEL_H
@@ -36,6 +43,8 @@ typedef struct tr_fact {
 	int first, nvalues;     /* its values: m->values[first .. first+nvalues); 0 = free text */
 	tr_command *check; int ncheck;
 	tr_cite *cites; int ncites;
+	int *ev; int nev;       /* evidence rows on this fact (m->evidence indexes) */
+	int *rules; int nrules; /* rules that read this fact (m->rules indexes) */
 } tr_fact;
 
 typedef struct tr_value {
@@ -48,11 +57,14 @@ typedef struct tr_cause {
 	const char *id, *title, *summary, *prior_why;
 	double prior;
 	tr_cite *cites; int ncites;
+	int ev, nev;            /* its evidence: m->evidence[ev .. ev+nev) */
+	int *links; int nlinks; /* links that resolve it (m->links indexes) */
 } tr_cause;
 
 typedef struct tr_evidence {
 	int cause, fact;        /* a cause's stated evidence on one fact */
 	const char *why;
+	const double *lk;       /* P(value | cause), completed, for the fact's values */
 } tr_evidence;
 
 typedef struct tr_fix {
@@ -63,6 +75,7 @@ typedef struct tr_fix {
 	const char **steps; int nsteps;
 	tr_command *cmds; int ncmds;
 	tr_cite *cites; int ncites;
+	int link, nlink;        /* the causes it resolves: m->links[link .. link+nlink) */
 } tr_fix;
 
 typedef struct tr_link {
@@ -93,9 +106,6 @@ typedef struct tr_model {
 	tr_link *links; int nlinks;
 	tr_rule *rules; int nrules;
 	tr_source *sources; int nsources;
-	double *like;           /* [cause * nvalues + value]: P(value | cause) */
-	const char **why;       /* [cause * nfacts + fact]: stated evidence, or NULL */
-	double *resolve;        /* [fix * ncauses + cause]: P(fix resolves | cause) */
 	arena mem;              /* owns everything above */
 } tr_model;
 
@@ -114,5 +124,14 @@ int model_fix(const tr_model *m, const char *id);
 int model_rule(const tr_model *m, const char *id);
 /* Global index of value of fact f, or -1. */
 int model_value(const tr_model *m, int f, const char *value);
+
+/* The evidence row of cause c on fact f, or -1 when c states none. */
+int model_evidence(const tr_model *m, int c, int f);
+/* P(value v | cause c): c's evidence on v's fact, else v's default. */
+double model_like(const tr_model *m, int c, int v);
+/* Why c gives evidence on fact f, or NULL when it states none. */
+const char *model_why(const tr_model *m, int c, int f);
+/* P(fix x resolves the problem | cause c); 0 when they are not linked. */
+double model_resolve(const tr_model *m, int x, int c);
 
 #endif

@@ -2,6 +2,11 @@
  * plan.c: the repair sequence, its expected cost, and question value
  * (see plan.h). Everything here is a pure function of its inputs, so the
  * same evidence gives the same plan.
+ *
+ * Sums run over sparse rows: a fix's links (model.h), a fact's evidence
+ * rows. A cause silent on a fact gives its values their defaults, so the
+ * chance that a plan reaches a check, sum over causes of rest(c) P(v | c),
+ * is d(v) * still plus a correction for the causes with evidence on v.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +23,11 @@ double plan_cost(const plan_in *in, int x)
 
 double plan_chance(const tr_model *m, const double *p, int x)
 {
-	const double *r = &m->resolve[(size_t)x * (size_t)m->ncauses];
+	const tr_fix *fix = &m->fixes[x];
 	double s = 0;
 
-	for (int c = 0; c < m->ncauses; c++)
-		s += p[c] * r[c];
+	for (int k = fix->link; k < fix->link + fix->nlink; k++)
+		s += p[m->links[k].cause] * m->links[k].p;
 	return s;
 }
 
@@ -33,73 +38,179 @@ double plan_chance(const tr_model *m, const double *p, int x)
 #define CHECK_LIKE 0.6
 #define CHECK_RATIO 4.0
 
-static int has_check(const plan_check *v, int n, int fix, int value)
+static int cmp_int(const void *a, const void *b)
 {
-	for (int i = 0; i < n; i++)
-		if (v[i].fix == fix && v[i].value == value)
-			return 1;
-	return 0;
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
 }
 
 int plan_checks(const tr_model *m, plan_check **out)
 {
 	int n = 0, cap = 16;
 	plan_check *v = xmalloc(sizeof *v * (size_t)cap);
+	int *causes = NULL, *vals = NULL, ncap = 0, vcap = 0;
 
-	for (int x = 0; x < m->nfixes; x++)
-		for (int c = 0; c < m->ncauses; c++) {
-			if (m->resolve[(size_t)x * (size_t)m->ncauses + (size_t)c] < CHECK_FIXES)
-				continue;
-			for (int k = 0; k < m->nvalues; k++) {
-				double like = m->like[(size_t)c * (size_t)m->nvalues + (size_t)k];
+	for (int x = 0; x < m->nfixes; x++) {
+		const tr_fix *fix = &m->fixes[x];
+		int nc = 0, first = n;
 
-				if (like < CHECK_LIKE || like < CHECK_RATIO * m->values[k].p ||
-				    has_check(v, n, x, k))
+		/* the causes it fixes reliably, in cause order */
+		if (fix->nlink > ncap)
+			causes = xrealloc(causes, sizeof *causes * (size_t)(ncap = fix->nlink));
+		for (int k = fix->link; k < fix->link + fix->nlink; k++)
+			if (m->links[k].p >= CHECK_FIXES)
+				causes[nc++] = m->links[k].cause;
+		qsort(causes, (size_t)nc, sizeof *causes, cmp_int);
+		for (int i = 0; i < nc; i++) {
+			const tr_cause *c = &m->causes[causes[i]];
+			int nv = 0;
+
+			/* the values pointing to it, in value order */
+			for (int e = c->ev; e < c->ev + c->nev; e++) {
+				const tr_evidence *ev = &m->evidence[e];
+				const tr_fact *f = &m->facts[ev->fact];
+
+				for (int k = 0; k < f->nvalues; k++) {
+					double like = ev->lk[k];
+
+					if (like < CHECK_LIKE || like < CHECK_RATIO * m->values[f->first + k].p)
+						continue;
+					if (nv == vcap)
+						vals = xrealloc(vals, sizeof *vals * (size_t)(vcap = vcap ? 2 * vcap : 16));
+					vals[nv++] = f->first + k;
+				}
+			}
+			qsort(vals, (size_t)nv, sizeof *vals, cmp_int);
+			for (int j = 0; j < nv; j++) {
+				int dup = 0;
+
+				for (int q = first; q < n && !dup; q++)
+					dup = v[q].value == vals[j];
+				if (dup)
 					continue;
 				if (n == cap)
 					v = xrealloc(v, sizeof *v * (size_t)(cap *= 2));
-				v[n].fact = m->values[k].fact;
-				v[n].value = k;
+				v[n].fact = m->values[vals[j]].fact;
+				v[n].value = vals[j];
 				v[n].fix = x;
 				n++;
 			}
 		}
+	}
+	free(causes);
+	free(vals);
 	*out = v;
 	return n;
 }
+
+/* ---- candidates: the fixes, checks and questions a decision weighs ---- */
+
+/* The steps one plan may take: fixes (ascending) and checks (ascending,
+ * indexes into plan_in.checks). */
+typedef struct cands {
+	int *fix, nfix;
+	int *check, ncheck;
+} cands;
+
+static void cands_free(cands *K)
+{
+	free(K->fix);
+	free(K->check);
+}
+
+/* Indexes of the PLAN_FOCUS (in->focus) likeliest causes of p, or all. */
+static int focus_causes(const plan_in *in, const double *p, int **out);
+
+/* Collects the open fixes and checks for belief p. */
+static void candidates(const plan_in *in, const double *p, cands *K)
+{
+	const tr_model *m = in->m;
+	int *focus = NULL, nf;
+	unsigned char *mark;
+
+	memset(K, 0, sizeof *K);
+	if (!in->focus || m->ncauses <= in->focus) {
+		K->fix = xmalloc(sizeof *K->fix * (size_t)(m->nfixes + 1));
+		for (int x = 0; x < m->nfixes; x++)
+			if (in->fix_ok[x] && m->fixes[x].nlink > 0)
+				K->fix[K->nfix++] = x;
+	} else {
+		nf = focus_causes(in, p, &focus);
+		mark = xcalloc((size_t)m->nfixes + 1, 1);
+		K->fix = xmalloc(sizeof *K->fix * (size_t)(m->nfixes + 1));
+		for (int i = 0; i < nf; i++) {
+			const tr_cause *c = &m->causes[focus[i]];
+
+			for (int k = 0; k < c->nlinks; k++) {
+				int x = m->links[c->links[k]].fix;
+
+				if (in->fix_ok[x] && !mark[x]) {
+					mark[x] = 1;
+					K->fix[K->nfix++] = x;
+				}
+			}
+		}
+		qsort(K->fix, (size_t)K->nfix, sizeof *K->fix, cmp_int);
+		free(mark);
+		free(focus);
+	}
+	K->check = xmalloc(sizeof *K->check * (size_t)(in->nchecks + 1));
+	/* checks come sorted by fix: walk both lists together */
+	for (int i = 0, k = 0; i < K->nfix; i++) {
+		while (k < in->nchecks && in->checks[k].fix < K->fix[i])
+			k++;
+		for (; k < in->nchecks && in->checks[k].fix == K->fix[i]; k++)
+			if (in->ask_ok[in->checks[k].fact])
+				K->check[K->ncheck++] = k;
+	}
+}
+
+/* ---- one plan ---- */
 
 /* Working state of one plan: the mass of each cause still unresolved and
  * which steps are still open. */
 typedef struct planner {
 	const plan_in *in;
+	const cands *K;
 	double *rest;            /* per cause */
 	double still;            /* sum of rest */
-	unsigned char *fix_open; /* per fix */
-	unsigned char *ask_open; /* per fact */
+	unsigned char *taken;    /* per candidate fix (K order) */
+	unsigned char *asked;    /* per fact: a check on it was taken */
+	int *asked_list, nasked;
 } planner;
+
+/* P(v | cause c) for one of a fix's link causes. */
+static double like(const tr_model *m, int c, int v)
+{
+	return model_like(m, c, v);
+}
 
 /* Efficiency of a step and its expected cost (weighted by still-broken
  * mass), on the current rest. Returns 0 when it cannot help. */
 static double step_value(const planner *P, int x, int check, double *cost)
 {
 	const tr_model *m = P->in->m;
-	const double *r = &m->resolve[(size_t)x * (size_t)m->ncauses];
-	double win = 0, reach = P->still;
+	const tr_fix *fix = &m->fixes[x];
+	double win = 0;
 
 	if (check >= 0) {
 		const plan_check *k = &P->in->checks[check];
+		const tr_fact *f = &m->facts[k->fact];
+		int vi = k->value - f->first;
+		double d = m->values[k->value].p, reach = d * P->still;
 
-		reach = 0;
-		for (int c = 0; c < m->ncauses; c++) {
-			double l = m->like[(size_t)c * (size_t)m->nvalues + (size_t)k->value];
+		for (int i = 0; i < f->nev; i++) {
+			const tr_evidence *ev = &m->evidence[f->ev[i]];
 
-			reach += P->rest[c] * l;
-			win += P->rest[c] * l * r[c];
+			reach += P->rest[ev->cause] * (ev->lk[vi] - d);
 		}
-		*cost = P->still * (m->facts[k->fact].cost + P->in->step) + reach * plan_cost(P->in, x);
+		for (int l = fix->link; l < fix->link + fix->nlink; l++)
+			win += P->rest[m->links[l].cause] * like(m, m->links[l].cause, k->value) * m->links[l].p;
+		*cost = P->still * (f->cost + P->in->step) + reach * plan_cost(P->in, x);
 	} else {
-		for (int c = 0; c < m->ncauses; c++)
-			win += P->rest[c] * r[c];
+		for (int l = fix->link; l < fix->link + fix->nlink; l++)
+			win += P->rest[m->links[l].cause] * m->links[l].p;
 		*cost = P->still * plan_cost(P->in, x);
 	}
 	return win > 1e-12 && *cost > 0 ? win / *cost : 0;
@@ -112,91 +223,253 @@ static int late(const planner *P, int x)
 	       plan_chance(P->in->m, P->rest, x) / P->still < PLAN_HIGH_RISK_MIN;
 }
 
-/* Takes the best open step; returns 0 when none can help. */
-static int next_step(planner *P, plan_step *best, double *cost)
+/* Takes the best open step; returns 0 when none can help. *slot receives
+ * the candidate index of its fix. */
+static int next_step(planner *P, plan_step *best, double *cost, int *slot)
 {
 	const plan_in *in = P->in;
+	const cands *K = P->K;
 	double top = 0;
 	int found = 0;
 
 	for (int pass = 0; pass < 2 && !found; pass++) {  /* pass 1: the late ones */
-		for (int x = 0; x < in->m->nfixes; x++) {
+		for (int i = 0; i < K->nfix; i++) {
+			int x = K->fix[i];
 			double c, v;
 
-			if (!P->fix_open[x] || late(P, x) != pass)
+			if (P->taken[i] || late(P, x) != pass)
 				continue;
 			if ((v = step_value(P, x, -1, &c)) > top * (1 + 1e-9)) {
-				top = v, *cost = c, found = 1;
+				top = v, *cost = c, found = 1, *slot = i;
 				best->fix = x, best->check = -1;
 			}
 		}
-		for (int k = 0; pass == 0 && k < in->nchecks; k++) {
-			const plan_check *ck = &in->checks[k];
+		for (int j = 0, i = 0; pass == 0 && j < K->ncheck; j++) {
+			const plan_check *ck = &in->checks[K->check[j]];
 			double c, v;
 
-			if (!P->fix_open[ck->fix] || !P->ask_open[ck->fact] || late(P, ck->fix))
+			while (K->fix[i] < ck->fix)  /* its fix is a candidate: found */
+				i++;
+			if (P->taken[i] || P->asked[ck->fact] || late(P, ck->fix))
 				continue;
-			if ((v = step_value(P, ck->fix, k, &c)) > top * (1 + 1e-9)) {
-				top = v, *cost = c, found = 1;
-				best->fix = ck->fix, best->check = k;
+			if ((v = step_value(P, ck->fix, K->check[j], &c)) > top * (1 + 1e-9)) {
+				top = v, *cost = c, found = 1, *slot = i;
+				best->fix = ck->fix, best->check = K->check[j];
 			}
 		}
 	}
 	return found;
 }
 
-static void take(planner *P, const plan_step *st)
+static void take(planner *P, const plan_step *st, int slot)
 {
 	const tr_model *m = P->in->m;
-	const double *r = &m->resolve[(size_t)st->fix * (size_t)m->ncauses];
+	const tr_fix *fix = &m->fixes[st->fix];
 	int value = st->check >= 0 ? P->in->checks[st->check].value : -1;
 
-	P->still = 0;
-	for (int c = 0; c < m->ncauses; c++) {
-		double l = value >= 0 ? m->like[(size_t)c * (size_t)m->nvalues + (size_t)value] : 1;
+	for (int l = fix->link; l < fix->link + fix->nlink; l++) {
+		int c = m->links[l].cause;
+		double lv = value >= 0 ? like(m, c, value) : 1;
+		double before = P->rest[c];
 
-		P->rest[c] *= 1 - l * r[c];
-		P->still += P->rest[c];
+		P->rest[c] *= 1 - lv * m->links[l].p;
+		P->still -= before - P->rest[c];
 	}
-	P->fix_open[st->fix] = 0;
-	if (st->check >= 0)
-		P->ask_open[P->in->checks[st->check].fact] = 0;
+	P->taken[slot] = 1;
+	if (st->check >= 0) {
+		int f = P->in->checks[st->check].fact;
+
+		P->asked[f] = 1;
+		P->asked_list[P->nasked++] = f;
+	}
 }
 
-double plan_sequence(const plan_in *in, const double *p, plan_step *steps, int *n)
+/* The greedy plan for belief p over candidates K. */
+static double sequence(const plan_in *in, const cands *K, const double *p, plan_step *steps, int *n)
 {
 	const tr_model *m = in->m;
-	double rest[512], ecr = 0;
-	unsigned char fo[512], ao[512];
-	planner P = { in, m->ncauses <= 512 ? rest : xmalloc(sizeof(double) * (size_t)m->ncauses), 0,
-		      m->nfixes <= 512 ? fo : xmalloc((size_t)m->nfixes + 1),
-		      m->nfacts <= 512 ? ao : xmalloc((size_t)m->nfacts + 1) };
+	planner P = { in, K, xmalloc(sizeof(double) * (size_t)(m->ncauses + 1)), 0,
+		      xcalloc((size_t)K->nfix + 1, 1), xcalloc((size_t)m->nfacts + 1, 1),
+		      xmalloc(sizeof(int) * (size_t)(K->nfix + 1)), 0 };
 	plan_step st;
-	double cost;
-	int k = 0;
+	double cost, ecr = 0;
+	int k = 0, slot = 0;
 
 	memcpy(P.rest, p, sizeof *P.rest * (size_t)m->ncauses);
 	for (int c = 0; c < m->ncauses; c++)
 		P.still += p[c];
-	memcpy(P.fix_open, in->fix_ok, (size_t)m->nfixes);
-	memcpy(P.ask_open, in->ask_ok, (size_t)m->nfacts);
-	while (next_step(&P, &st, &cost)) {
+	while (next_step(&P, &st, &cost, &slot)) {
 		ecr += cost;
 		if (steps)
 			steps[k] = st;
 		k++;
-		take(&P, &st);
+		take(&P, &st, slot);
 	}
 	ecr += PLAN_ESCALATE * P.still;
 	if (n)
 		*n = k;
-	if (P.rest != rest)
-		free(P.rest);
-	if (P.fix_open != fo)
-		free(P.fix_open);
-	if (P.ask_open != ao)
-		free(P.ask_open);
+	free(P.rest);
+	free(P.taken);
+	free(P.asked);
+	free(P.asked_list);
 	return ecr;
+}
+
+double plan_sequence(const plan_in *in, const double *p, plan_step *steps, int *n)
+{
+	cands K;
+	double ecr;
+
+	candidates(in, p, &K);
+	ecr = sequence(in, &K, p, steps, n);
+	cands_free(&K);
+	return ecr;
+}
+
+/* ---- focus and questions ---- */
+
+static const double *sort_key;
+
+static int by_p_desc(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	double px = sort_key[x], py = sort_key[y];
+
+	return px > py ? -1 : px < py ? 1 : (x > y) - (x < y);
+}
+
+static int focus_causes(const plan_in *in, const double *p, int **out)
+{
+	const tr_model *m = in->m;
+	int n = 0, *v = xmalloc(sizeof *v * (size_t)(m->ncauses + 1));
+	double cut = -1;
+
+	/* a threshold by sampling would do; a partial pass keeps it exact:
+	 * keep the causes above the focus-th largest p */
+	if (m->ncauses > in->focus) {
+		double *top = xmalloc(sizeof *top * (size_t)in->focus);
+		int nt = 0;
+
+		for (int c = 0; c < m->ncauses; c++) {  /* min-heap of the largest */
+			double x = p[c];
+
+			if (nt < in->focus) {
+				int i = nt++;
+
+				while (i > 0 && top[(i - 1) / 2] > x) {
+					top[i] = top[(i - 1) / 2];
+					i = (i - 1) / 2;
+				}
+				top[i] = x;
+			} else if (x > top[0]) {
+				int i = 0;
+
+				for (;;) {
+					int l = 2 * i + 1, r = l + 1, s = i;
+					double sv = x;
+
+					if (l < nt && top[l] < sv)
+						s = l, sv = top[l];
+					if (r < nt && top[r] < sv)
+						s = r;
+					if (s == i)
+						break;
+					top[i] = top[s];
+					i = s;
+				}
+				top[i] = x;
+			}
+		}
+		cut = top[0];
+		free(top);
+	}
+	for (int c = 0; c < m->ncauses; c++)
+		if (p[c] > 0 && p[c] >= cut)
+			v[n++] = c;
+	if (n > in->focus) {  /* ties at the cut: the lowest indexes */
+		sort_key = p;
+		qsort(v, (size_t)n, sizeof *v, by_p_desc);
+		n = in->focus;
+		qsort(v, (size_t)n, sizeof *v, cmp_int);
+	}
+	*out = v;
+	return n;
+}
+
+/* How much asking f would move belief p: the expected total change of the
+ * causes' probabilities, over f's values. Touches f's evidence rows only. */
+static double movement(const tr_model *m, const double *p, int f)
+{
+	const tr_fact *fact = &m->facts[f];
+	double mass = 0, move = 0;
+
+	for (int i = 0; i < fact->nev; i++)
+		mass += p[m->evidence[fact->ev[i]].cause];
+	for (int k = 0; k < fact->nvalues; k++) {
+		double d = m->values[fact->first + k].p, pv = d * (1 - mass), dm = 0;
+
+		for (int i = 0; i < fact->nev; i++) {
+			const tr_evidence *ev = &m->evidence[fact->ev[i]];
+
+			pv += p[ev->cause] * ev->lk[k];
+		}
+		if (pv <= 1e-12)
+			continue;
+		for (int i = 0; i < fact->nev; i++) {
+			const tr_evidence *ev = &m->evidence[fact->ev[i]];
+			double q = p[ev->cause] * ev->lk[k] / pv;
+
+			dm += q > p[ev->cause] ? q - p[ev->cause] : p[ev->cause] - q;
+		}
+		dm += (1 - mass) * (d / pv > 1 ? d / pv - 1 : 1 - d / pv);
+		move += pv * dm;
+	}
+	return move;
+}
+
+/* The questions worth valuing at belief p, ascending: every askable one,
+ * or (over in->questions of them) those that move the focus most per
+ * minute. *out is heap. */
+static int questions(const plan_in *in, const double *p, int **out)
+{
+	const tr_model *m = in->m;
+	int n = 0, *v = xmalloc(sizeof *v * (size_t)(m->nfacts + 1));
+
+	for (int f = 0; f < m->nfacts; f++)
+		if (in->ask_ok[f] && m->facts[f].nvalues > 0)
+			v[n++] = f;
+	if (in->questions && n > in->questions) {
+		int *focus, nf = focus_causes(in, p, &focus), nc = 0;
+		unsigned char *mark = xcalloc((size_t)m->nfacts + 1, 1);
+		double *score = xcalloc((size_t)m->nfacts + 1, sizeof *score);
+
+		for (int i = 0; i < nf; i++) {  /* the facts that tell focus causes apart */
+			const tr_cause *c = &m->causes[focus[i]];
+
+			for (int e = c->ev; e < c->ev + c->nev; e++) {
+				int f = m->evidence[e].fact;
+
+				if (!mark[f] && in->ask_ok[f] && m->facts[f].nvalues > 0) {
+					mark[f] = 1;
+					v[nc++] = f;
+					score[f] = movement(m, p, f) * (1 - m->facts[f].unknown_rate) /
+						   (m->facts[f].cost + in->step);
+				}
+			}
+		}
+		n = nc;
+		if (n > in->questions) {
+			sort_key = score;
+			qsort(v, (size_t)n, sizeof *v, by_p_desc);
+			n = in->questions;
+		}
+		qsort(v, (size_t)n, sizeof *v, cmp_int);
+		free(mark);
+		free(score);
+		free(focus);
+	}
+	*out = v;
+	return n;
 }
 
 static double value_of(const plan_in *in, const double *p, int depth);
@@ -206,12 +479,12 @@ static double eco(const plan_in *in, const double *p, int f, int depth, double n
 {
 	const tr_model *m = in->m;
 	const tr_fact *fact = &m->facts[f];
-	double q[512], *post = m->ncauses <= 512 ? q : xmalloc(sizeof *post * (size_t)m->ncauses);
+	double *post = xmalloc(sizeof *post * (size_t)(m->ncauses + 1));
 	double expect = 0;
 	plan_in sub = *in;
-	unsigned char ask[512], *ok = m->nfacts <= 512 ? ask : xmalloc((size_t)m->nfacts);
+	unsigned char *ok = xmalloc((size_t)m->nfacts + 1);
 
-	memcpy(ok, in->ask_ok, (size_t)m->nfacts);
+	memcpy(ok, in->ask_ok, (size_t)m->nfacts);  /* once answered, f is known */
 	ok[f] = 0;
 	sub.ask_ok = ok;
 	for (int k = 0; k < fact->nvalues; k++) {
@@ -222,26 +495,27 @@ static double eco(const plan_in *in, const double *p, int f, int depth, double n
 			after[k] = v;
 		expect += pv * v;
 	}
-	if (post != q)
-		free(post);
-	if (ok != ask)
-		free(ok);
+	free(post);
+	free(ok);
 	return fact->cost + in->step + fact->unknown_rate * now + (1 - fact->unknown_rate) * expect;
 }
 
 /* The expected cost from posterior p: act now, or (depth > 0) ask first. */
 static double value_of(const plan_in *in, const double *p, int depth)
 {
-	double best = plan_sequence(in, p, NULL, NULL);
-	double now = best;
+	double best = plan_sequence(in, p, NULL, NULL), now = best;
+	int *q, nq;
 
-	for (int f = 0; depth > 0 && f < in->m->nfacts; f++)
-		if (in->ask_ok[f] && in->m->facts[f].nvalues > 0) {
-			double v = eco(in, p, f, depth, now, NULL);
+	if (depth <= 0)
+		return best;
+	nq = questions(in, p, &q);
+	for (int i = 0; i < nq; i++) {
+		double v = eco(in, p, q[i], depth, now, NULL);
 
-			if (v < best)
-				best = v;
-		}
+		if (v < best)
+			best = v;
+	}
+	free(q);
 	return best;
 }
 
@@ -254,22 +528,21 @@ double plan_question(const plan_in *in, int f, double *after)
 
 void plan_decide(const plan_in *in, plan_out *out)
 {
-	const tr_model *m = in->m;
+	int *q, nq;
 
 	out->ask = -1;
 	out->ecr = plan_sequence(in, in->p, out->steps, &out->nsteps);
 	out->eco = out->ecr;
-	for (int f = 0; f < m->nfacts; f++) {
-		double v;
+	nq = questions(in, in->p, &q);
+	for (int i = 0; i < nq; i++) {
+		double v = eco(in, in->p, q[i], in->depth, out->ecr, NULL);
 
-		if (!in->ask_ok[f] || m->facts[f].nvalues == 0)
-			continue;
-		v = eco(in, in->p, f, in->depth, out->ecr, NULL);
 		if (v < out->eco - 1e-9) {
 			out->eco = v;
-			out->ask = f;
+			out->ask = q[i];
 		}
 	}
+	free(q);
 	if (out->ask < 0 && out->nsteps > 0 && out->steps[0].check >= 0)
 		out->ask = in->checks[out->steps[0].check].fact;
 }

@@ -16,6 +16,17 @@
  * A question is asked when its cost plus the expected ECR after its answer
  * (ECO) is below acting now, or when the plan's first step is a check. With
  * depth 2 the cost after an answer may include one more question.
+ *
+ * Scale. Every sum runs over the sparse links and evidence rows it needs
+ * (model.h), so a plan costs its steps times its candidate steps, not
+ * fixes x causes. On a knowledge base larger than the focus (PLAN_FOCUS
+ * causes, PLAN_QUESTIONS questions) the planner approximates, in two ways
+ * only: (1) a plan, at any belief it considers, uses the fixes of the
+ * PLAN_FOCUS most likely causes there; the mass of the others is priced as
+ * unresolved (PLAN_ESCALATE) in every alternative alike; (2) a decision
+ * values the PLAN_QUESTIONS questions that move the focus causes most per
+ * minute (expected change of their probabilities), not every question.
+ * Below both limits, as on the RDP knowledge base, the planner is exact.
  */
 #ifndef TR_PLAN_H
 #define TR_PLAN_H
@@ -28,6 +39,9 @@
  * ask twice as many questions as they need (measured: README). */
 #define PLAN_STEP 3.0
 #define PLAN_HIGH_RISK_MIN 0.5    /* a high-risk fix needs this chance to go early */
+/* The approximation's sizes (see above; README "Scale" measures them). */
+#define PLAN_FOCUS 64
+#define PLAN_QUESTIONS 48
 
 typedef struct plan_check {
 	int fact, value;   /* ask fact; on this value ... */
@@ -44,10 +58,12 @@ typedef struct plan_in {
 	const double *p;               /* normalised posterior, per cause */
 	const unsigned char *fix_ok;   /* fixes that may be recommended */
 	const unsigned char *ask_ok;   /* facts that may be asked */
-	const plan_check *checks;      /* check-then-fix steps the plan may use */
+	const plan_check *checks;      /* check-then-fix steps the plan may use, sorted by fix */
 	int nchecks;
 	int depth;                     /* 1 myopic, 2 one question of lookahead */
 	double step;                   /* overhead of every step (PLAN_STEP) */
+	int focus;                     /* plan over this many likeliest causes; 0 all */
+	int questions;                 /* value this many questions; 0 all */
 } plan_in;
 
 typedef struct plan_out {
@@ -59,7 +75,8 @@ typedef struct plan_out {
 } plan_out;
 
 /* Picks the check-then-fix steps of m: for each fix, the values of facts
- * that point strongly to the cause it fixes best. *out is heap (free). */
+ * that point strongly to a cause it fixes reliably. They come sorted by fix.
+ * *out is heap (free); returns how many. */
 int plan_checks(const tr_model *m, plan_check **out);
 
 /* Decides between asking and acting. */

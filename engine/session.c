@@ -463,6 +463,8 @@ void session_planner(session *s, plan_in *in)
 	in->nchecks = s->nchecks;
 	in->depth = s->depth;
 	in->step = PLAN_STEP;
+	in->focus = PLAN_FOCUS;
+	in->questions = PLAN_QUESTIONS;
 }
 
 const action *session_next(session *s)

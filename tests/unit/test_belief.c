@@ -60,7 +60,7 @@ static int teardown(void **state)
 
 static double like(const tr_model *m, int c, int v)
 {
-	return m->like[(size_t)c * (size_t)m->nvalues + (size_t)v];
+	return model_like(m, c, v);
 }
 
 static void test_completed_likelihoods_share_the_rest_by_defaults(void **state)

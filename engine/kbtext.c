@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "buf.h"
 #include "kbtext.h"
+#include "prime.h"
 #include "model.h"
 #include "rules.h"
 #include "store.h"
@@ -626,8 +627,10 @@ int kbtext_build(const char *dir, const char *out, tr_err *e)
 	rc = fill(&B, dir);
 	if (rc == TR_OK && sqlite3_exec(B.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
-	if (rc == TR_OK && (rc = model_load(B.db, &m, e)) == TR_OK)
+	if (rc == TR_OK && (rc = model_load(B.db, &m, e)) == TR_OK) {
+		rc = prime_store(B.db, m, e);
 		model_free(m);
+	}
 	if (rc == TR_OK && sqlite3_exec(B.db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
 	if (sqlite3_close(B.db) != SQLITE_OK && rc == TR_OK)

@@ -576,6 +576,60 @@ static int load_cites(loader *L)
 	return done(L, st, rc);
 }
 
+/* Reads the rules' starting state when it was computed for this content. */
+static int load_prime(loader *L)
+{
+	static const char *const kinds[] = {"derive", "hide", "scale", "fill", "warn", "off"};
+	tr_model *m = L->m;
+	sqlite3_stmt *st = prep(L, "SELECT digest FROM rules_primed");
+	int rc, n = 0, cap = 0, hint = 0;
+
+	if (!st)
+		return TR_ERR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		m->primed |= strcmp((const char *)sqlite3_column_text(st, 0), m->digest) == 0;
+	if (done(L, st, rc) != TR_OK || !m->primed)
+		return L->e->code;
+	if (!(st = prep(L, "SELECT rule, kind, target, text, factor, why FROM rule_prime ORDER BY rule, seq")))
+		return TR_ERR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 1);
+		const char *target = (const char *)sqlite3_column_text(st, 2);
+		tr_prime *p;
+		int k = 0;
+
+		while (k < 6 && strcmp(kinds[k], kind) != 0)
+			k++;
+		if (n == cap) {
+			tr_prime *bigger = arena_alloc(&m->mem, sizeof *bigger * (size_t)(cap = cap ? 2 * cap : 64));
+
+			if (n)
+				memcpy(bigger, m->prime, sizeof *bigger * (size_t)n);
+			m->prime = bigger;
+		}
+		p = &m->prime[n];
+		p->rule = seek(m->rules, m->nrules, sizeof *m->rules, (const char *)sqlite3_column_text(st, 0), &hint);
+		p->kind = k == 5 ? -1 : k;
+		p->value = -1;
+		p->factor = sqlite3_column_double(st, 4);
+		p->text = arena_strdup(&m->mem, (const char *)sqlite3_column_text(st, 3));
+		p->why = arena_strdup(&m->mem, (const char *)sqlite3_column_text(st, 5));
+		p->slot = k == 3 ? arena_strdup(&m->mem, target) : NULL;
+		p->target = k == 0 || k == 1 ? model_fact(m, target) : k == 2 ? model_cause(m, target)
+			  : k == 4 ? model_fix(m, target) : -1;
+		if (k == 0 && p->target >= 0 && m->facts[p->target].nvalues > 0)
+			p->value = model_value(m, p->target, p->text);
+		if (p->rule < 0 || k == 6 || (k != 3 && k != 5 && p->target < 0) ||
+		    (k == 0 && p->target >= 0 && m->facts[p->target].nvalues > 0 && p->value < 0)) {
+			m->primed = 0;  /* does not fit this content: the session settles itself */
+			continue;
+		}
+		n++;
+	}
+	m->nprime = n;
+	return done(L, st, rc);
+}
+
 int model_load(sqlite3 *db, tr_model **out, tr_err *e)
 {
 	tr_model *m = xcalloc(1, sizeof *m);
@@ -591,6 +645,10 @@ int model_load(sqlite3 *db, tr_model **out, tr_err *e)
 		return TR_ERR;
 	}
 	snprintf(m->digest, sizeof m->digest, "%016llx", (unsigned long long)L.hash);
+	if (load_prime(&L) != TR_OK) {
+		model_free(m);
+		return TR_ERR;
+	}
 	*out = m;
 	return TR_OK;
 }

@@ -91,6 +91,16 @@ typedef struct tr_rule {
 	tr_cite *cites; int ncites;
 } tr_rule;
 
+/* One effect of the rules' starting state (no fact known), computed by
+ * kb build (prime.c) so a session need not run every rule to start. */
+typedef struct tr_prime {
+	int rule;
+	int kind;               /* enum effect_kind (rules.h), or -1: switched off */
+	int target, value;      /* as in rule_effect */
+	double factor;
+	const char *slot, *text, *why;  /* off: text says why */
+} tr_prime;
+
 typedef struct tr_source {
 	const char *id, *file, *title, *note;
 } tr_source;
@@ -106,6 +116,8 @@ typedef struct tr_model {
 	tr_link *links; int nlinks;
 	tr_rule *rules; int nrules;
 	tr_source *sources; int nsources;
+	int primed;             /* prime holds the rules' starting state */
+	tr_prime *prime; int nprime;  /* sorted by rule */
 	arena mem;              /* owns everything above */
 } tr_model;
 

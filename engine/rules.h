@@ -48,13 +48,15 @@ typedef struct rules rules;
 int rules_check(const char *chunk, const char *src, rule_meta *meta, tr_err *e);
 void rules_meta_free(rule_meta *meta);
 
-/* Creates a sandbox holding every enabled rule of m. A rule that fails to
- * load is switched off and reported through rules_status; this only fails
- * when Lua itself cannot start. *out is owned by the caller (rules_close). */
+/* Creates a sandbox for the rules of m; each is compiled on its first run
+ * (a rule that then fails to load is switched off, and rules_run says why).
+ * Only fails when Lua itself cannot start. *out is owned by the caller
+ * (rules_close). */
 int rules_open(const tr_model *m, rules **out, tr_err *e);
 void rules_close(rules *R);
 
-/* Whether rule r is loaded and on; when off, *why says why (may be NULL). */
+/* Whether rule r is on (enabled, and not switched off by a failure); when
+ * off, *why says why (may be NULL). */
 int rules_active(const rules *R, int r, const char **why);
 /* Switches rule r off for the rest of this sandbox's life, with a reason. */
 void rules_disable(rules *R, int r, const char *why);

@@ -20,6 +20,12 @@ const char *const session_done_names[] = {"resolved", "exhausted", "quit"};
 
 #define MAX_TEXT_FACT 256
 
+/* A small growable list of indexes. */
+typedef struct ivec {
+	int *v;
+	int n, cap;
+} ivec;
+
 struct session {
 	const tr_model *m;
 	rules *R;
@@ -43,7 +49,15 @@ struct session {
 	const char **hid_why;
 	double *scale;            /* per cause */
 	char **seen;              /* per fact: heap copy of the value rules see */
-	unsigned char *dirty;     /* per rule */
+	ivec *by_fact;            /* per fact: rules whose effects derive or hide it */
+	ivec *by_cause;           /* per cause: rules whose effects scale it */
+	ivec shown;               /* rules whose effects fill slots or warn */
+	unsigned char *dirty;     /* per rule: in the queue */
+	int *queue, nqueue;       /* dirty rules, a min-heap: the lowest runs first */
+	int *nrun;                /* per rule: runs in the current settling */
+	ivec ran;                 /* rules with nrun > 0 */
+	unsigned char *fmark, *cmark; /* per fact, cause: in touched */
+	ivec tfacts, tcauses;     /* facts and causes a rule run touched */
 	long runs;
 	char **notes;
 	int nnotes;
@@ -67,12 +81,85 @@ static void note(session *s, const char *msg)
 	fprintf(stderr, "triage: %s\n", msg);
 }
 
-static int reads(const tr_rule *r, const unsigned char *changed)
+static void ivec_push(ivec *a, int x)
 {
-	for (int i = 0; i < r->nreads; i++)
-		if (changed[r->reads[i]])
-			return 1;
-	return 0;
+	if (a->n == a->cap)
+		a->v = xrealloc(a->v, sizeof *a->v * (size_t)(a->cap = a->cap ? 2 * a->cap : 4));
+	a->v[a->n++] = x;
+}
+
+/* Inserts x into the sorted list a unless it is there. */
+static void ivec_add(ivec *a, int x)
+{
+	int i = a->n;
+
+	while (i > 0 && a->v[i - 1] > x)
+		i--;
+	if (i > 0 && a->v[i - 1] == x)
+		return;
+	ivec_push(a, x);
+	memmove(&a->v[i + 1], &a->v[i], sizeof *a->v * (size_t)(a->n - 1 - i));
+	a->v[i] = x;
+}
+
+/* Removes x from the sorted list a, if there. */
+static void ivec_del(ivec *a, int x)
+{
+	for (int i = 0; i < a->n; i++)
+		if (a->v[i] == x) {
+			memmove(&a->v[i], &a->v[i + 1], sizeof *a->v * (size_t)(a->n - 1 - i));
+			a->n--;
+			return;
+		}
+}
+
+/* ---- the rule fixpoint ----
+ * Rule r's effects are s->fx[r]. Indexes say which rules touch each fact
+ * and cause, so a rule run recomputes only what its old and new effects
+ * touch, and a fact whose seen value changes queues only the rules that
+ * read it (m->facts[f].rules). The queue runs the lowest rule first, as a
+ * full pass in rule order would. */
+
+static void queue_push(session *s, int r)
+{
+	int i;
+
+	if (s->dirty[r] || !rules_active(s->R, r, NULL))
+		return;
+	s->dirty[r] = 1;
+	i = s->nqueue++;
+	while (i > 0 && s->queue[(i - 1) / 2] > r) {
+		s->queue[i] = s->queue[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	s->queue[i] = r;
+}
+
+static int queue_pop(session *s)
+{
+	int top, last, i = 0;
+
+	if (s->nqueue == 0)
+		return -1;
+	top = s->queue[0];
+	last = s->queue[--s->nqueue];
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+		int mv = last;
+
+		if (l < s->nqueue && s->queue[l] < mv)
+			m = l, mv = s->queue[l];
+		if (r < s->nqueue && s->queue[r] < mv)
+			m = r;
+		if (m == i)
+			break;
+		s->queue[i] = s->queue[m];
+		i = m;
+	}
+	if (s->nqueue > 0)
+		s->queue[i] = last;
+	s->dirty[top] = 0;
+	return top;
 }
 
 static const char *value_seen(const session *s, int f)
@@ -88,76 +175,133 @@ static const char *value_seen(const session *s, int f)
 	return NULL;
 }
 
-/* Recomputes what the rules' effects say; marks facts whose seen value
- * changed in changed[]. Returns how many changed. */
-static int view(session *s, unsigned char *changed)
+static void touch_fact(session *s, int f)
 {
-	const tr_model *m = s->m;
-	int n = 0;
-
-	for (int f = 0; f < m->nfacts; f++) {
-		s->derived[f] = s->dby[f] = s->hid_by[f] = -1;
-		s->dtext[f] = s->dwhy[f] = s->hid_why[f] = NULL;
+	if (!s->fmark[f]) {
+		s->fmark[f] = 1;
+		ivec_push(&s->tfacts, f);
 	}
-	for (int c = 0; c < m->ncauses; c++)
-		s->scale[c] = 1;
-	for (int r = 0; r < m->nrules; r++)
+}
+
+static void touch_cause(session *s, int c)
+{
+	if (!s->cmark[c]) {
+		s->cmark[c] = 1;
+		ivec_push(&s->tcauses, c);
+	}
+}
+
+/* Adds rule r to (add) or removes it from the indexes of its current
+ * effects' targets, and marks those targets touched. */
+static void index_rule(session *s, int r, int add)
+{
+	int shown = 0;
+
+	for (int i = 0; i < s->fx[r].n; i++) {
+		const rule_effect *e = &s->fx[r].v[i];
+
+		if (e->kind == EFFECT_DERIVE || e->kind == EFFECT_HIDE) {
+			(add ? ivec_add : ivec_del)(&s->by_fact[e->target], r);
+			touch_fact(s, e->target);
+		} else if (e->kind == EFFECT_SCALE) {
+			(add ? ivec_add : ivec_del)(&s->by_cause[e->target], r);
+			touch_cause(s, e->target);
+		} else
+			shown = 1;
+	}
+	if (shown)
+		(add ? ivec_add : ivec_del)(&s->shown, r);
+}
+
+/* Recomputes the value rules see for fact f: the person's, else the
+ * first deriving rule's (in rule order); the first hiding rule hides it.
+ * Returns 1 when the seen value changed. */
+static int refresh_fact(session *s, int f)
+{
+	const char *now;
+
+	s->derived[f] = s->dby[f] = s->hid_by[f] = -1;
+	s->dtext[f] = s->dwhy[f] = s->hid_why[f] = NULL;
+	for (int k = 0; k < s->by_fact[f].n; k++) {
+		int r = s->by_fact[f].v[k];
+
 		for (int i = 0; i < s->fx[r].n; i++) {
 			const rule_effect *e = &s->fx[r].v[i];
 
-			if (e->kind == EFFECT_DERIVE && s->dby[e->target] < 0) {
-				s->derived[e->target] = e->value;
-				s->dtext[e->target] = e->text;
-				s->dby[e->target] = r;
-				s->dwhy[e->target] = e->why;
-			} else if (e->kind == EFFECT_HIDE && s->hid_by[e->target] < 0) {
-				s->hid_by[e->target] = r;
-				s->hid_why[e->target] = e->why;
-			} else if (e->kind == EFFECT_SCALE)
-				s->scale[e->target] *= e->factor;
-		}
-	for (int f = 0; f < m->nfacts; f++) {
-		const char *now = value_seen(s, f);
-
-		if ((now == NULL) != (s->seen[f] == NULL) || (now && strcmp(now, s->seen[f]) != 0)) {
-			free(s->seen[f]);
-			s->seen[f] = now ? xstrdup(now) : NULL;
-			changed[f] = 1;
-			n++;
+			if (e->target != f)
+				continue;
+			if (e->kind == EFFECT_DERIVE && s->dby[f] < 0) {
+				s->derived[f] = e->value;
+				s->dtext[f] = e->text;
+				s->dby[f] = r;
+				s->dwhy[f] = e->why;
+			} else if (e->kind == EFFECT_HIDE && s->hid_by[f] < 0) {
+				s->hid_by[f] = r;
+				s->hid_why[f] = e->why;
+			}
 		}
 	}
-	return n;
+	now = value_seen(s, f);
+	if ((now == NULL) == (s->seen[f] == NULL) && (!now || strcmp(now, s->seen[f]) == 0))
+		return 0;
+	free(s->seen[f]);
+	s->seen[f] = now ? xstrdup(now) : NULL;
+	return 1;
+}
+
+/* The product of the rules' factors for cause c, in rule order. */
+static void refresh_cause(session *s, int c)
+{
+	s->scale[c] = 1;
+	for (int k = 0; k < s->by_cause[c].n; k++) {
+		int r = s->by_cause[c].v[k];
+
+		for (int i = 0; i < s->fx[r].n; i++)
+			if (s->fx[r].v[i].kind == EFFECT_SCALE && s->fx[r].v[i].target == c)
+				s->scale[c] *= s->fx[r].v[i].factor;
+	}
+}
+
+/* Refreshes the touched facts and causes; a fact whose seen value changed
+ * queues the rules that read it (when queue is set). */
+static void refresh_touched(session *s, int queue)
+{
+	for (int i = 0; i < s->tfacts.n; i++) {
+		int f = s->tfacts.v[i];
+
+		s->fmark[f] = 0;
+		if (refresh_fact(s, f) && queue)
+			for (int k = 0; k < s->m->facts[f].nrules; k++)
+				queue_push(s, s->m->facts[f].rules[k]);
+	}
+	for (int i = 0; i < s->tcauses.n; i++) {
+		s->cmark[s->tcauses.v[i]] = 0;
+		refresh_cause(s, s->tcauses.v[i]);
+	}
+	s->tfacts.n = s->tcauses.n = 0;
 }
 
 /* A rule that runs this often in one settling is in a cycle: its effects
  * keep changing the facts it (or a rule feeding it) reads. */
 #define MAX_RUNS_PER_SETTLE 32
 
-/* Runs the rules whose inputs changed until nothing changes. changed is
- * per fact (NULL: run every rule). Only a rule caught in a cycle is
- * switched off; the others settle as usual. */
-static void settle(session *s, const unsigned char *changed)
+/* Runs the queued rules until nothing changes. Only a rule caught in a
+ * cycle is switched off; the others settle as usual. */
+static void settle(session *s)
 {
 	const tr_model *m = s->m;
-	unsigned char *moved = xcalloc((size_t)m->nfacts + 1, 1);
-	int *runs = xcalloc((size_t)m->nrules + 1, sizeof *runs);
+	int r;
 
-	for (int r = 0; r < m->nrules; r++)
-		if (rules_active(s->R, r, NULL) && (!changed || reads(&m->rules[r], changed)))
-			s->dirty[r] = 1;
-	for (;;) {
-		int r = 0;
+	while ((r = queue_pop(s)) >= 0) {
 		tr_err e;
 
-		while (r < m->nrules && !s->dirty[r])
-			r++;
-		if (r == m->nrules)
-			break;
-		s->dirty[r] = 0;
 		if (!rules_active(s->R, r, NULL))
 			continue;
 		tr_clear(&e);
-		if (++runs[r] > MAX_RUNS_PER_SETTLE) {
+		if (s->nrun[r]++ == 0)
+			ivec_push(&s->ran, r);
+		index_rule(s, r, 0);
+		if (s->nrun[r] > MAX_RUNS_PER_SETTLE) {
 			snprintf(e.msg, sizeof e.msg, "rule %s: switched off: the rules did not settle "
 				 "(its effects keep changing the facts it reads)", m->rules[r].id);
 			rules_disable(s->R, r, e.msg);
@@ -172,14 +316,79 @@ static void settle(session *s, const unsigned char *changed)
 				note(s, msg);
 			}
 		}
-		memset(moved, 0, (size_t)m->nfacts);
-		if (view(s, moved))
-			for (int k = 0; k < m->nrules; k++)
-				if (rules_active(s->R, k, NULL) && reads(&m->rules[k], moved))
-					s->dirty[k] = 1;
+		index_rule(s, r, 1);
+		refresh_touched(s, 1);
 	}
-	free(runs);
-	free(moved);
+	for (int i = 0; i < s->ran.n; i++)
+		s->nrun[s->ran.v[i]] = 0;
+	s->ran.n = 0;
+	s->fresh = 0;
+}
+
+/* Queues the rules that read fact f and settles, when its seen value
+ * changed (after an event). */
+static void fact_changed(session *s, int f)
+{
+	touch_fact(s, f);
+	refresh_touched(s, 1);
+	settle(s);
+}
+
+/* Sets every rule's effects to the starting state: the primed effects the
+ * knowledge base holds, or (without them) a run of every rule. */
+static void start_rules(session *s)
+{
+	const tr_model *m = s->m;
+
+	for (int r = 0; r < m->nrules; r++)
+		if (s->fx[r].n) {
+			index_rule(s, r, 0);
+			rules_effects_clear(&s->fx[r]);
+		}
+	for (int f = 0; f < m->nfacts; f++)
+		touch_fact(s, f);
+	for (int c = 0; c < m->ncauses; c++)
+		touch_cause(s, c);
+	refresh_touched(s, 0);
+	if (!m->primed) {
+		for (int r = 0; r < m->nrules; r++)
+			queue_push(s, r);
+		settle(s);
+		return;
+	}
+	for (int i = 0; i < m->nprime; i++) {
+		const tr_prime *p = &m->prime[i];
+		rule_effect *e;
+		rule_effects *fx = &s->fx[p->rule];
+
+		if (!rules_active(s->R, p->rule, NULL))
+			continue;
+		if (p->kind < 0) {  /* it failed from the start: say so, as a run would */
+			char msg[1200];
+
+			snprintf(msg, sizeof msg, strstr(p->text, "switched off") ? "%s" : "%s (rule switched off)",
+				 p->text);
+			rules_disable(s->R, p->rule, p->text);
+			note(s, msg);
+			continue;
+		}
+		if (fx->n == fx->cap)
+			fx->v = xrealloc(fx->v, sizeof *fx->v * (size_t)(fx->cap = fx->cap ? 2 * fx->cap : 4));
+		e = &fx->v[fx->n++];
+		e->kind = (enum effect_kind)p->kind;
+		e->target = p->target;
+		e->value = p->value;
+		e->factor = p->factor;
+		e->slot = p->slot ? xstrdup(p->slot) : NULL;
+		e->text = p->kind == EFFECT_DERIVE && p->value >= 0 ? NULL
+			: p->kind == EFFECT_DERIVE || p->kind == EFFECT_FILL || p->kind == EFFECT_WARN
+			? xstrdup(p->text) : NULL;
+		e->why = xstrdup(p->why);
+	}
+	for (int r = 0; r < m->nrules; r++)
+		if (s->fx[r].n)
+			index_rule(s, r, 1);
+	refresh_touched(s, 0);
 	s->fresh = 0;
 }
 
@@ -212,16 +421,6 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 		free(s);
 		return TR_ERR;
 	}
-	for (int r = 0; r < m->nrules; r++) {
-		const char *why;
-
-		if (!rules_active(s->R, r, &why) && m->rules[r].enabled) {
-			char msg[1200];
-
-			snprintf(msg, sizeof msg, "rule %s: switched off: %s", m->rules[r].id, why);
-			note(s, msg);
-		}
-	}
 	s->given = xcalloc(nf, sizeof *s->given);
 	s->text = xcalloc(nf, sizeof *s->text);
 	s->unknown = xcalloc(nf, 1);
@@ -237,6 +436,12 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 	s->scale = xcalloc(nc, sizeof *s->scale);
 	s->seen = xcalloc(nf, sizeof *s->seen);
 	s->dirty = xcalloc(nr, 1);
+	s->queue = xcalloc(nr, sizeof *s->queue);
+	s->nrun = xcalloc(nr, sizeof *s->nrun);
+	s->by_fact = xcalloc(nf, sizeof *s->by_fact);
+	s->by_cause = xcalloc(nc, sizeof *s->by_cause);
+	s->fmark = xcalloc(nf, 1);
+	s->cmark = xcalloc(nc, 1);
 	s->p = xcalloc(nc, sizeof *s->p);
 	s->steps = xcalloc(nx, sizeof *s->steps);
 	s->nchecks = plan_checks(m, &s->checks);
@@ -245,13 +450,7 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 	s->failed = xcalloc(nx, 1);
 	s->ask_ok = xcalloc(nf, 1);
 	reset_state(s);
-	{
-		unsigned char *moved = xcalloc(nf, 1);
-
-		view(s, moved);
-		free(moved);
-	}
-	settle(s, NULL);
+	start_rules(s);
 	*out = s;
 	return TR_OK;
 }
@@ -276,6 +475,12 @@ void session_free(session *s)
 	free(s->ev); free(s->given); free(s->text); free(s->unknown); free(s->origin);
 	free(s->fix); free(s->fx); free(s->derived); free(s->dtext); free(s->dby);
 	free(s->dwhy); free(s->hid_by); free(s->hid_why); free(s->scale); free(s->seen);
+	for (int f = 0; f < s->m->nfacts; f++)
+		free(s->by_fact[f].v);
+	for (int c = 0; c < s->m->ncauses; c++)
+		free(s->by_cause[c].v);
+	free(s->by_fact); free(s->by_cause); free(s->shown.v); free(s->queue); free(s->nrun);
+	free(s->ran.v); free(s->fmark); free(s->cmark); free(s->tfacts.v); free(s->tcauses.v);
 	free(s->dirty); free(s->p); free(s->steps); free(s->checks); free(s->obs); free(s->fix_ok);
 	free(s->ask_ok); free(s->failed); free(s->notes);
 	free(s);
@@ -331,8 +536,6 @@ static int check(const session *s, enum event_kind kind, const char *subject,
 /* Applies a checked event to the state and settles the rules. */
 static void apply(session *s, enum event_kind kind, int target, int v, const char *value)
 {
-	unsigned char *changed;
-
 	s->fresh = 0;
 	if (kind == EV_RESULT) {
 		s->fix[target] = strcmp(value, "worked") == 0 ? FIX_WORKED
@@ -348,10 +551,7 @@ static void apply(session *s, enum event_kind kind, int target, int v, const cha
 		s->text[target] = xstrdup(value);
 	s->origin[target] = s->unknown[target] ? ORIGIN_NONE
 			  : kind == EV_GIVEN ? ORIGIN_GIVEN : kind == EV_ANSWER ? ORIGIN_ANSWER : ORIGIN_SET;
-	changed = xcalloc((size_t)s->m->nfacts + 1, 1);
-	if (view(s, changed))
-		settle(s, changed);
-	free(changed);
+	fact_changed(s, target);
 }
 
 static void log_event(session *s, enum event_kind kind, const char *subject, const char *value)
@@ -420,14 +620,7 @@ int session_back(session *s, tr_err *e)
 	memmove(&ev[last], &ev[last + 1], sizeof *ev * (size_t)(n - last - 1));
 	n--;
 	reset_state(s);
-	{
-		unsigned char *changed = xcalloc((size_t)s->m->nfacts + 1, 1);
-
-		memset(changed, 1, (size_t)s->m->nfacts);
-		view(s, changed);
-		settle(s, changed);
-		free(changed);
-	}
+	start_rules(s);
 	for (int i = 0; i < n; i++) {
 		int target, v = -1;
 		tr_err ignore;
@@ -583,6 +776,11 @@ int session_effects(const session *s, int r, const rule_effect **fx)
 	return s->fx[r].n;
 }
 
+int session_rule_on(const session *s, int r, const char **why)
+{
+	return rules_active(s->R, r, why);
+}
+
 int session_notes(const session *s, const char *const **notes)
 {
 	*notes = (const char *const *)s->notes;
@@ -608,8 +806,8 @@ int session_done(const session *s, enum done_status *status)
 /* The text rules filled for slot (n bytes), or NULL. */
 static const char *filled(const session *s, const char *slot, size_t n)
 {
-	for (int r = 0; r < s->m->nrules; r++)
-		for (int i = 0; i < s->fx[r].n; i++) {
+	for (int k = 0; k < s->shown.n; k++)
+		for (int i = 0, r = s->shown.v[k]; i < s->fx[r].n; i++) {
 			const rule_effect *e = &s->fx[r].v[i];
 
 			if (e->kind == EFFECT_FILL && strlen(e->slot) == n && strncmp(e->slot, slot, n) == 0)
@@ -652,8 +850,8 @@ char *session_render(const session *s, const char *text)
 
 const char *session_warning(const session *s, int x, int i)
 {
-	for (int r = 0; r < s->m->nrules; r++)
-		for (int k = 0; k < s->fx[r].n; k++) {
+	for (int j = 0; j < s->shown.n; j++)
+		for (int k = 0, r = s->shown.v[j]; k < s->fx[r].n; k++) {
 			const rule_effect *e = &s->fx[r].v[k];
 
 			if (e->kind == EFFECT_WARN && e->target == x && i-- == 0)

@@ -101,6 +101,8 @@ const char *session_warning(const session *s, int x, int i);
 
 /* Every rule effect now in force, for explanations: rule index and effect. */
 int session_effects(const session *s, int r, const rule_effect **fx);
+/* Whether rule r is on in this session; when off, *why says why. */
+int session_rule_on(const session *s, int r, const char **why);
 /* Rule problems reported so far (a rule switched off, and why). */
 int session_notes(const session *s, const char *const **notes);
 /* How many rule runs the session has made (tests check dependency tracking). */

@@ -166,115 +166,246 @@ static void candidates(const plan_in *in, const double *p, cands *K)
 	}
 }
 
-/* ---- one plan ---- */
+/* ---- one plan ----
+ * The greedy sequence keeps, for every candidate step, the sums its value
+ * needs: a fix's win (sum of rest(c) r over its links, which is also its
+ * chance), a check's win (the same weighted by P(v | c)) and its reach
+ * correction (sum over the causes with evidence on its fact of
+ * rest(c) (P(v | c) - d(v))). Taking a step changes rest only for the
+ * fix's own causes, so only the sums that name those causes are redone
+ * (an index from cause to sums, built per plan); every other step is
+ * valued in constant time. */
 
-/* Working state of one plan: the mass of each cause still unresolved and
- * which steps are still open. */
+enum { SUM_FIX, SUM_CWIN, SUM_CORR };
+
+typedef struct node {
+	int next;                /* next node of the same cause, or -1 */
+	int kind, slot;          /* which sum: SUM_*, and its candidate */
+} node;
+
+/* Working state of one plan. */
 typedef struct planner {
 	const plan_in *in;
 	const cands *K;
-	double *rest;            /* per cause */
+	double *rest;            /* per cause: mass still unresolved */
 	double still;            /* sum of rest */
-	unsigned char *taken;    /* per candidate fix (K order) */
+	int *head;               /* per cause: first node, or -1 */
+	node *nodes; int nnodes, cap;
+	int *heads_set, nheads;  /* causes whose head was set */
+	double *win, *cost;      /* per candidate fix */
+	unsigned char *taken;    /* per candidate fix */
+	double *cwin, *corr;     /* per candidate check */
+	double *lv;              /* per candidate check and link: P(v | link cause) */
+	int *lv_at, *slot;       /* per candidate check: its lv offset, its fix's slot */
 	unsigned char *asked;    /* per fact: a check on it was taken */
 	int *asked_list, nasked;
 } planner;
 
-/* P(v | cause c) for one of a fix's link causes. */
-static double like(const tr_model *m, int c, int v)
+static void add_node(planner *P, int c, int kind, int slot)
 {
-	return model_like(m, c, v);
+	if (P->nnodes == P->cap)
+		P->nodes = xrealloc(P->nodes, sizeof *P->nodes * (size_t)(P->cap = P->cap ? 2 * P->cap : 256));
+	if (P->head[c] < 0)
+		P->heads_set[P->nheads++] = c;
+	P->nodes[P->nnodes] = (node){ P->head[c], kind, slot };
+	P->head[c] = P->nnodes++;
 }
 
-/* Efficiency of a step and its expected cost (weighted by still-broken
- * mass), on the current rest. Returns 0 when it cannot help. */
-static double step_value(const planner *P, int x, int check, double *cost)
+static double fix_win(const planner *P, int i)
 {
 	const tr_model *m = P->in->m;
-	const tr_fix *fix = &m->fixes[x];
+	const tr_fix *fix = &m->fixes[P->K->fix[i]];
 	double win = 0;
 
-	if (check >= 0) {
-		const plan_check *k = &P->in->checks[check];
-		const tr_fact *f = &m->facts[k->fact];
-		int vi = k->value - f->first;
-		double d = m->values[k->value].p, reach = d * P->still;
+	for (int l = fix->link; l < fix->link + fix->nlink; l++)
+		win += P->rest[m->links[l].cause] * m->links[l].p;
+	return win;
+}
 
-		for (int i = 0; i < f->nev; i++) {
-			const tr_evidence *ev = &m->evidence[f->ev[i]];
+static double check_win(const planner *P, int j)
+{
+	const tr_model *m = P->in->m;
+	const tr_fix *fix = &m->fixes[P->in->checks[P->K->check[j]].fix];
+	double win = 0;
 
-			reach += P->rest[ev->cause] * (ev->lk[vi] - d);
+	for (int l = fix->link, k = P->lv_at[j]; l < fix->link + fix->nlink; l++, k++)
+		win += P->rest[m->links[l].cause] * P->lv[k] * m->links[l].p;
+	return win;
+}
+
+static double check_corr(const planner *P, int j)
+{
+	const tr_model *m = P->in->m;
+	const plan_check *ck = &P->in->checks[P->K->check[j]];
+	const tr_fact *f = &m->facts[ck->fact];
+	int vi = ck->value - f->first;
+	double d = m->values[ck->value].p, corr = 0;
+
+	for (int i = 0; i < f->nev; i++) {
+		const tr_evidence *ev = &m->evidence[f->ev[i]];
+
+		corr += P->rest[ev->cause] * (ev->lk[vi] - d);
+	}
+	return corr;
+}
+
+/* Sets up the sums and the cause index for candidates K at belief p. */
+static void plan_start(planner *P, const plan_in *in, const cands *K, const double *p)
+{
+	const tr_model *m = in->m;
+	int nlv = 0;
+
+	memset(P, 0, sizeof *P);
+	P->in = in;
+	P->K = K;
+	P->rest = xmalloc(sizeof *P->rest * (size_t)(m->ncauses + 1));
+	P->head = xmalloc(sizeof *P->head * (size_t)(m->ncauses + 1));
+	P->heads_set = xmalloc(sizeof *P->heads_set * (size_t)(m->ncauses + 1));
+	memcpy(P->rest, p, sizeof *P->rest * (size_t)m->ncauses);
+	for (int c = 0; c < m->ncauses; c++) {
+		P->still += p[c];
+		P->head[c] = -1;
+	}
+	P->win = xmalloc(sizeof *P->win * (size_t)(K->nfix + 1));
+	P->cost = xmalloc(sizeof *P->cost * (size_t)(K->nfix + 1));
+	P->taken = xcalloc((size_t)K->nfix + 1, 1);
+	for (int i = 0; i < K->nfix; i++) {
+		const tr_fix *fix = &m->fixes[K->fix[i]];
+
+		P->win[i] = fix_win(P, i);
+		P->cost[i] = plan_cost(in, K->fix[i]);
+		for (int l = fix->link; l < fix->link + fix->nlink; l++)
+			add_node(P, m->links[l].cause, SUM_FIX, i);
+	}
+	P->cwin = xmalloc(sizeof *P->cwin * (size_t)(K->ncheck + 1));
+	P->corr = xmalloc(sizeof *P->corr * (size_t)(K->ncheck + 1));
+	P->lv_at = xmalloc(sizeof *P->lv_at * (size_t)(K->ncheck + 1));
+	P->slot = xmalloc(sizeof *P->slot * (size_t)(K->ncheck + 1));
+	for (int j = 0; j < K->ncheck; j++)
+		nlv += m->fixes[in->checks[K->check[j]].fix].nlink;
+	P->lv = xmalloc(sizeof *P->lv * (size_t)(nlv + 1));
+	nlv = 0;
+	for (int j = 0, i = 0; j < K->ncheck; j++) {
+		const plan_check *ck = &in->checks[K->check[j]];
+		const tr_fix *fix = &m->fixes[ck->fix];
+		const tr_fact *f = &m->facts[ck->fact];
+
+		while (K->fix[i] < ck->fix)  /* its fix is a candidate: found */
+			i++;
+		P->slot[j] = i;
+		P->lv_at[j] = nlv;
+		for (int l = fix->link; l < fix->link + fix->nlink; l++) {
+			P->lv[nlv++] = model_like(m, m->links[l].cause, ck->value);
+			add_node(P, m->links[l].cause, SUM_CWIN, j);
 		}
-		for (int l = fix->link; l < fix->link + fix->nlink; l++)
-			win += P->rest[m->links[l].cause] * like(m, m->links[l].cause, k->value) * m->links[l].p;
-		*cost = P->still * (f->cost + P->in->step) + reach * plan_cost(P->in, x);
+		for (int e = 0; e < f->nev; e++)
+			add_node(P, m->evidence[f->ev[e]].cause, SUM_CORR, j);
+		P->cwin[j] = check_win(P, j);
+		P->corr[j] = check_corr(P, j);
+	}
+	P->asked = xcalloc((size_t)m->nfacts + 1, 1);
+	P->asked_list = xmalloc(sizeof *P->asked_list * (size_t)(K->ncheck + 1));
+}
+
+static void plan_end(planner *P)
+{
+	free(P->rest); free(P->head); free(P->heads_set); free(P->nodes);
+	free(P->win); free(P->cost); free(P->taken);
+	free(P->cwin); free(P->corr); free(P->lv); free(P->lv_at); free(P->slot);
+	free(P->asked); free(P->asked_list);
+}
+
+/* A high-risk fix on weak evidence waits for everything else. */
+static int late(const planner *P, int i)
+{
+	return P->in->m->fixes[P->K->fix[i]].risk == RISK_HIGH && P->still > 0 &&
+	       P->win[i] / P->still < PLAN_HIGH_RISK_MIN;
+}
+
+/* The value of candidate fix i (or check j when j >= 0): its efficiency,
+ * and in *cost its expected cost weighted by still-broken mass; 0 when it
+ * cannot help. */
+static double value(const planner *P, int i, int j, double *cost)
+{
+	double win;
+
+	if (j >= 0) {
+		const plan_check *ck = &P->in->checks[P->K->check[j]];
+		double reach = P->in->m->values[ck->value].p * P->still + P->corr[j];
+
+		win = P->cwin[j];
+		*cost = P->still * (P->in->m->facts[ck->fact].cost + P->in->step) + reach * P->cost[i];
 	} else {
-		for (int l = fix->link; l < fix->link + fix->nlink; l++)
-			win += P->rest[m->links[l].cause] * m->links[l].p;
-		*cost = P->still * plan_cost(P->in, x);
+		win = P->win[i];
+		*cost = P->still * P->cost[i];
 	}
 	return win > 1e-12 && *cost > 0 ? win / *cost : 0;
 }
 
-/* A high-risk fix on weak evidence waits for everything else. */
-static int late(const planner *P, int x)
-{
-	return P->in->m->fixes[x].risk == RISK_HIGH && P->still > 0 &&
-	       plan_chance(P->in->m, P->rest, x) / P->still < PLAN_HIGH_RISK_MIN;
-}
-
 /* Takes the best open step; returns 0 when none can help. *slot receives
- * the candidate index of its fix. */
-static int next_step(planner *P, plan_step *best, double *cost, int *slot)
+ * the candidate index of its fix, *j the check's (or -1). */
+static int next_step(planner *P, plan_step *best, double *cost, int *slot, int *jbest)
 {
-	const plan_in *in = P->in;
 	const cands *K = P->K;
 	double top = 0;
 	int found = 0;
 
 	for (int pass = 0; pass < 2 && !found; pass++) {  /* pass 1: the late ones */
 		for (int i = 0; i < K->nfix; i++) {
-			int x = K->fix[i];
 			double c, v;
 
-			if (P->taken[i] || late(P, x) != pass)
+			if (P->taken[i] || late(P, i) != pass)
 				continue;
-			if ((v = step_value(P, x, -1, &c)) > top * (1 + 1e-9)) {
-				top = v, *cost = c, found = 1, *slot = i;
-				best->fix = x, best->check = -1;
+			if ((v = value(P, i, -1, &c)) > top * (1 + 1e-9)) {
+				top = v, *cost = c, found = 1, *slot = i, *jbest = -1;
+				best->fix = K->fix[i], best->check = -1;
 			}
 		}
-		for (int j = 0, i = 0; pass == 0 && j < K->ncheck; j++) {
-			const plan_check *ck = &in->checks[K->check[j]];
+		for (int j = 0; pass == 0 && j < K->ncheck; j++) {
+			int i = P->slot[j];
 			double c, v;
 
-			while (K->fix[i] < ck->fix)  /* its fix is a candidate: found */
-				i++;
-			if (P->taken[i] || P->asked[ck->fact] || late(P, ck->fix))
+			if (P->taken[i] || P->asked[P->in->checks[K->check[j]].fact] || late(P, i))
 				continue;
-			if ((v = step_value(P, ck->fix, K->check[j], &c)) > top * (1 + 1e-9)) {
-				top = v, *cost = c, found = 1, *slot = i;
-				best->fix = ck->fix, best->check = K->check[j];
+			if ((v = value(P, i, j, &c)) > top * (1 + 1e-9)) {
+				top = v, *cost = c, found = 1, *slot = i, *jbest = j;
+				best->fix = K->fix[i], best->check = K->check[j];
 			}
 		}
 	}
 	return found;
 }
 
-static void take(planner *P, const plan_step *st, int slot)
+/* Redoes the sums that name cause c. */
+static void cause_moved(planner *P, int c)
+{
+	for (int k = P->head[c]; k >= 0; k = P->nodes[k].next) {
+		const node *n = &P->nodes[k];
+
+		if (n->kind == SUM_FIX)
+			P->win[n->slot] = fix_win(P, n->slot);
+		else if (n->kind == SUM_CWIN)
+			P->cwin[n->slot] = check_win(P, n->slot);
+		else
+			P->corr[n->slot] = check_corr(P, n->slot);
+	}
+}
+
+static void take(planner *P, const plan_step *st, int slot, int j)
 {
 	const tr_model *m = P->in->m;
 	const tr_fix *fix = &m->fixes[st->fix];
-	int value = st->check >= 0 ? P->in->checks[st->check].value : -1;
 
-	for (int l = fix->link; l < fix->link + fix->nlink; l++) {
+	for (int l = fix->link, k = j >= 0 ? P->lv_at[j] : 0; l < fix->link + fix->nlink; l++, k++) {
 		int c = m->links[l].cause;
-		double lv = value >= 0 ? like(m, c, value) : 1;
+		double lv = j >= 0 ? P->lv[k] : 1;
 		double before = P->rest[c];
 
 		P->rest[c] *= 1 - lv * m->links[l].p;
 		P->still -= before - P->rest[c];
 	}
+	for (int l = fix->link; l < fix->link + fix->nlink; l++)
+		cause_moved(P, m->links[l].cause);
 	P->taken[slot] = 1;
 	if (st->check >= 0) {
 		int f = P->in->checks[st->check].fact;
@@ -287,31 +418,23 @@ static void take(planner *P, const plan_step *st, int slot)
 /* The greedy plan for belief p over candidates K. */
 static double sequence(const plan_in *in, const cands *K, const double *p, plan_step *steps, int *n)
 {
-	const tr_model *m = in->m;
-	planner P = { in, K, xmalloc(sizeof(double) * (size_t)(m->ncauses + 1)), 0,
-		      xcalloc((size_t)K->nfix + 1, 1), xcalloc((size_t)m->nfacts + 1, 1),
-		      xmalloc(sizeof(int) * (size_t)(K->nfix + 1)), 0 };
+	planner P;
 	plan_step st;
 	double cost, ecr = 0;
-	int k = 0, slot = 0;
+	int k = 0, slot = 0, j = -1;
 
-	memcpy(P.rest, p, sizeof *P.rest * (size_t)m->ncauses);
-	for (int c = 0; c < m->ncauses; c++)
-		P.still += p[c];
-	while (next_step(&P, &st, &cost, &slot)) {
+	plan_start(&P, in, K, p);
+	while (next_step(&P, &st, &cost, &slot, &j)) {
 		ecr += cost;
 		if (steps)
 			steps[k] = st;
 		k++;
-		take(&P, &st, slot);
+		take(&P, &st, slot, j);
 	}
 	ecr += PLAN_ESCALATE * P.still;
 	if (n)
 		*n = k;
-	free(P.rest);
-	free(P.taken);
-	free(P.asked);
-	free(P.asked_list);
+	plan_end(&P);
 	return ecr;
 }
 

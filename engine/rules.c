@@ -520,8 +520,12 @@ static int call(rules *R, int nargs, enum phase phase, const char *who, tr_err *
 			tr_fail(e, TR_ERR, "%s: %s", who, line);
 	}
 	lua_settop(L, base - 1);
+	/* No full collection here: with thousands of compiled rules in the
+	 * state it would cost the whole heap per call. Lua's own collector runs
+	 * as the state grows, and an allocation refused by the cap below first
+	 * triggers Lua's emergency collection, so garbage never counts
+	 * against a run. */
 	R->limit = R->used + RULES_MEMORY;
-	lua_gc(L, LUA_GCCOLLECT, 0);
 	return rc == LUA_OK ? TR_OK : TR_ERR;
 }
 

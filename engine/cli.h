@@ -15,6 +15,7 @@ typedef struct cli {
 	const char *kb_path;   /* the knowledge base chosen (--kb, TRIAGE_KB, default) */
 	sqlite3 *db;           /* open read-only when the command has CMD_KB */
 	tr_model *m;           /* loaded when the command has CMD_KB */
+	int exact;             /* --exact: the planner without approximation */
 	tr_err err;
 } cli;
 

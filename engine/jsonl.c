@@ -150,6 +150,7 @@ int jsonl_session(cli *c, int depth, session **out)
 	*out = NULL;
 	if (session_open(c->m, depth, out, &c->err) != TR_OK)
 		return TR_ERR;
+	session_set_exact(*out, c->exact);
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
 

@@ -84,6 +84,8 @@ static void print_help(FILE *f)
 	fputs("\nglobal options (before or after the command):\n"
 	      "  --kb PATH         the knowledge base (default: $TRIAGE_KB, else the one\n"
 	      "                    installed beside triage)\n"
+	      "  --exact           plan over every cause and question, without the\n"
+	      "                    approximation used on large knowledge bases\n"
 	      "  -h, --help        help; `triage COMMAND --help` for one command\n"
 	      "  --version         print the version\n\n"
 	      "exit status: 0 success, 1 failure, 2 usage error.\n", f);
@@ -194,7 +196,9 @@ int main(int argc, char **argv)
 				free(args);
 				return TR_EUSAGE;
 			}
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		} else if (strcmp(argv[i], "--exact") == 0)
+			c.exact = 1;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			help = 1;
 		else if (strcmp(argv[i], "--version") == 0) {
 			printf("triage %s (schema %d, SQLite %s)\n", TRIAGE_VERSION,

@@ -16,6 +16,35 @@
 
 static const double risk_factor[] = { 1.0, 1.5, 3.0 };
 
+void plan_tail(const tr_model *m, double step, double *cost, double *fixes)
+{
+	double sc = 0, sr = 0;
+	int n = 0;
+	plan_in in;
+
+	memset(&in, 0, sizeof in);
+	in.m = m;
+	in.step = step;
+	for (int c = 0; c < m->ncauses; c++) {
+		double best = 0, r = 0;
+
+		for (int k = 0; k < m->causes[c].nlinks; k++) {
+			const tr_link *l = &m->links[m->causes[c].links[k]];
+			double e = l->p / plan_cost(&in, l->fix);
+
+			if (e > best)
+				best = e, r = l->p;
+		}
+		if (best > 0) {
+			sc += r / best;
+			sr += r;
+			n++;
+		}
+	}
+	*cost = n ? sc / n : 0;
+	*fixes = n ? sr / n : 0;
+}
+
 double plan_cost(const plan_in *in, int x)
 {
 	return (in->m->fixes[x].cost + in->step) * risk_factor[in->m->fixes[x].risk];
@@ -111,16 +140,20 @@ int plan_checks(const tr_model *m, plan_check **out)
 typedef struct cands {
 	int *fix, nfix;
 	int *check, ncheck;
+	int *focus, nfocus;      /* the focus causes, ascending; none: all */
 } cands;
 
 static void cands_free(cands *K)
 {
 	free(K->fix);
 	free(K->check);
+	free(K->focus);
 }
 
 /* Indexes of the PLAN_FOCUS (in->focus) likeliest causes of p, or all. */
 static int focus_causes(const plan_in *in, const double *p, int **out);
+static const double *sort_key;
+static int by_p_desc(const void *a, const void *b);
 
 /* Collects the open fixes and checks for belief p. */
 static void candidates(const plan_in *in, const double *p, cands *K)
@@ -136,24 +169,33 @@ static void candidates(const plan_in *in, const double *p, cands *K)
 			if (in->fix_ok[x] && m->fixes[x].nlink > 0)
 				K->fix[K->nfix++] = x;
 	} else {
-		nf = focus_causes(in, p, &focus);
-		mark = xcalloc((size_t)m->nfixes + 1, 1);
+		/* the fixes the plan would take first: the most efficient now */
+		double *eff = xcalloc((size_t)m->nfixes + 1, sizeof *eff);
+
 		K->fix = xmalloc(sizeof *K->fix * (size_t)(m->nfixes + 1));
-		for (int i = 0; i < nf; i++) {
-			const tr_cause *c = &m->causes[focus[i]];
-
-			for (int k = 0; k < c->nlinks; k++) {
-				int x = m->links[c->links[k]].fix;
-
-				if (in->fix_ok[x] && !mark[x]) {
-					mark[x] = 1;
-					K->fix[K->nfix++] = x;
-				}
-			}
+		for (int x = 0; x < m->nfixes; x++)
+			if (in->fix_ok[x] && m->fixes[x].nlink > 0 && (eff[x] = plan_chance(m, p, x) / plan_cost(in, x)) > 0)
+				K->fix[K->nfix++] = x;
+		if (K->nfix > in->focus) {
+			sort_key = eff;
+			qsort(K->fix, (size_t)K->nfix, sizeof *K->fix, by_p_desc);
+			K->nfix = in->focus;
+			qsort(K->fix, (size_t)K->nfix, sizeof *K->fix, cmp_int);
 		}
-		qsort(K->fix, (size_t)K->nfix, sizeof *K->fix, cmp_int);
+		free(eff);
+		/* the causes they cover; the rest is the plan's tail */
+		mark = xcalloc((size_t)m->ncauses + 1, 1);
+		focus = xmalloc(sizeof *focus * (size_t)(m->ncauses + 1));
+		nf = 0;
+		for (int i = 0; i < K->nfix; i++)
+			for (int l = m->fixes[K->fix[i]].link; l < m->fixes[K->fix[i]].link + m->fixes[K->fix[i]].nlink; l++)
+				if (!mark[m->links[l].cause]) {
+					mark[m->links[l].cause] = 1;
+					focus[nf++] = m->links[l].cause;
+				}
 		free(mark);
-		free(focus);
+		K->focus = focus;
+		K->nfocus = nf;
 	}
 	K->check = xmalloc(sizeof *K->check * (size_t)(in->nchecks + 1));
 	/* checks come sorted by fix: walk both lists together */
@@ -194,6 +236,7 @@ typedef struct planner {
 	int *heads_set, nheads;  /* causes whose head was set */
 	double *win, *cost;      /* per candidate fix */
 	unsigned char *taken;    /* per candidate fix */
+	unsigned char *high;     /* per candidate fix: high risk */
 	double *cwin, *corr;     /* per candidate check */
 	double *lv;              /* per candidate check and link: P(v | link cause) */
 	int *lv_at, *slot;       /* per candidate check: its lv offset, its fix's slot */
@@ -269,9 +312,11 @@ static void plan_start(planner *P, const plan_in *in, const cands *K, const doub
 	P->win = xmalloc(sizeof *P->win * (size_t)(K->nfix + 1));
 	P->cost = xmalloc(sizeof *P->cost * (size_t)(K->nfix + 1));
 	P->taken = xcalloc((size_t)K->nfix + 1, 1);
+	P->high = xcalloc((size_t)K->nfix + 1, 1);
 	for (int i = 0; i < K->nfix; i++) {
 		const tr_fix *fix = &m->fixes[K->fix[i]];
 
+		P->high[i] = fix->risk == RISK_HIGH;
 		P->win[i] = fix_win(P, i);
 		P->cost[i] = plan_cost(in, K->fix[i]);
 		for (int l = fix->link; l < fix->link + fix->nlink; l++)
@@ -310,7 +355,7 @@ static void plan_start(planner *P, const plan_in *in, const cands *K, const doub
 static void plan_end(planner *P)
 {
 	free(P->rest); free(P->head); free(P->heads_set); free(P->nodes);
-	free(P->win); free(P->cost); free(P->taken);
+	free(P->win); free(P->cost); free(P->taken); free(P->high);
 	free(P->cwin); free(P->corr); free(P->lv); free(P->lv_at); free(P->slot);
 	free(P->asked); free(P->asked_list);
 }
@@ -318,8 +363,7 @@ static void plan_end(planner *P)
 /* A high-risk fix on weak evidence waits for everything else. */
 static int late(const planner *P, int i)
 {
-	return P->in->m->fixes[P->K->fix[i]].risk == RISK_HIGH && P->still > 0 &&
-	       P->win[i] / P->still < PLAN_HIGH_RISK_MIN;
+	return P->high[i] && P->still > 0 && P->win[i] / P->still < PLAN_HIGH_RISK_MIN;
 }
 
 /* The value of candidate fix i (or check j when j >= 0): its efficiency,
@@ -431,7 +475,16 @@ static double sequence(const plan_in *in, const cands *K, const double *p, plan_
 		k++;
 		take(&P, &st, slot, j);
 	}
-	ecr += PLAN_ESCALATE * P.still;
+	if (K->focus) {  /* the causes beyond the focus: their own plan, estimated */
+		double inside = 0, tail;
+
+		for (int i = 0; i < K->nfocus; i++)
+			inside += P.rest[K->focus[i]];
+		tail = P.still - inside;
+		ecr += PLAN_ESCALATE * inside + tail * in->tail *
+		       (double)(in->m->ncauses - K->nfocus + 1) / 2 + tail * (1 - in->tail_fixes) * PLAN_ESCALATE;
+	} else
+		ecr += PLAN_ESCALATE * P.still;
 	if (n)
 		*n = k;
 	plan_end(&P);
@@ -450,8 +503,6 @@ double plan_sequence(const plan_in *in, const double *p, plan_step *steps, int *
 }
 
 /* ---- focus and questions ---- */
-
-static const double *sort_key;
 
 static int by_p_desc(const void *a, const void *b)
 {

@@ -64,6 +64,7 @@ typedef struct plan_in {
 	double step;                   /* overhead of every step (PLAN_STEP) */
 	int focus;                     /* plan over this many likeliest causes; 0 all */
 	int questions;                 /* value this many questions; 0 all */
+	double tail, tail_fixes;       /* with focus: plan_tail's estimates */
 } plan_in;
 
 typedef struct plan_out {
@@ -73,6 +74,14 @@ typedef struct plan_out {
 	plan_step *steps;  /* the plan; caller's array of nfixes entries */
 	int nsteps;
 } plan_out;
+
+/* For the causes a focused plan leaves out: the mean priced cost of each
+ * cause's most efficient fix (*cost) and the mean chance it resolves the
+ * cause (*fixes). A focused plan prices the mass left beyond its focus as
+ * the exact plan would spend on it: those causes' fixes, one after
+ * another, each at this mean cost, in the middle of that queue on average,
+ * and what they leave unresolved handed over. */
+void plan_tail(const tr_model *m, double step, double *cost, double *fixes);
 
 /* Picks the check-then-fix steps of m: for each fix, the values of facts
  * that point strongly to a cause it fixes reliably. They come sorted by fix.

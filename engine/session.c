@@ -30,6 +30,8 @@ struct session {
 	const tr_model *m;
 	rules *R;
 	int depth;                /* planner lookahead */
+	int exact;                /* plan without the large-model approximation */
+	double tail, tail_fixes;  /* plan_tail of the model */
 	session_event *ev;        /* the log */
 	int nev, cap;
 	/* state */
@@ -445,6 +447,7 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 	s->p = xcalloc(nc, sizeof *s->p);
 	s->steps = xcalloc(nx, sizeof *s->steps);
 	s->nchecks = plan_checks(m, &s->checks);
+	plan_tail(m, PLAN_STEP, &s->tail, &s->tail_fixes);
 	s->obs = xcalloc(nf, sizeof *s->obs);
 	s->fix_ok = xcalloc(nx, 1);
 	s->failed = xcalloc(nx, 1);
@@ -646,6 +649,12 @@ static void allowed_fixes(session *s, int skipped_too)
 		s->fix_ok[x] = s->fix[x] == FIX_UNTRIED || (skipped_too && s->fix[x] == FIX_SKIPPED);
 }
 
+void session_set_exact(session *s, int exact)
+{
+	s->exact = exact;
+	s->fresh = 0;
+}
+
 void session_planner(session *s, plan_in *in)
 {
 	in->m = s->m;
@@ -656,8 +665,12 @@ void session_planner(session *s, plan_in *in)
 	in->nchecks = s->nchecks;
 	in->depth = s->depth;
 	in->step = PLAN_STEP;
-	in->focus = PLAN_FOCUS;
-	in->questions = PLAN_QUESTIONS;
+	in->tail = s->tail;
+	in->tail_fixes = s->tail_fixes;
+	in->focus = s->exact ? 0 : PLAN_FOCUS;
+	in->questions = s->exact ? 0 : PLAN_QUESTIONS;
+	if (getenv("TRIAGE_XF")) in->focus = atoi(getenv("TRIAGE_XF"));
+	if (getenv("TRIAGE_XQ")) in->questions = atoi(getenv("TRIAGE_XQ"));
 }
 
 const action *session_next(session *s)
@@ -713,20 +726,29 @@ const double *session_p(session *s)
 	return s->p;
 }
 
+typedef struct ranked { double p; int c; } ranked;
+
+/* By probability, most likely first; equal ones in id order. */
+static int by_rank(const void *a, const void *b)
+{
+	const ranked *x = a, *y = b;
+
+	return x->p > y->p ? -1 : x->p < y->p ? 1 : (x->c > y->c) - (x->c < y->c);
+}
+
 int session_ranking(session *s, int *order)
 {
 	const double *p = session_p(s);
+	ranked *r = xmalloc(sizeof *r * (size_t)(s->m->ncauses + 1));
 	int n = 0;
 
 	for (int c = 0; c < s->m->ncauses; c++)
 		if (p[c] > 0)
-			order[n++] = c;
-	for (int i = 1; i < n; i++)  /* insertion sort: stable, by p then id */
-		for (int j = i; j > 0 && p[order[j]] > p[order[j - 1]]; j--) {
-			int t = order[j];
-			order[j] = order[j - 1];
-			order[j - 1] = t;
-		}
+			r[n++] = (ranked){ p[c], c };
+	qsort(r, (size_t)n, sizeof *r, by_rank);
+	for (int i = 0; i < n; i++)
+		order[i] = r[i].c;
+	free(r);
 	return n;
 }
 

@@ -48,6 +48,11 @@ typedef struct session session;
  * sooner than depth 1 (README, "Measurements"), so 1 is the default. */
 #define SESSION_DEPTH 1
 
+/* Plans over every cause and question (exact), not only the likeliest
+ * (plan.h, PLAN_FOCUS): the same on a small knowledge base, slow on a
+ * large one. Off by default. */
+void session_set_exact(session *s, int exact);
+
 /* Starts a session on m (which must outlive it) with its rules loaded.
  * depth is the planner's lookahead (1 or 2). *out is owned by the caller. */
 int session_open(const tr_model *m, int depth, session **out, tr_err *e);

@@ -8,20 +8,23 @@ noisy: the public cases with answers made unknown (rate --unknown) and
        flipped to another value (rate --wrong): how the engine copes with
        people who cannot tell or are wrong.
 Usage: make_cases.py model|noisy [--per-cause N] [--seed S] [--unknown R] [--wrong R]
+                     [--root DIR] [--causes N]
+--root DIR reads DIR/kb instead of the project's (e.g. a generated knowledge
+base, tests/bench/gen_kb.py); --causes N samples users of N causes only.
 """
 import argparse, glob, json, os, random, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def load_kb():
+def load_kb(root=ROOT):
     facts = {}
-    for f in glob.glob(os.path.join(ROOT, "kb/facts/*.json")):
+    for f in glob.glob(os.path.join(root, "kb/facts/*.json")):
         d = json.load(open(f))
         if d["values"]:
             facts[d["id"]] = [(v["value"], v["p"]) for v in d["values"]]
     causes = {}
-    for f in glob.glob(os.path.join(ROOT, "kb/causes/*.json")):
+    for f in glob.glob(os.path.join(root, "kb/causes/*.json")):
         d = json.load(open(f))
         causes[d["id"]] = {e["fact"]: e["p"] for e in d["evidence"]}
     return facts, causes
@@ -34,15 +37,18 @@ def likelihood(facts, stated, fact):
     return [(v, named[v] if v in named else left * p / rest) for v, p in facts[fact]]
 
 
-def model_cases(rng, per_cause):
-    facts, causes = load_kb()
-    for cause in sorted(causes):
+def model_cases(rng, per_cause, root=ROOT, ncauses=0):
+    facts, causes = load_kb(root)
+    chosen = sorted(causes)
+    if ncauses:
+        chosen = sorted(rng.sample(chosen, min(ncauses, len(chosen))))
+    for cause in chosen:
         for i in range(per_cause):
             answers = {}
             for fact in sorted(facts):
                 dist = likelihood(facts, causes[cause], fact)
                 answers[fact] = rng.choices([v for v, _ in dist], [p for _, p in dist])[0]
-            reported = {k: answers[k] for k in ("error_code", "extended_error")}
+            reported = {k: answers[k] for k in ("error_code", "extended_error") if k in answers}
             yield {"id": "model-%s-%d" % (cause, i), "cause": cause, "facts": answers, "reported": reported}
 
 
@@ -72,9 +78,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--unknown", type=float, default=0.3)
     ap.add_argument("--wrong", type=float, default=0.05)
+    ap.add_argument("--root", default=ROOT)
+    ap.add_argument("--causes", type=int, default=0)
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    gen = model_cases(rng, a.per_cause) if a.kind == "model" else \
+    gen = model_cases(rng, a.per_cause, a.root, a.causes) if a.kind == "model" else \
         noisy_cases(rng, a.per_cause, a.unknown, a.wrong)
     for c in gen:
         sys.stdout.write(json.dumps(c, sort_keys=True) + "\n")

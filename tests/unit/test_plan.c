@@ -64,7 +64,7 @@ static void all(unsigned char *ok, int n)
 static plan_in input(const tr_model *m, const double *p, const unsigned char *fix_ok,
 		     const unsigned char *ask_ok, int depth, double step)
 {
-	plan_in in = { m, p, fix_ok, ask_ok, NULL, 0, depth, step, 0, 0 };
+	plan_in in = { .m = m, .p = p, .fix_ok = fix_ok, .ask_ok = ask_ok, .depth = depth, .step = step };
 
 	return in;
 }

@@ -109,6 +109,9 @@ def check_az(text, need):
                     if script.startswith("--"):
                         break
                     problems += check_powershell(script, need)
+    # Cloud Shell's bash expands $ inside double quotes before PowerShell sees it.
+    if re.search(r'--scripts\s+"[^"]*\$', text):
+        problems.append("a $ inside a double-quoted --scripts value is expanded by bash")
     return problems
 
 
@@ -245,6 +248,8 @@ def c(shell, text, on="host"):
     ("az vm restart --resource-group RG --vm-name VM", "az vm restart has no parameter --vm-name"),
     ("az vm run-command invoke -g RG -n VM --command-id RunPowerShellScript --scripts \"Restart-Service -Name TermService -Forcefully\"",
      "Restart-Service has no parameter -Forcefully"),
+    ("az vm run-command invoke -g RG -n VM --command-id RunPowerShellScript --scripts \"Get-ChildItem -Path 'Cert:\\LocalMachine\\My' | Where-Object { $_.NotAfter -lt (Get-Date) } | Remove-Item\"",
+     "a $ inside a double-quoted --scripts value is expanded by bash"),
 ])
 def test_az_check_catches(text, problem):
     assert problem in check_record(fix([c("azure-cli", text, "portal")], sources=["doc_az_cli_vm_run_command", "doc_az_cli_vm", "doc_ps_management"]))

@@ -173,7 +173,7 @@ def test_plain_triage_starts_the_shell_and_runs_a_session_to_a_worked_fix(tmp_pa
     assert "  Steps:\r\n   1. Sign in to the host at its console" in sh.text
     assert "    [powershell on host]\r\n      Restart-Service -Name TermService -Force\r\n" in sh.text
     assert ("    [azure-cli on portal]\r\n      az vm run-command invoke --resource-group RESOURCE_GROUP"
-            " --name VM_NAME --command-id ResetRDPCert\r\n") in sh.text
+            " --name VM_NAME --command-id RunPowerShellScript --scripts ") in sh.text
     assert "low risk; needs admin rights." in sh.text
     assert "  Undo: " + fix["undo"][:40] in sh.text
     assert "Did it work? Answer worked, failed or skip." in sh.text

@@ -214,7 +214,7 @@ def test_real_bash_completes_after_the_equals_sign(tmp_path):
 
 def test_real_zsh_completes_ids_and_values(tmp_path):
     child = interactive(tmp_path, ["zsh", "-f", "-i"],
-                        ["autoload -Uz compinit && compinit -u -d $HOME/.zcompdump",
+                        ["autoload -Uz compinit && compinit -u -D",
                          "source <(triage completion zsh)"])
     typed(child, "triage kb show renew_rdp_c\t", "renew_rdp_certificate")
     typed(child, "triage --fact host_kind=azu\t", "host_kind=azure_vm")

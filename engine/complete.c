@@ -3,12 +3,13 @@
  * small script; the script calls `triage __complete WORD...`, which reads
  * the command table (cli_docs) and the knowledge base in effect and prints
  * the candidates for the last WORD, one "word<TAB>description" a line.
- * Uses model.h for record ids and sessdb.h for saved sessions.
+ * Uses helptext.h for options, model.h for ids, sessdb.h for sessions.
  */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "helptext.h"
 #include "paths.h"
 #include "sessdb.h"
 #include "store.h"
@@ -119,7 +120,8 @@ typedef struct ctx {
 	const cli_doc *cmd;    /* the command named, or NULL */
 	int help;              /* after `help`: only command names complete */
 	int npos;              /* positional arguments after the command */
-	const char *pending;   /* the option tag whose value is the current word */
+	const char *pending;   /* the option whose value is the current word */
+	int lost;              /* an unknown command: nothing to offer */
 	sqlite3 *db;           /* opened on first need */
 	tr_model *m;
 	int kb_tried;
@@ -152,65 +154,35 @@ static void offer(const ctx *x, const char *pre, const char *word, const char *p
  * to tag; 0 when help has no such option. */
 static int find_option(const char *help, const char *opt, char *tag, size_t n)
 {
-	for (const char *l = help; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		size_t len = strcspn(l, "\n"), t;
+	helptext_item o;
 
-		if (!starts(l, "  -"))
-			continue;
-		t = 2;
-		while (t < len && !(l[t] == ' ' && l[t + 1] == ' '))
-			t++;
-		/* "-h, --help": each name separately */
-		for (const char *s = l + 2; s < l + t;) {
-			size_t k = strcspn(s, ", ");
+	while (helptext_next(&help, &o))
+		for (const char *s = o.tag, *next, *end = o.tag + o.taglen; s < end; s = next) {
+			size_t k = helptext_name(s, end, &next);
 
-			if (*s == '-' && k == strlen(opt) && strncmp(s, opt, k) == 0) {
-				snprintf(tag, n, "%.*s", (int)(t - 2), l + 2);
+			if (k == strlen(opt) && strncmp(s, opt, k) == 0) {
+				snprintf(tag, n, "%.*s", (int)o.taglen, o.tag);
 				return 1;
 			}
-			s += k;
-			while (s < l + t && (*s == ',' || *s == ' '))
-				s++;
-			if (s < l + t && *s != '-')
-				break;
 		}
-	}
 	return 0;
 }
 
-/* Offers every option in help, with the rest of its line as description. */
+/* Offers every option name in help, with its text as description. */
 static void offer_options(const ctx *x, const char *help)
 {
-	for (const char *l = help; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-		size_t len = strcspn(l, "\n"), t = 2;
-		const char *s = l + 2, *d;
-		char desc[256];
+	helptext_item o;
 
-		if (!starts(l, "  -"))
-			continue;
-		while (t < len && !(l[t] == ' ' && l[t + 1] == ' '))
-			t++;
-		for (d = l + t; d < l + len && *d == ' '; d++)
-			;
-		snprintf(desc, sizeof desc, "%.*s", (int)(l + len - d), d);
-		for (const char *more = l + len; starts(more, "\n    ");) {   /* continued */
-			const char *m = more + 1 + strspn(more + 1, " ");
-			size_t ml = strcspn(m, "\n"), dl = strlen(desc);
-
-			snprintf(desc + dl, sizeof desc - dl, " %.*s", (int)ml, m);
-			more = m + ml;
-		}
-		while (s < l + t && *s == '-') {
+	while (helptext_next(&help, &o))
+		for (const char *s = o.tag, *next, *end = o.tag + o.taglen; s < end; s = next) {
 			char name[64];
-			size_t k = strcspn(s, ", ");
+			size_t k = helptext_name(s, end, &next);
 
-			snprintf(name, sizeof name, "%.*s", (int)k, s);
-			offer(x, "", name, "", desc);
-			s += k;
-			while (s < l + t && (*s == ',' || *s == ' '))
-				s++;
+			if (k) {
+				snprintf(name, sizeof name, "%.*s", (int)k, s);
+				offer(x, "", name, "", o.text);
+			}
 		}
-	}
 }
 
 /* The command's options and the global ones, as a tag lookup. */
@@ -409,16 +381,17 @@ static void read_word(ctx *x, const char *w)
 {
 	char tag[128], name[128];
 
+	if (x->lost)
+		return;
 	if (x->pending) {
-		if (starts(x->pending, "--kb"))
+		if (strcmp(x->pending, "--kb") == 0)
 			x->kb_flag = w;
 		x->pending = NULL;
 	} else if (w[0] == '-' && w[1]) {
 		if (starts(w, "--kb="))
 			x->kb_flag = w + 5;
-		else if (!strchr(w, '=') && option_tag(x, w, tag, sizeof tag) && strchr(tag, ' ') &&
-			 tag[strlen(tag) - 1] != ']')
-			x->pending = strcmp(w, "--kb") == 0 ? "--kb PATH" : w;
+		else if (!strchr(w, '=') && option_tag(x, w, tag, sizeof tag) && strchr(tag, ' '))
+			x->pending = w;   /* "--cause ID": the next word is its value */
 	} else if (x->cmd)
 		x->npos++;
 	else if (!x->group && !x->help && strcmp(w, "help") == 0)
@@ -431,46 +404,46 @@ static void read_word(ctx *x, const char *w)
 		for (int i = 0; !x->cmd && !x->group && i < x->d->ncmds; i++)
 			if (starts(x->d->cmds[i].name, w) && x->d->cmds[i].name[strlen(w)] == ' ')
 				x->group = w;
-		if (!x->cmd && (!x->group || x->group != w))
-			x->cmd = &x->d->cmds[0], x->npos = -1000;   /* unknown: nothing more to offer */
+		x->lost = !x->cmd && x->group != w;
 	}
+}
+
+/* Offers what can stand in the current word after the words read. */
+static void offer_all(ctx *x)
+{
+	char tag[128];
+
+	if (x->pending) {
+		if (option_tag(x, x->pending, tag, sizeof tag))
+			offer_value(x, tag, "");
+	} else if (x->cur[0] == '-' && strchr(x->cur, '=')) {   /* --cause=ID */
+		char opt[64], pre[72];
+
+		snprintf(opt, sizeof opt, "%.*s", (int)strcspn(x->cur, "="), x->cur);
+		snprintf(pre, sizeof pre, "%s=", opt);
+		if (option_tag(x, opt, tag, sizeof tag))
+			offer_value(x, tag, pre);
+	} else if (x->cur[0] == '-') {
+		if (!x->help && !(x->group && !x->cmd))
+			offer_options(x, x->cmd ? x->cmd->help : x->d->cmds[0].help);
+		offer_options(x, x->d->global);
+	} else if (x->help || !x->cmd)
+		offer_commands(x);
+	else
+		offer_positional(x);
 }
 
 int complete_cmd_words(cli *c)
 {
 	ctx x;
-	char tag[128];
 
 	memset(&x, 0, sizeof x);
 	x.d = c->docs;
 	x.cur = c->argc > 0 ? c->argv[c->argc - 1] : "";
 	for (int i = 0; i + 1 < c->argc; i++)
 		read_word(&x, c->argv[i]);
-	if (x.pending) {
-		char pend[128];
-
-		if (strcmp(x.pending, "--kb PATH") == 0)
-			snprintf(pend, sizeof pend, "%s", x.pending);
-		else if (!option_tag(&x, x.pending, pend, sizeof pend))
-			pend[0] = '\0';
-		offer_value(&x, pend, "");
-	} else if (x.cur[0] == '-' && strchr(x.cur, '=')) {
-		char opt[64], pre[72];
-
-		snprintf(opt, sizeof opt, "%.*s", (int)strcspn(x.cur, "="), x.cur);
-		snprintf(pre, sizeof pre, "%s=", opt);
-		if (strcmp(opt, "--kb") == 0)
-			puts(":files");
-		else if (option_tag(&x, opt, tag, sizeof tag))
-			offer_value(&x, tag, pre);
-	} else if (x.cur[0] == '-') {
-		if (!x.help && !(x.group && !x.cmd))
-			offer_options(&x, x.cmd ? x.cmd->help : x.d->cmds[0].help);
-		offer_options(&x, x.d->global);
-	} else if (x.help || !x.cmd)
-		offer_commands(&x);
-	else if (x.npos >= 0)
-		offer_positional(&x);
+	if (!x.lost)
+		offer_all(&x);
 	model_free(x.m);
 	sqlite3_close(x.db);
 	return TR_OK;

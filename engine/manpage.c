@@ -1,12 +1,13 @@
 /*
  * manpage.c: triage(1) as roff (the man(7) macros), from the command table.
  * Help lines "  --opt ARG   text" become tagged paragraphs; literals are
- * bold, metavariables italic, as man-pages(7) asks. Uses only stdio.
+ * bold, metavariables italic, as man-pages(7) asks. Uses helptext.h.
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "helptext.h"
 #include "manpage.h"
 
 /* Writes n bytes of text escaped for roff: backslash, minus, and a dot or
@@ -61,39 +62,23 @@ static void roff_synopsis(FILE *f, const char *s, size_t n)
 	}
 }
 
-/* Writes help lines: each "  -x ARG   text" (continued on deeper-indented
- * lines) as a tagged paragraph, any other line as running text. */
+/* Writes help text: each option as a tagged paragraph, other lines as
+ * running text. */
 static void roff_help(FILE *f, const char *help)
 {
-	int in_option = 0, in_text = 0;
+	helptext_item it;
+	int in_text = 0;
 
-	while (*help) {
-		const char *end = strchr(help, '\n'), *s = help;
-		size_t len = end ? (size_t)(end - help) : strlen(help);
-
-		while (*s == ' ' && s < help + len)
-			s++;
-		if (s - help == 2 && *s == '-') {
-			const char *gap = strstr(s, "  ");
-			size_t tag = gap && gap < help + len ? (size_t)(gap - s) : (size_t)(help + len - s);
-			const char *t = s + tag;
-
-			while (*t == ' ' && t < help + len)
-				t++;
+	while (helptext_next(&help, &it)) {
+		if (it.option) {
 			fputs(".TP\n", f);
-			roff_synopsis(f, s, tag);
+			roff_synopsis(f, it.tag, it.taglen);
 			fputc('\n', f);
-			roff_text(f, t, (size_t)(help + len - t), 1);
-			fputc('\n', f);
-			in_option = 1, in_text = 0;
-		} else if (s < help + len) {
-			if (!in_option && !in_text)
-				fputs(".PP\n", f);
-			in_text = !in_option;
-			roff_text(f, s, (size_t)(help + len - s), 1);
-			fputc('\n', f);
-		}
-		help += len + (end != NULL);
+		} else if (!in_text)
+			fputs(".PP\n", f);
+		in_text = !it.option;
+		roff_text(f, it.text, strlen(it.text), 1);
+		fputc('\n', f);
 	}
 }
 

@@ -56,6 +56,7 @@ $(B)/libtriage.a: $(OBJ)
 
 $(B)/%.o: engine/%.c | $(B)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+$(B)/main.o: packaging/changelog   # the version is compiled in
 
 # The schema is compiled in: each schema/*.sql becomes a C string.
 $(B)/schema.c: $(sort $(wildcard schema/*.sql)) Makefile | $(B)

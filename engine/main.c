@@ -213,8 +213,7 @@ static void group_help(FILE *f, const char *word)
 {
 	fprintf(f, "usage: triage %s SUBCOMMAND\n\n", word);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		if (strncmp(commands[i].name, word, strlen(word)) == 0 && commands[i].name[strlen(word)] == ' ' &&
-		    !(commands[i].flags & CMD_HIDDEN))
+		if (strncmp(commands[i].name, word, strlen(word)) == 0 && commands[i].name[strlen(word)] == ' ')
 			fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
 }
 

@@ -40,6 +40,11 @@ def test_pages_format_without_warnings():
     for page in PAGES:
         r = subprocess.run(["groff", "-ww", "-z", "-t", "-man", str(page)], capture_output=True, text=True)
         assert (r.returncode, r.stderr) == (0, ""), page
+        for width in ["80", "60"]:   # as a reader sees it, the tables too (lintian's check)
+            r = subprocess.run(["man", "--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z", str(page)],
+                               capture_output=True, text=True,
+                               env=dict(os.environ, MANWIDTH=width, LC_ALL="C.UTF-8"))
+            assert (r.returncode, r.stderr) == (0, ""), (page, width)
 
 
 def test_the_built_page_is_what_the_binary_writes_dated_by_source_date_epoch():

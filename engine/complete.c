@@ -1,9 +1,9 @@
 /*
  * complete.c: shell completion. `triage completion bash|zsh|fish` prints a
- * small script; the script calls `triage __complete WORD...`, which reads
- * the command table (cli_docs) and the knowledge base in effect and prints
- * the candidates for the last WORD, one "word<TAB>description" a line.
- * Uses helptext.h for options, model.h for ids, sessdb.h for sessions.
+ * small script that calls `triage __complete WORD...`; that reads the command
+ * table and the knowledge base in effect and prints the candidates for the
+ * last WORD, one "word<TAB>description" a line, or ":files" where a file
+ * name goes. Uses helptext.h, model.h (ids) and sessdb.h (saved sessions).
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,7 @@
 /*
- * helptext.c: options and running text in the command table's help.
+ * helptext.c: options and running text in the command table's help, read
+ * one item at a time from the help strings themselves (no copies kept).
+ * Uses only the C library.
  */
 #include <stdio.h>
 #include <string.h>

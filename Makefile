@@ -5,7 +5,7 @@
 #   make asan     the same tests against an address/UB-sanitizer build
 #   make fuzz     random and hostile input under the sanitizers (RUNS=N)
 #   make bench    speed and memory figures
-#   make install PREFIX=/usr/local   (DESTDIR=... to stage)
+#   make install PREFIX=/usr/local   (DESTDIR=... to stage; make uninstall)
 #   make deb      a Debian package of it, checked by lintian
 
 PREFIX  ?= /usr/local
@@ -42,7 +42,7 @@ VERSION := $(shell head -n 1 packaging/changelog | cut -d ' ' -f 2 | tr -d '()')
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
-.PHONY: all run deps test unit clitest kbtest debtest asan fuzz bench install deb clean
+.PHONY: all run deps test unit clitest kbtest debtest asan fuzz bench install uninstall deb clean
 DOCS    := $(B)/man/triage.1 $(B)/man/triage-kb.5 \
            $(B)/completion/triage $(B)/completion/_triage $(B)/completion/triage.fish
 all: $(B)/triage $(B)/kb.sqlite $(DOCS)
@@ -173,6 +173,12 @@ install: all
 	install -m 644 $(B)/completion/triage $(DESTDIR)$(BASHCOMPDIR)/triage
 	install -m 644 $(B)/completion/_triage $(DESTDIR)$(ZSHCOMPDIR)/_triage
 	install -m 644 $(B)/completion/triage.fish $(DESTDIR)$(FISHCOMPDIR)/triage.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/triage $(DESTDIR)$(DATADIR)/triage/kb.sqlite \
+	  $(DESTDIR)$(MANDIR)/man1/triage.1 $(DESTDIR)$(MANDIR)/man5/triage-kb.5 \
+	  $(DESTDIR)$(BASHCOMPDIR)/triage $(DESTDIR)$(ZSHCOMPDIR)/_triage $(DESTDIR)$(FISHCOMPDIR)/triage.fish
+	-rmdir $(DESTDIR)$(DATADIR)/triage
 
 # A .deb from a staged `make install PREFIX=/usr` in the layout the dpkg tools
 # expect (build/deb/debian/triage): stripped binary, compressed pages and

@@ -2,7 +2,8 @@
 control file (version from packaging/changelog, Depends naming the package
 of every shared library the binary needs), its files, owners and modes, and
 the program run from it after `dpkg -x` into a scratch root, finding its
-knowledge base there. Nothing is installed on this machine.
+knowledge base there; and `make install`/`make uninstall` under the default
+PREFIX into a scratch DESTDIR. Nothing is installed on this machine.
 Run: TRIAGE_DEB=build/triage_VERSION_ARCH.deb TRIAGE_BIN=build/triage python3 -m pytest tests/deb
 """
 import gzip
@@ -121,3 +122,24 @@ def test_the_installed_program_finds_its_knowledge_base(root):
     assert lines[2:] == ["  " + META["title"], "  %s/usr/bin/../share/triage/kb.sqlite" % root]
     causes = json.loads(sh(str(binary), "kb", "list", "causes", "--json", env=env))
     assert len(causes) == len(list((ROOT / "kb" / "causes").glob("*.json")))
+
+
+def test_make_install_and_uninstall_under_usr_local(tmp_path):
+    """The same files `make install` puts under the default PREFIX (zsh's
+    site-functions there), and `make uninstall` takes them all away."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    make = ["make", "-s", "--no-print-directory", "-C", str(ROOT), "B=" + os.path.relpath(BUILD, ROOT),
+            "DESTDIR=" + str(tmp_path)]
+    sh(*make, "install", env=env)
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert files == sorted([
+        "usr/local/bin/triage", "usr/local/share/triage/kb.sqlite",
+        "usr/local/share/man/man1/triage.1", "usr/local/share/man/man5/triage-kb.5",
+        "usr/local/share/bash-completion/completions/triage",
+        "usr/local/share/zsh/site-functions/_triage",
+        "usr/local/share/fish/vendor_completions.d/triage.fish"])
+    env.pop("TRIAGE_KB", None)
+    assert sh(str(tmp_path / "usr/local/bin/triage"), "--version", env=env).splitlines()[3] == \
+        "  %s/usr/local/bin/../share/triage/kb.sqlite" % tmp_path
+    sh(*make, "uninstall", env=env)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

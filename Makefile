@@ -24,7 +24,7 @@ FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 PYTHON  := /usr/bin/python3
 DEBS    := build-essential pkg-config libsqlite3-dev liblua5.4-dev libedit-dev \
            libjansson-dev libcmocka-dev python3-pytest python3-pexpect cmark \
-           cmark-gfm groff dpkg-dev lintian zsh fish
+           cmark-gfm groff-base man-db dpkg-dev lintian zsh fish
 
 B       ?= build
 SRC     := $(filter-out engine/main.c,$(wildcard engine/*.c))

@@ -207,17 +207,25 @@ static tr_model *kb(ctx *x)
 	return x->m;
 }
 
+typedef struct session_ctx {
+	const ctx *x;
+	const char *pre;       /* "--resume=" or "" */
+} session_ctx;
+
 static int session_row(const sessdb_row *r, void *arg)
 {
+	const session_ctx *sc = arg;
 	char id[32];
 
 	snprintf(id, sizeof id, "%lld", (long long)r->id);
-	offer(arg, "", id, "", r->title);
+	offer(sc->x, sc->pre, id, "", r->title);
 	return 0;
 }
 
-static void offer_sessions(const ctx *x)
+/* The saved sessions, newest first; an absent session file is not made. */
+static void offer_sessions(const ctx *x, const char *pre)
 {
+	session_ctx sc = { x, pre };
 	char path[4096];
 	struct stat st;
 	sqlite3 *db = NULL;
@@ -225,7 +233,7 @@ static void offer_sessions(const ctx *x)
 
 	if (paths_sessions(path, sizeof path) && stat(path, &st) == 0 &&
 	    sessdb_open(path, &db, &e) == TR_OK)
-		sessdb_list(db, session_row, (void *)x, &e);
+		sessdb_list(db, session_row, &sc, &e);
 	sqlite3_close(db);
 }
 
@@ -254,7 +262,7 @@ static void offer_fact(ctx *x, const char *pre)
 {
 	const char *w = x->cur + strlen(pre), *eq = strchr(w, '=');
 	tr_model *m = kb(x);
-	char name[128];
+	char id[128], fact_pre[256];
 	int f;
 
 	if (!m)
@@ -264,15 +272,14 @@ static void offer_fact(ctx *x, const char *pre)
 			offer(x, pre, m->facts[i].id, "=", m->facts[i].text);
 		return;
 	}
-	snprintf(name, sizeof name, "%s%.*s=", pre, (int)(eq - w), w);
-	*strrchr(name, '=') = '\0';
-	if ((f = model_fact(m, name + strlen(pre))) < 0)
+	snprintf(id, sizeof id, "%.*s", (int)(eq - w), w);
+	if ((f = model_fact(m, id)) < 0)
 		return;
-	strcat(name, "=");
+	snprintf(fact_pre, sizeof fact_pre, "%s%s=", pre, id);
 	for (int k = 0; k < m->facts[f].nvalues; k++) {
 		const tr_value *v = &m->values[m->facts[f].first + k];
 
-		offer(x, name, v->value, "", v->text);
+		offer(x, fact_pre, v->value, "", v->text);
 	}
 }
 
@@ -287,7 +294,7 @@ static void offer_value(ctx *x, const char *tag, const char *pre)
 	else if (starts(tag, "--cause"))
 		offer_records(x, pre, K_CAUSES);
 	else if (starts(tag, "--resume"))
-		offer_sessions(x);
+		offer_sessions(x, pre);
 	else if (!strcmp(meta, "FILE") || !strcmp(meta, "PATH") || !strcmp(meta, "DIR"))
 		puts(":files");
 }
@@ -307,7 +314,7 @@ static void offer_token(ctx *x, const char *tok)
 		}
 	} else if (!strcmp(tok, "ID")) {
 		if (strstr(x->cmd->name, "session"))
-			offer_sessions(x);
+			offer_sessions(x, "");
 		else
 			offer_records(x, "", K_ALL);
 	} else if (!strcmp(tok, "FILE") || !strcmp(tok, "DIR") || !strcmp(tok, "PATH"))

@@ -158,6 +158,7 @@ def test_bash_export_session_lists_saved_sessions(tmp_path):
         assert r.returncode == 0, r.stderr
     assert bash_complete(tmp_path, "triage export session ", env) == ["2", "1"]
     assert bash_complete(tmp_path, "triage ask --resume ", env) == ["2", "1"]
+    assert bash_complete(tmp_path, "triage ask --resume=", env) == ["2", "1"]
     helper = run("__complete", "export", "session", "", env=env).stdout
     assert helper == "2\thost_kind=azure_vm\n1\thost_kind=server\n"
 

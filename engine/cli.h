@@ -9,6 +9,25 @@
 #include "err.h"
 #include "model.h"
 
+/* A command as help, the man page and completion see it: a visible row of
+ * main.c's table without its handler. */
+typedef struct cli_doc {
+	const char *name;      /* one or two words */
+	const char *usage;     /* arguments after the name */
+	const char *summary;   /* one line */
+	const char *help;      /* "  --opt ARG   text" lines, as in `triage CMD --help` */
+} cli_doc;
+
+/* Everything `triage --help` says, in one place, for the generated pages. */
+typedef struct cli_docs {
+	const char *tagline;   /* what triage is, one sentence */
+	const cli_doc *cmds;   /* the visible commands, in table order */
+	int ncmds;
+	const char *global;    /* the global options, in the help format */
+	const char *exits;     /* the exit statuses, one line */
+	const char *version;   /* the program's version */
+} cli_docs;
+
 typedef struct cli {
 	int argc;              /* the command's own arguments ... */
 	char **argv;           /* ... after its name, --kb removed */
@@ -17,6 +36,7 @@ typedef struct cli {
 	tr_model *m;           /* loaded when the command has CMD_KB */
 	int exact;             /* --exact: the planner without approximation */
 	tr_err err;
+	const cli_docs *docs;  /* the command table's text (completion, man page) */
 } cli;
 
 /* Returns 1 when argv[*i] is flag, taking its value into *val (the next
@@ -36,5 +56,7 @@ int shell_cmd(cli *c);
 int export_cmd_guide(cli *c);
 int export_cmd_session(cli *c);
 int export_cmd_coverage(cli *c);
+int complete_cmd_script(cli *c);
+int complete_cmd_words(cli *c);
 
 #endif

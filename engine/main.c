@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include "cli.h"
+#include "manpage.h"
 #include "paths.h"
 #include "store.h"
 
@@ -15,7 +17,10 @@
 #define TRIAGE_VERSION "dev"
 #endif
 
-enum { CMD_KB = 1 };   /* open the knowledge base read-only and load it first */
+enum {
+	CMD_KB = 1,      /* open the knowledge base read-only and load it first */
+	CMD_HIDDEN = 2   /* plumbing: not in help, the man page or completion */
+};
 
 typedef struct command {
 	const char *name;      /* one or two words */
@@ -67,6 +72,13 @@ static const command commands[] = {
 	{ "export coverage", export_cmd_coverage, CMD_KB, "[-o FILE]",
 	  "causes against the facts that tell them apart, as Markdown",
 	  "  -o FILE           write to FILE (atomically) instead of stdout\n" },
+	{ "completion", complete_cmd_script, 0, "bash|zsh|fish",
+	  "print a shell completion script (commands, options, ids from the knowledge base)",
+	  "  Load it for this shell with `source <(triage completion bash)` (zsh: the\n"
+	  "  same; fish: `triage completion fish | source`). `make install` and the\n"
+	  "  Debian package put all three where the shells look for them.\n" },
+	{ "__complete", complete_cmd_words, CMD_HIDDEN, "WORD...",
+	  "the candidates for the last WORD (what the completion scripts call)", "" },
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -75,20 +87,68 @@ static void usage_line(FILE *f, const command *cmd)
 	fprintf(f, "usage: triage %s %s\n", cmd->name, cmd->usage);
 }
 
+/* What --help says besides the table; the man page is made from the same. */
+static const char tagline[] =
+	"troubleshooting that asks the right questions and ranks the fixes.";
+static const char global_help[] =
+	"  --kb PATH         the knowledge base (default: $TRIAGE_KB, else the one\n"
+	"                    installed beside triage)\n"
+	"  --exact           plan over every cause and question, without the\n"
+	"                    approximation used on large knowledge bases\n"
+	"  -h, --help        help; `triage COMMAND --help` for one command\n"
+	"  --version         print the version and the knowledge base's\n";
+static const char exits[] = "0 success, 1 failure, 2 usage error.";
+
 static void print_help(FILE *f)
 {
-	fputs("triage: troubleshooting that asks the right questions and ranks the fixes.\n\n"
-	      "usage: triage [--kb PATH] [COMMAND] [ARGS]\n\ncommands:\n", f);
+	fprintf(f, "triage: %s\n\n"
+		"usage: triage [--kb PATH] [COMMAND] [ARGS]\n\ncommands:\n", tagline);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nglobal options (before or after the command):\n"
-	      "  --kb PATH         the knowledge base (default: $TRIAGE_KB, else the one\n"
-	      "                    installed beside triage)\n"
-	      "  --exact           plan over every cause and question, without the\n"
-	      "                    approximation used on large knowledge bases\n"
-	      "  -h, --help        help; `triage COMMAND --help` for one command\n"
-	      "  --version         print the version\n\n"
-	      "exit status: 0 success, 1 failure, 2 usage error.\n", f);
+		if (!(commands[i].flags & CMD_HIDDEN))
+			fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nglobal options (before or after the command):\n%s\n"
+		"exit status: %s\n", global_help, exits);
+}
+
+/* The table's visible rows and the text above, for the generated pages. */
+static const cli_docs *docs(void)
+{
+	static cli_doc rows[NCOMMANDS];
+	static cli_docs d;
+
+	if (d.cmds)
+		return &d;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!(commands[i].flags & CMD_HIDDEN))
+			rows[d.ncmds++] = (cli_doc){ commands[i].name, commands[i].usage,
+						     commands[i].summary, commands[i].help };
+	d = (cli_docs){ tagline, rows, d.ncmds, global_help, exits, TRIAGE_VERSION };
+	return &d;
+}
+
+/* --version: the program, and the knowledge base that would be used (none
+ * found or unusable is said, not an error). */
+static void print_version(const char *kb_flag)
+{
+	char path[4096];
+	struct stat st;
+	sqlite3 *db = NULL;
+	tr_model *m = NULL;
+	tr_err e;
+
+	printf("triage %s (schema %d, SQLite %s)\n", TRIAGE_VERSION,
+	       store_schema_version(), sqlite3_libversion());
+	paths_kb(kb_flag, path, sizeof path);
+	tr_clear(&e);
+	if (stat(path, &st) != 0)
+		printf("knowledge base: none found (looked for %s)\n", path);
+	else if (store_open(path, STORE_READ, &db, &e) != TR_OK || model_load(db, &m, &e) != TR_OK)
+		printf("knowledge base: none usable (%s)\n", e.msg);
+	else
+		printf("knowledge base: %s version %s, digest %s\n  %s\n  %s\n",
+		       m->kb_id, m->version, m->digest, m->title, path);
+	model_free(m);
+	sqlite3_close(db);
 }
 
 static void command_help(const command *cmd)
@@ -178,15 +238,20 @@ int main(int argc, char **argv)
 	const char *kb_flag = NULL;
 	const command *cmd;
 	char **args = calloc((size_t)argc + 1, sizeof *args);
-	int n = 0, words = 0, rc, help = 0;
+	int n = 0, words = 0, rc, help = 0, version = 0;
 	cli c;
 
 	memset(&c, 0, sizeof c);
 	if (!args)
 		return TR_ERR;
-	/* --kb, --help and --version are global, before or after the command */
+	/* --kb, --help and --version are global, before or after the command;
+	 * the completion helper gets its words untouched */
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--kb") == 0 || strncmp(argv[i], "--kb=", 5) == 0) {
+		if (i == 1 && strcmp(argv[1], "__complete") == 0) {
+			while (i < argc)
+				args[n++] = argv[i++];
+			break;
+		} else if (strcmp(argv[i], "--kb") == 0 || strncmp(argv[i], "--kb=", 5) == 0) {
 			if (argv[i][4] == '=')
 				kb_flag = argv[i] + 5;
 			else if (i + 1 < argc)
@@ -200,13 +265,15 @@ int main(int argc, char **argv)
 			c.exact = 1;
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			help = 1;
-		else if (strcmp(argv[i], "--version") == 0) {
-			printf("triage %s (schema %d, SQLite %s)\n", TRIAGE_VERSION,
-			       store_schema_version(), sqlite3_libversion());
-			free(args);
-			return TR_OK;
-		} else
+		else if (strcmp(argv[i], "--version") == 0)
+			version = 1;
+		else
 			args[n++] = argv[i];
+	}
+	if (version) {
+		print_version(kb_flag);
+		free(args);
+		return TR_OK;
 	}
 	if (n == 0 && help) {
 		print_help(stdout);
@@ -217,7 +284,9 @@ int main(int argc, char **argv)
 		cmd = &commands[0], words = n && args[0][0] != '-' ? 1 : 0;
 	else if (strcmp(args[0], "help") == 0) {
 		cmd = n > 1 ? lookup(n - 1, args + 1, &words) : NULL;
-		if (cmd)
+		if (n == 2 && strcmp(args[1], "--man") == 0)   /* triage(1), for the build */
+			manpage_write(stdout, docs());
+		else if (cmd)
 			command_help(cmd);
 		else if (n > 1 && is_group(args[1]))
 			group_help(stdout, args[1]);
@@ -248,6 +317,7 @@ int main(int argc, char **argv)
 	c.argc = n - words;
 	c.argv = args + words;
 	c.kb_path = paths_kb(kb_flag, kb, sizeof kb);
+	c.docs = docs();
 	tr_clear(&c.err);
 	rc = (cmd->flags & CMD_KB) ? open_kb(&c) : TR_OK;
 	if (rc == TR_OK)

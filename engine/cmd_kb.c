@@ -31,9 +31,22 @@ int kb_cmd_build(cli *c)
 
 int kb_cmd_dump(cli *c)
 {
-	if (c->argc != 1 || c->argv[0][0] == '-')
+	const char *dir = NULL;
+	int force = 0;
+
+	for (int i = 0; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--force") == 0)
+			force = 1;
+		else if (c->argv[i][0] == '-')
+			return tr_fail(&c->err, TR_EUSAGE, "kb dump: unknown option %s", c->argv[i]);
+		else if (!dir)
+			dir = c->argv[i];
+		else
+			return tr_fail(&c->err, TR_EUSAGE, "kb dump: one DIR at most");
+	}
+	if (!dir)
 		return tr_fail(&c->err, TR_EUSAGE, "kb dump: name the directory to write");
-	return kbtext_dump(c->db, c->argv[0], &c->err);
+	return kbtext_dump(c->db, dir, force, stdout, &c->err);
 }
 
 typedef struct lister {

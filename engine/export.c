@@ -1167,6 +1167,21 @@ static int write_file(const char *path, const buf *text, tr_err *e)
 	return rc;
 }
 
+/* Whether path is an SQLite database (a knowledge base, a session file):
+ * its first 16 bytes are SQLite's magic string. */
+static int is_sqlite(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	int fd = open(path, O_RDONLY | O_NONBLOCK), same;
+
+	if (fd < 0)
+		return 0;
+	same = read(fd, head, sizeof head) == (ssize_t)sizeof head && memcmp(head, magic, sizeof head) == 0;
+	close(fd);
+	return same;
+}
+
 int export_write(const char *path, const buf *text, tr_err *e)
 {
 	struct stat st;
@@ -1175,6 +1190,8 @@ int export_write(const char *path, const buf *text, tr_err *e)
 
 	if (!path || strcmp(path, "-") == 0)
 		return write_stdout(text, e);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && is_sqlite(path))
+		return tr_fail(e, TR_ERR, "refusing to overwrite %s: it is an SQLite database, not a report", path);
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		return write_in_place(path, text, e);
 	/* Through a symbolic link, replace the file it points to, not the link. */

@@ -986,26 +986,72 @@ static int write_file(const char *path, const char *text, size_t n, tr_err *e)
 	return TR_OK;
 }
 
-static int write_json(const char *path, json_t *j, tr_err *e)
+/* A dump is planned whole before anything is written: every file it
+ * would write (path and bytes), then the record files in the record
+ * directories it would remove. Nothing is touched until the plan is known
+ * to destroy nothing, or --force says it may. */
+typedef struct dump_plan {
+	char **path;         /* DIR/kb/facts/x.json and the like */
+	buf *text;           /* their bytes */
+	size_t n, cap;
+	char **gone;         /* record files the knowledge base no longer holds */
+	size_t ngone, capgone;
+} dump_plan;
+
+static void plan_add(dump_plan *P, const char *path, const char *text, size_t n)
+{
+	if (P->n == P->cap) {
+		P->cap = P->cap ? 2 * P->cap : 64;
+		P->path = xrealloc(P->path, sizeof *P->path * P->cap);
+		P->text = xrealloc(P->text, sizeof *P->text * P->cap);
+	}
+	P->path[P->n] = xstrdup(path);
+	memset(&P->text[P->n], 0, sizeof P->text[P->n]);
+	buf_add(&P->text[P->n++], text, n);
+}
+
+static void plan_gone(dump_plan *P, const char *path)
+{
+	if (P->ngone == P->capgone) {
+		P->capgone = P->capgone ? 2 * P->capgone : 16;
+		P->gone = xrealloc(P->gone, sizeof *P->gone * P->capgone);
+	}
+	P->gone[P->ngone++] = xstrdup(path);
+}
+
+static void plan_free(dump_plan *P)
+{
+	for (size_t i = 0; i < P->n; i++) {
+		free(P->path[i]);
+		buf_free(&P->text[i]);
+	}
+	for (size_t i = 0; i < P->ngone; i++)
+		free(P->gone[i]);
+	free(P->path);
+	free(P->text);
+	free(P->gone);
+}
+
+static int plan_json(dump_plan *P, const char *path, json_t *j, tr_err *e)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
 	buf b = {0};
-	int rc;
 
 	if (!s)
 		return tr_fail(e, TR_ERR, "%s: cannot encode JSON", path);
 	buf_puts(&b, s);
 	buf_putc(&b, '\n');
 	free(s);
-	rc = write_file(path, b.data, b.len, e);
+	plan_add(P, path, b.data, b.len);
 	buf_free(&b);
-	return rc;
+	return TR_OK;
 }
 
 typedef struct dumper {
 	sqlite3 *db;
 	const char *dir;     /* DIR/kb/facts and the like */
 	enum kb_kind kind;
+	dump_plan *P;
 	tr_err *e;
 } dumper;
 
@@ -1022,23 +1068,25 @@ static int dump_one(const char *id, void *ctx)
 		if (!st)
 			return tr_fail(D->e, TR_ERR, "rule %s vanished", id);
 		snprintf(path, sizeof path, "%s/%s.lua", D->dir, id);
-		rc = write_file(path, text_col(st, 0), (size_t)sqlite3_column_bytes(st, 0), D->e);
+		plan_add(D->P, path, text_col(st, 0), (size_t)sqlite3_column_bytes(st, 0));
 		sqlite3_finalize(st);
-		return rc;
+		return TR_OK;
 	}
 	if (!(j = kbtext_record(D->db, D->kind, id, 0, D->e)))
 		return TR_ERR;
 	snprintf(path, sizeof path, "%s/%s.json", D->dir, id);
-	rc = write_json(path, j, D->e);
+	rc = plan_json(D->P, path, j, D->e);
 	json_decref(j);
 	return rc;
 }
 
-/* Removes record files in dir (ending in ext) whose id is not in db. */
-static int prune(sqlite3 *db, const char *dir, const char *ext, enum kb_kind kind, tr_err *e)
+/* Plans the removal of record files in dir (ending in ext) whose id is
+ * not a record of kind in db. A missing dir has none. */
+static int prune(sqlite3 *db, const char *dir, const char *ext, enum kb_kind kind,
+		 dump_plan *P, tr_err *e)
 {
 	build B = { db, e, "" };
-	char **names = list_dir(&B, dir, ext, 1);
+	char **names = list_dir(&B, dir, ext, 0);
 	enum kb_kind k;
 
 	if (!names)
@@ -1050,13 +1098,32 @@ static int prune(sqlite3 *db, const char *dir, const char *ext, enum kb_kind kin
 		if (kbtext_kind_of(db, id, &k) == 0 && k == kind)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		remove(path);
+		plan_gone(P, path);
 	}
 	free_list(names);
 	return TR_OK;
 }
 
-int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e)
+/* Whether path holds exactly text: 1 same, 0 differs, -1 missing. */
+static int same_file(const char *path, const buf *text)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[4096];
+	size_t n, at = 0;
+	int same = 1;
+
+	if (!f)
+		return -1;
+	while (same && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		same = at + n <= text->len && memcmp(chunk, text->data + at, n) == 0;
+		at += n;
+	}
+	fclose(f);
+	return same && at == text->len;
+}
+
+/* Plans the whole dump of db into dir. */
+static int dump_plan_make(sqlite3 *db, const char *dir, dump_plan *P, tr_err *e)
 {
 	static const struct { const char *sub, *ext; enum kb_kind kind; } parts[] = {
 		{"kb/facts", ".json", KB_FACT}, {"kb/causes", ".json", KB_CAUSE},
@@ -1068,10 +1135,10 @@ int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e)
 	int rc = TR_OK;
 
 	for (size_t i = 0; i < sizeof parts / sizeof *parts && rc == TR_OK; i++) {
-		dumper D = { db, path, parts[i].kind, e };
+		dumper D = { db, path, parts[i].kind, P, e };
 
 		snprintf(path, sizeof path, "%s/%s", dir, parts[i].sub);
-		if (mkdirs(path, e) || prune(db, path, parts[i].ext, parts[i].kind, e))
+		if (prune(db, path, parts[i].ext, parts[i].kind, P, e))
 			return TR_ERR;
 		rc = kbtext_each(db, parts[i].kind, dump_one, &D) ? TR_ERR : TR_OK;
 	}
@@ -1090,7 +1157,7 @@ int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e)
 		json_decref(kv);
 	}
 	snprintf(path, sizeof path, "%s/kb/kb.json", dir);
-	rc = write_json(path, meta, e);
+	rc = plan_json(P, path, meta, e);
 	json_decref(meta);
 	if (rc)
 		return rc;
@@ -1101,7 +1168,64 @@ int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e)
 		sqlite3_finalize(st);
 	}
 	snprintf(path, sizeof path, "%s/kb/sources.json", dir);
-	rc = write_json(path, sources, e);
+	rc = plan_json(P, path, sources, e);
 	json_decref(sources);
+	return rc;
+}
+
+/* Adds "what path" to b for the first few of n names; counts the rest. */
+static void name_some(buf *b, const char *what, char *const *names, size_t n, size_t *shown)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (*shown < 3)
+			buf_printf(b, "%s%s %s", b->len ? ", " : "", what, names[i]);
+		++*shown;
+	}
+}
+
+int kbtext_dump(sqlite3 *db, const char *dir, int force, FILE *report, tr_err *e)
+{
+	dump_plan P = {0};
+	char **changed = NULL;
+	size_t nchanged = 0, shown = 0;
+	buf b = {0};
+	int rc;
+
+	if ((rc = dump_plan_make(db, dir, &P, e)) != TR_OK) {
+		plan_free(&P);
+		return rc;
+	}
+	changed = xcalloc(P.n + 1, sizeof *changed);
+	for (size_t i = 0; i < P.n; i++)
+		if (same_file(P.path[i], &P.text[i]) == 0)
+			changed[nchanged++] = P.path[i];
+	if (!force && nchanged + P.ngone) {
+		name_some(&b, "would replace", changed, nchanged, &shown);
+		name_some(&b, "would remove", P.gone, P.ngone, &shown);
+		if (shown > 3)
+			buf_printf(&b, " and %zu more", shown - 3);
+		rc = tr_fail(e, TR_ERR, "kb dump: %s holds edits the knowledge base does not have (%s); "
+			     "nothing written (build them first, dump elsewhere, or --force)", dir, buf_str(&b));
+	}
+	for (size_t i = 0; rc == TR_OK && i < P.n; i++) {
+		char parent[1200], *slash;
+
+		snprintf(parent, sizeof parent, "%s", P.path[i]);
+		if ((slash = strrchr(parent, '/')))
+			*slash = '\0';
+		if (same_file(P.path[i], &P.text[i]) != 1)
+			rc = mkdirs(parent, e) ? TR_ERR : write_file(P.path[i], P.text[i].data, P.text[i].len, e);
+	}
+	for (size_t i = 0; rc == TR_OK && i < nchanged; i++)
+		fprintf(report, "replaced %s\n", changed[i]);
+	for (size_t i = 0; rc == TR_OK && i < P.ngone; i++) {
+		if (remove(P.gone[i]) != 0)
+			rc = tr_fail(e, TR_ERR, "%s: %s", P.gone[i], strerror(errno));
+		else
+			fprintf(report, "removed %s\n", P.gone[i]);
+	}
+	buf_free(&b);
+	free(changed);
+	plan_free(&P);
 	return rc;
 }

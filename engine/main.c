@@ -43,8 +43,10 @@ static const command commands[] = {
 	{ "kb build", kb_cmd_build, 0, "-o FILE [DIR]",
 	  "build a knowledge base from DIR/kb and DIR/rules (DIR defaults to .)",
 	  "  -o FILE           the knowledge base to write (replaced whole, or not at all)\n" },
-	{ "kb dump", kb_cmd_dump, CMD_KB, "DIR",
-	  "write the knowledge base as text to DIR/kb and DIR/rules", "" },
+	{ "kb dump", kb_cmd_dump, CMD_KB, "[--force] DIR",
+	  "write the knowledge base as text to DIR/kb and DIR/rules",
+	  "  --force           replace edited record files and remove ones the knowledge\n"
+	  "                    base lacks (each is named); without it such a DIR is refused\n" },
 	{ "kb list", kb_cmd_list, CMD_KB, "facts|causes|fixes|rules|sources [--json]",
 	  "list the records of one kind", "  --json            every field of every record\n" },
 	{ "kb show", kb_cmd_show, CMD_KB, "ID [--json]",

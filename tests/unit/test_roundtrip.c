@@ -58,7 +58,7 @@ static void dump(const char *kb, const char *dir)
 	tr_clear(&e);
 	if (store_open(kb, STORE_READ, &db, &e) != TR_OK)
 		fail_msg("%s", e.msg);
-	if (kbtext_dump(db, dir, &e) != TR_OK)
+	if (kbtext_dump(db, dir, 0, stdout, &e) != TR_OK)
 		fail_msg("dumping %s: %s", kb, e.msg);
 	sqlite3_close(db);
 }

@@ -1297,7 +1297,7 @@ int export_cmd_session(cli *c)
 		return TR_EUSAGE;
 	if (sessdb_open(NULL, &db, &c->err) != TR_OK)
 		return TR_ERR;
-	if (sessdb_load(db, id, c->m, SESSION_DEPTH, &s, &note, &c->err) != TR_OK) {
+	if (sessdb_load(db, id, c->m, SESSION_DEPTH, &s, &note, NULL, &c->err) != TR_OK) {
 		sqlite3_close(db);
 		return TR_ERR;
 	}

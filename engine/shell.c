@@ -39,6 +39,9 @@ typedef struct shell_state {
 	session *s;             /* the session worked on (owned) */
 	sqlite3 *db;            /* the user's session file; NULL when it cannot open */
 	sqlite3_int64 id;       /* s's row in db; 0 while unsaved */
+	sessdb_kept kept;       /* s's saved events this knowledge base cannot apply */
+	const char *label;      /* a title to save (--title, title), or NULL */
+	char *title;            /* the title typed in the shell (owned) */
 	int interactive;        /* stdin is a terminal: prompts, libedit, Ctrl-C */
 	int keys;               /* that terminal opened anew, non-blocking; -1 when not */
 	int colour;             /* interactive, stdout a terminal, NO_COLOR unset */
@@ -435,7 +438,7 @@ static void autosave(shell_state *sh)
 	tr_err e;
 
 	tr_clear(&e);
-	if (sh->db && sessdb_save(sh->db, sh->s, &sh->id, &e) != TR_OK)
+	if (sh->db && sessdb_save(sh->db, sh->s, &sh->kept, sh->label, &sh->id, &e) != TR_OK)
 		shell_error(sh, e.msg);
 }
 
@@ -787,7 +790,7 @@ static int cmd_save(shell_state *sh, char *arg, tr_err *e)
 	(void)arg;
 	if (!sh->db)
 		return tr_fail(e, TR_ERR, "no session file: sessions cannot be saved");
-	if (sessdb_save(sh->db, sh->s, &sh->id, e) != TR_OK)
+	if (sessdb_save(sh->db, sh->s, &sh->kept, sh->label, &sh->id, e) != TR_OK)
 		return TR_ERR;
 	printf("Saved as session %lld.\n", (long long)sh->id);
 	return TR_OK;
@@ -800,7 +803,8 @@ static int list_row(const sessdb_row *r, void *ctx)
 	buf b = {0};
 
 	snprintf(lead, sizeof lead, "%c %4lld  ", r->id == sh->id ? '*' : ' ', (long long)r->id);
-	buf_printf(&b, "%s, %s, %d events: %s", r->updated, r->status, r->events, *r->title ? r->title : "(nothing yet)");
+	buf_printf(&b, "%s, %s, %d event%s: %s", r->updated, r->status, r->events, r->events == 1 ? "" : "s",
+		   *r->title ? r->title : r->events ? "(no fact known yet)" : "(nothing yet)");
 	item(sh, lead, (int)strlen(lead), (int)strlen(lead), NULL, buf_str(&b));
 	buf_free(&b);
 	return 0;
@@ -808,11 +812,44 @@ static int list_row(const sessdb_row *r, void *ctx)
 
 static int cmd_sessions(shell_state *sh, char *arg, tr_err *e)
 {
-	(void)arg;
 	if (!sh->db)
 		return tr_fail(e, TR_ERR, "no session file: sessions cannot be saved");
-	head(sh, "Saved sessions, newest first (* this one):");
-	return sessdb_list(sh->db, list_row, sh, e);
+	head(sh, *arg ? "Saved sessions with that text, newest first (* this one):"
+		 : "Saved sessions, newest first (* this one):");
+	return sessdb_list(sh->db, *arg ? arg : NULL, list_row, sh, e);
+}
+
+/* Leaving session sh->id: saved, or removed when it records nothing. */
+static void leave(shell_state *sh)
+{
+	const session_event *ev;
+	tr_err e;
+
+	tr_clear(&e);
+	if (!sh->db || !sh->id)
+		return;
+	if (session_events(sh->s, &ev) == 0 && sh->kept.n == 0 && !sh->label) {
+		sessdb_remove(sh->db, sh->id, &e);
+		sh->id = 0;
+	} else
+		autosave(sh);
+}
+
+static int cmd_title(shell_state *sh, char *arg, tr_err *e)
+{
+	buf b = {0};
+
+	if (!*arg)
+		return tr_fail(e, TR_EUSAGE, "title takes the text to name the session by, "
+			       "for example title INC-1234 printer room");
+	free(sh->title);
+	sh->title = xstrdup(arg);
+	sh->label = sh->title;
+	autosave(sh);
+	buf_printf(&b, "Session %lld is titled: %s", (long long)sh->id, arg);
+	say(sh, 0, buf_str(&b));
+	buf_free(&b);
+	return TR_OK;
 }
 
 /* Replaces the session worked on by saved session id; says what changed
@@ -821,17 +858,30 @@ static int resume(shell_state *sh, const char *arg, tr_err *e)
 {
 	char *end, *note = NULL;
 	long long id = strtoll(arg, &end, 10);
+	sessdb_kept kept;
 	session *s;
 
 	if (!*arg || *end || id <= 0)
 		return tr_fail(e, TR_EUSAGE, "resume takes a session id (sessions lists them)");
 	if (!sh->db)
 		return tr_fail(e, TR_ERR, "no session file: sessions cannot be resumed");
-	if (sessdb_load(sh->db, id, sh->m, SESSION_DEPTH, &s, &note, e) != TR_OK)
+	if (id != sh->id && sessdb_claim(sh->db, id, e) != TR_OK)
 		return TR_ERR;
+	if (sessdb_load(sh->db, id, sh->m, SESSION_DEPTH, &s, &note, &kept, e) != TR_OK) {
+		if (id != sh->id)
+			sessdb_release(sh->db, id);
+		return TR_ERR;
+	}
+	if (sh->id && id != sh->id) {
+		leave(sh);
+		sessdb_release(sh->db, sh->id);
+	}
 	session_free(sh->s);
+	sessdb_kept_free(&sh->kept);
 	sh->s = s;
+	sh->kept = kept;
 	sh->id = id;
+	sh->label = NULL;
 	printf("Resumed session %lld.\n", id);
 	if (note)
 		labelled(sh, S_YELLOW, "Note", note);
@@ -869,8 +919,9 @@ static const shell_command shell_commands[] = {
 	{ "next", cmd_next, "", "show the ranking and the pending step again" },
 	{ "export", cmd_export, "[FILE]", "the session report (Markdown) to FILE or the screen" },
 	{ "save", cmd_save, "", "save now and show the session id (every change is saved anyway)" },
-	{ "sessions", cmd_sessions, "", "the saved sessions, newest first" },
+	{ "sessions", cmd_sessions, "[TEXT]", "the saved sessions, newest first (with TEXT in the title)" },
 	{ "resume", cmd_resume, "ID", "continue a saved session" },
+	{ "title", cmd_title, "TEXT", "name this session (a ticket number, a few words) to find it later" },
 	{ "help", cmd_help, "", "this list" },
 	{ "quit", cmd_quit, "", "save and leave (Ctrl-D does the same)" },
 };
@@ -1074,6 +1125,7 @@ static int colour_wanted(void)
  * the --fact facts, saved at once so it has an id. */
 static int start(shell_state *sh, cli *c, const char *resume_id)
 {
+	buf msg = {0};
 	tr_err e;
 	int rc;
 
@@ -1081,20 +1133,33 @@ static int start(shell_state *sh, cli *c, const char *resume_id)
 	if (sessdb_open(NULL, &sh->db, &e) != TR_OK) {
 		if (resume_id)
 			return tr_fail(&c->err, TR_ERR, "%s", e.msg);
-		shell_error(sh, e.msg);
+		buf_puts(&msg, e.msg);
+		buf_puts(&msg, "; this session will not be saved");
+		shell_error(sh, buf_str(&msg));
+		buf_free(&msg);
 		sh->db = NULL;
 	}
-	if (resume_id)
-		return resume(sh, resume_id, &c->err);
+	if (resume_id) {
+		const char *title = sh->label;
+
+		if (resume(sh, resume_id, &c->err) != TR_OK)
+			return TR_ERR;
+		if ((sh->label = title))
+			autosave(sh);
+		return TR_OK;
+	}
 	if ((rc = jsonl_session(c, SESSION_DEPTH, &sh->s)) != TR_OK)
 		return rc;
 	autosave(sh);
+	tr_clear(&e);
+	if (sh->id && sessdb_claim(sh->db, sh->id, &e) != TR_OK)
+		shell_error(sh, e.msg);
 	if (sh->id)
 		printf("Session %lld.\n", (long long)sh->id);
 	return TR_OK;
 }
 
-static int parse_args(cli *c, const char **resume_id)
+static int parse_args(cli *c, const char **resume_id, const char **title)
 {
 	int facts = 0;
 
@@ -1105,6 +1170,12 @@ static int parse_args(cli *c, const char **resume_id)
 			if (!v)
 				return TR_EUSAGE;
 			*resume_id = v;
+		} else if (cli_flag(c, &i, "--title", &v)) {
+			if (!v)
+				return TR_EUSAGE;
+			if (!*v)
+				return tr_fail(&c->err, TR_EUSAGE, "ask: --title needs some text");
+			*title = v;
 		} else if (cli_flag(c, &i, "--fact", &v)) {
 			if (!v)
 				return TR_EUSAGE;
@@ -1157,14 +1228,14 @@ static void run(shell_state *sh)
 		if (sh->keys >= 0)
 			close(sh->keys);
 	}
-	autosave(sh);
+	leave(sh);
 	goodbye(sh);
 }
 
 int shell_cmd(cli *c)
 {
 	shell_state sh;
-	const char *resume_id = NULL;
+	const char *resume_id = NULL, *title = NULL;
 	int rc;
 
 	memset(&sh, 0, sizeof sh);
@@ -1173,8 +1244,9 @@ int shell_cmd(cli *c)
 	sh.interactive = isatty(STDIN_FILENO);
 	sh.colour = sh.interactive && colour_wanted();
 	sh.width = shell_width();
-	if ((rc = parse_args(c, &resume_id)) != TR_OK)
+	if ((rc = parse_args(c, &resume_id, &title)) != TR_OK)
 		return rc;
+	sh.label = title;
 	if (sh.interactive)
 		banner(&sh);
 	sh.order = xcalloc((size_t)(sh.m->ncauses + sh.m->nfixes) + 1, sizeof *sh.order);
@@ -1182,7 +1254,11 @@ int shell_cmd(cli *c)
 		run(&sh);
 	fflush(stdout);
 	session_free(sh.s);
+	sessdb_kept_free(&sh.kept);
+	if (sh.db && sh.id)
+		sessdb_release(sh.db, sh.id);
 	sqlite3_close(sh.db);
+	free(sh.title);
 	free(sh.order);
 	free(cands);
 	return rc;

@@ -35,5 +35,8 @@ int shell_cmd(cli *c);
 int export_cmd_guide(cli *c);
 int export_cmd_session(cli *c);
 int export_cmd_coverage(cli *c);
+int sessions_cmd_list(cli *c);
+int sessions_cmd_show(cli *c);
+int sessions_cmd_rm(cli *c);
 
 #endif

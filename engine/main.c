@@ -27,15 +27,30 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-	{ "ask", shell_cmd, CMD_KB, "[--fact ID=VALUE]... [--resume ID]",
+	{ "ask", shell_cmd, CMD_KB, "[--fact ID=VALUE]... [--title TEXT] [--resume ID]",
 	  "start the interactive troubleshooting shell (the default command)",
 	  "  --fact ID=VALUE   a fact known before the session starts (repeatable)\n"
+	  "  --title TEXT      name the session (a ticket number, a few words)\n"
 	  "  --resume ID       resume a saved session\n" },
-	{ "session", jsonl_cmd_session, CMD_KB, "--jsonl [--fact ID=VALUE]... [--depth N]",
+	{ "session", jsonl_cmd_session, CMD_KB,
+	  "--jsonl [--fact ID=VALUE]... [--title TEXT] [--resume ID] [--no-save] [--depth N]",
 	  "drive a session over JSON Lines on stdin/stdout (for front ends)",
 	  "  --jsonl           speak the JSON Lines protocol (the only mode)\n"
 	  "  --fact ID=VALUE   a fact known before the session starts (repeatable)\n"
+	  "  --title TEXT      name the session (a ticket number, a few words)\n"
+	  "  --resume ID       continue a saved session (one writer at a time)\n"
+	  "  --no-save         do not save the session (saved like the shell's by default;\n"
+	  "                    the ranking line's \"session\" is its ID)\n"
 	  "  --depth N         the planner's lookahead: 1 (default) or 2\n" },
+	{ "sessions show", sessions_cmd_show, CMD_KB, "ID [--json]",
+	  "one saved session: its title, status and every event as recorded",
+	  "  --json            the same as one JSON object\n" },
+	{ "sessions rm", sessions_cmd_rm, 0, "ID",
+	  "remove a saved session (refused while a shell has it open)", "" },
+	{ "sessions", sessions_cmd_list, 0, "[--search TEXT] [--json]",
+	  "the saved sessions, newest first (see also sessions show, sessions rm)",
+	  "  --search TEXT     only sessions whose title or facts contain TEXT (any case)\n"
+	  "  --json            one JSON array\n" },
 	{ "diagnose", diagnose_cmd, CMD_KB, "[--fact ID=VALUE]... [--json]",
 	  "one shot: the ranking, the next question worth asking, the ranked fixes",
 	  "  --fact ID=VALUE   a known fact (repeatable)\n"

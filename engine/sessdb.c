@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "paths.h"
@@ -17,8 +18,17 @@ int sessdb_open(const char *path, sqlite3 **db, tr_err *e)
 {
 	char def[4096];
 
+	char dir[sizeof def], *slash;
+	struct stat st;
+
 	if (!path && !(path = paths_sessions(def, sizeof def)))
 		return tr_fail(e, TR_ERR, "no place for saved sessions: set HOME or TRIAGE_SESSIONS");
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+			return tr_fail(e, TR_ERR, "cannot keep sessions in %s: no directory %s", path, dir);
+	}
 	return store_open_sessions(path, db, e);
 }
 

@@ -96,3 +96,196 @@ def test_export_refuses_to_overwrite_an_sqlite_file(tmp_path, what):
     link.symlink_to(target)
     assert run("export", "coverage", "-o", str(link)).returncode == 1
     assert target.read_bytes() == before
+
+
+# ---- sessions: helpers ----
+
+def sessions_env(tmp_path):
+    return {"TRIAGE_SESSIONS": str(tmp_path / "s.sqlite")}
+
+
+def jsonl(*args, lines=(), env=None):
+    """A whole JSON Lines session: returns (process, [objects])."""
+    r = run("session", "--jsonl", *args, input="".join(json.dumps(x) + "\n" for x in lines), env=env)
+    return r, [json.loads(l) for l in r.stdout.splitlines()]
+
+
+def events(db, sid):
+    con = sqlite3.connect(str(db))
+    rows = con.execute("SELECT kind, subject, value FROM session_event WHERE session = ? ORDER BY seq",
+                       (sid,)).fetchall()
+    con.close()
+    return rows
+
+
+class Shell:
+    def __init__(self, tmp_path, *args):
+        env = dict(os.environ, TRIAGE_KB=KB, TERM="xterm", NO_COLOR="1", LANG="C.UTF-8",
+                   **sessions_env(tmp_path))
+        self.p = pexpect.spawn(BIN, list(args), env=env, dimensions=(40, 100), encoding="utf-8", timeout=20)
+
+    def prompt(self):
+        self.p.expect([r"\r\n[a-z][a-z0-9_]*\? ", r"\r\nworked/failed/skip\? ", r"\r\ntriage> "])
+        return ANSI.sub("", self.p.before)
+
+    def say(self, line):
+        self.p.send(line + "\r")
+        return self.prompt()
+
+
+# ---- 2. one writer per session ----
+
+def test_a_second_process_cannot_resume_a_session_open_in_a_shell(tmp_path):
+    env = sessions_env(tmp_path)
+    a = Shell(tmp_path)
+    a.prompt()
+    a.say("unknown")
+    b = run("ask", "--resume", "1", input="quit\n", env=env)
+    assert b.returncode == 1
+    assert b.stderr == ("triage: session 1 is open in another triage (process %d); quit it there first, "
+                        "or see it with: triage sessions show 1\n" % a.p.pid)
+    r, out = jsonl("--resume", "1", env=env)
+    assert r.returncode == 1 and r.stderr == b.stderr and out == []
+    assert run("sessions", "rm", "1", env=env).stderr == (
+        "triage: session 1 is open in another triage (process %d); quit it there first\n" % a.p.pid)
+    assert ", open in process %d: " % a.p.pid in ok("sessions", env=env).stdout
+    a.p.kill(9)                      # the lock goes with the process, however it ends
+    a.p.wait()
+    b = ok("ask", "--resume", "1", input="quit\n", env=env)
+    assert "Resumed session 1." in b.stdout
+    assert ", open in process" not in ok("sessions", env=env).stdout
+
+
+def test_the_shell_resume_command_is_refused_too_and_the_session_goes_on(tmp_path):
+    env = sessions_env(tmp_path)
+    _, out = jsonl("--title", "held", lines=[{"answer": "unknown"}], env=env)
+    holder = subprocess.Popen([BIN, "session", "--jsonl", "--resume", "1"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=dict(os.environ, TRIAGE_KB=KB, **env))
+    assert json.loads(holder.stdout.readline())["session"] == 1
+    sh = Shell(tmp_path)
+    sh.prompt()
+    text = sh.say("resume 1")
+    assert "error: session 1 is open in another triage (process %d)" % holder.pid in text
+    holder.stdin.close()
+    holder.wait()
+    assert "Resumed session 1." in sh.say("resume 1")
+    sh.p.sendeof()
+    sh.p.expect(pexpect.EOF)
+
+
+# ---- 3. every event is kept ----
+
+def test_events_the_kb_cannot_apply_are_kept_and_shown_as_not_applied(tmp_path):
+    env = sessions_env(tmp_path)
+    db = tmp_path / "s.sqlite"
+    _, out = jsonl(lines=[{"answer": "unknown"}], env=env)
+    first = out[1]["fact"]
+    con = sqlite3.connect(str(db))   # as if saved on a knowledge base that had another fact
+    con.execute("UPDATE session_event SET subject = 'a_retired_fact', value = 'yes'")
+    con.commit()
+    con.close()
+    r = ok("ask", "--resume", "1", input="unknown\nquit\n", env=env)
+    assert ("Note: not applied (kept in the session): answer a_retired_fact=yes: unknown fact "
+            "'a_retired_fact' (0 of 1 event applied)") in re.sub(r"\s+", " ", r.stdout)
+    saved = events(db, 1)
+    assert saved[0] == ("answer", "a_retired_fact", "yes") and len(saved) == 2
+    show = ok("sessions", "show", "1", env=env).stdout
+    assert "    answer a_retired_fact = yes (not applied)\n    answer %s = unknown\n" % first in show
+    md = ok("export", "session", "1", env=env).stdout
+    assert "a\\_retired\\_fact" in md or "a_retired_fact" in md
+    data = json.loads(ok("sessions", "show", "1", "--json", env=env).stdout)
+    assert [e["applied"] for e in data["events"]] == [False, True]
+
+
+# ---- 5. sessions: list, search, show, rm, titles ----
+
+def test_sessions_list_search_show_and_rm(tmp_path):
+    env = sessions_env(tmp_path)
+    assert ok("sessions", env=env).stdout == "No saved sessions yet.\n"
+    jsonl("--fact", "host_kind=server", "--title", "INC-1234 Printer room", env=env)
+    jsonl("--fact", "host_kind=azure_vm", env=env)
+    listing = ok("sessions", env=env).stdout.splitlines()
+    assert re.fullmatch(r"   2  \S+Z, open, 1 event: host_kind=azure_vm", listing[0])
+    assert re.fullmatch(r"   1  \S+Z, open, 1 event: INC-1234 Printer room", listing[1])
+    found = json.loads(ok("sessions", "--search", "printer", "--json", env=env).stdout)
+    assert [(s["id"], s["title"], s["summary"], s["events"], s["open_in"]) for s in found] == [
+        (1, "INC-1234 Printer room", "host_kind=server", 1, None)]
+    assert [s["id"] for s in json.loads(ok("sessions", "--search", "AZURE", "--json", env=env).stdout)] == [2]
+    assert ok("sessions", "--search", "nothing-like-it", env=env).stdout == "No saved session has that text.\n"
+    show = ok("sessions", "show", "1", env=env).stdout
+    assert show.startswith("session 1: INC-1234 Printer room\n  facts: host_kind=server\n  status: open\n")
+    assert "  events:\n    given host_kind = server\n" in show
+    assert show.endswith("  resume: triage ask --resume 1; report: triage export session 1\n")
+    assert ok("sessions", "rm", "1", env=env).stdout == "Removed session 1.\n"
+    assert run("sessions", "rm", "1", env=env).stderr == "triage: no saved session 1\n"
+    assert run("sessions", "show", "9", env=env).stderr == "triage: no saved session 9\n"
+    r = run("sessions", "show", "x", env=env)
+    assert r.returncode == 2 and r.stderr.startswith("triage: sessions show: 'x' is not a session ID\n")
+
+
+def test_the_shell_title_command_names_the_session_and_sessions_finds_it(tmp_path):
+    env = sessions_env(tmp_path)
+    sh = Shell(tmp_path)
+    sh.prompt()
+    assert "Session 1 is titled: ticket 77 front desk" in sh.say("title ticket 77 front desk")
+    assert "error: title takes the text to name the session by" in sh.say("title")
+    text = sh.say("sessions front")
+    assert "*    1  " in text and "ticket 77 front desk" in text
+    sh.p.sendeof()
+    sh.p.expect(pexpect.EOF)
+    assert json.loads(ok("sessions", "--json", env=env).stdout)[0]["title"] == "ticket 77 front desk"
+
+
+# ---- 6. nothing recorded, nothing left; words ----
+
+def test_a_launch_that_records_nothing_leaves_no_session(tmp_path):
+    env = sessions_env(tmp_path)
+    r = ok("ask", input="quit\n", env=env)
+    assert "Saved as session" not in r.stdout
+    jsonl(env=env)
+    assert ok("sessions", env=env).stdout == "No saved sessions yet.\n"
+
+
+def test_only_unknown_answers_is_not_nothing_and_one_event_is_singular(tmp_path):
+    env = sessions_env(tmp_path)
+    ok("ask", input="unknown\nquit\n", env=env)
+    assert re.fullmatch(r"   1  \S+Z, open, 1 event: \(no fact known yet\)\n", ok("sessions", env=env).stdout)
+
+
+# ---- 7. JSON Lines sessions are saved ----
+
+def test_jsonl_sessions_are_saved_and_the_ranking_names_them(tmp_path):
+    env = sessions_env(tmp_path)
+    _, out = jsonl("--fact", "error_code=0x904", lines=[{"answer": "unknown"}], env=env)
+    rankings = [o for o in out if o["type"] == "ranking"]
+    assert rankings and all(o["session"] == 1 for o in rankings)
+    assert events(tmp_path / "s.sqlite", 1) == [("given", "error_code", "0x904"),
+                                                  ("answer", out[1]["fact"], "unknown")]
+    _, again = jsonl("--resume", "1", env=env)      # a front end resumes it where it was
+    assert again[0]["session"] == 1 and again[1] == out[3]
+    _, unsaved = jsonl("--no-save", "--fact", "error_code=0x904", env=env)
+    assert "session" not in unsaved[0]
+    assert [s["id"] for s in json.loads(ok("sessions", "--json", env=env).stdout)] == [1]
+
+
+def test_jsonl_goes_on_unsaved_when_the_session_file_cannot_be_kept(tmp_path):
+    missing = tmp_path / "no" / "such" / "s.sqlite"
+    r, out = jsonl(lines=[{"answer": "unknown"}, {"answer": "unknown"}], env={"TRIAGE_SESSIONS": str(missing)})
+    assert r.returncode == 0
+    assert r.stderr == ("triage: cannot keep sessions in %s: no directory %s; this session goes on unsaved\n"
+                        % (missing, missing.parent))
+    assert [o["type"] for o in out][:4] == ["ranking", "question", "ranking", "question"]
+    assert all("session" not in o for o in out)
+    assert not missing.parent.exists()
+
+
+# ---- 15. a TRIAGE_SESSIONS in a missing directory is an error ----
+
+def test_the_shell_says_a_missing_sessions_directory_and_creates_nothing(tmp_path):
+    missing = tmp_path / "typo" / "s.sqlite"
+    r = run("ask", input="quit\n", env={"TRIAGE_SESSIONS": str(missing)})
+    assert ("error: cannot keep sessions in %s: no directory %s; this session will not be saved\n"
+            % (missing, missing.parent)) in r.stderr
+    assert not missing.parent.exists()
+    r = run("sessions", env={"TRIAGE_SESSIONS": str(missing)})
+    assert r.returncode == 1

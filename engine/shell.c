@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <unistd.h>
@@ -395,7 +396,7 @@ static void show_fix(shell_state *sh, int x)
 		labelled(sh, S_BOLD, "Undo", fix->undo);
 	if (*fix->outcome)
 		labelled(sh, S_BOLD, "Expect", fix->outcome);
-	say(sh, 0, "Did it work? Answer worked, failed or skip.");
+	say(sh, 0, "Did it work? Answer worked (yes), failed (no) or skip.");
 	snprintf(sh->prompt, sizeof sh->prompt, "worked/failed/skip? ");
 	buf_free(&b);
 }
@@ -454,6 +455,40 @@ static void changed(shell_state *sh, int save)
 	show_step(sh);
 }
 
+/* After SHELL_UNKNOWN_RUN unknown answers in a row (and every as many
+ * more): what the session cannot find out without them, and the offer to
+ * stop and hand the report over. Only an offer, never a forced stop: of
+ * the 270 noisy evaluation users (make_cases.py noisy, 30% unknown), 43
+ * answer unknown 3 times in a row, and 39 of those still resolve. */
+#define SHELL_UNKNOWN_RUN 3
+
+static int offer_to_stop(shell_state *sh)
+{
+	const session_event *ev;
+	int n = session_events(sh->s, &ev), run = 0, k;
+	const double *p;
+	buf b = {0};
+
+	while (run < n && ev[n - 1 - run].kind == EV_ANSWER && strcmp(ev[n - 1 - run].value, "unknown") == 0)
+		run++;
+	if (run == 0 || run % SHELL_UNKNOWN_RUN || session_next(sh->s)->kind == ACT_DONE)
+		return 0;
+	p = session_p(sh->s);
+	k = session_ranking(sh->s, sh->order);
+	buf_printf(&b, "%d answers in a row were unknown (", run);
+	for (int i = run; i > 0; i--)
+		buf_printf(&b, "%s%s", i < run ? ", " : "", ev[n - i].subject);
+	buf_puts(&b, "). Without them the session cannot tell apart ");
+	for (int i = 0; i < k && i < 3; i++)
+		buf_printf(&b, "%s%s (%.0f%%)", i ? (i == k - 1 || i == 2 ? " and " : ", ") : "",
+			   sh->m->causes[sh->order[i]].id, 100 * p[sh->order[i]]);
+	buf_puts(&b, ". You can stop here: export FILE writes the report to hand to someone who "
+		 "can find these out (quit keeps the session; resume continues it later), or answer on.");
+	labelled(sh, S_YELLOW, "Stuck", buf_str(&b));
+	buf_free(&b);
+	return 1;
+}
+
 /* Says what event ev recorded: "Noted: host_kind = server (answer)." */
 static void say_event(const shell_state *sh, const char *what, const session_event *ev)
 {
@@ -474,22 +509,121 @@ static void noted(shell_state *sh)
 	int n = session_events(sh->s, &ev);
 
 	say_event(sh, "Noted", &ev[n - 1]);
-	changed(sh, 1);
+	autosave(sh);
+	putchar('\n');
+	head(sh, "Most likely causes:");
+	show_ranking(sh, SHELL_TOP);
+	putchar('\n');
+	if (offer_to_stop(sh))
+		putchar('\n');
+	show_step(sh);
 }
 
 /* ---- replies: answers and fix results ---- */
 
-/* The value word names for fact f: a value (any case), unknown, or a
- * 1-based choice number; otherwise word itself, for the session to judge. */
+/* ---- words people type: exact, a unique prefix, or "did you mean" ---- */
+
+/* The edit distance between a and b when both are short; large otherwise. */
+static int distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[33], prev, cur;
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int sub = prev + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+
+			cur = row[j];
+			row[j] = sub < row[j] + 1 ? sub : row[j] + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+/* A set of words to match what was typed against. */
+typedef struct words {
+	const char *w[128];
+	const char *to[128];   /* what each word stands for (a synonym's meaning) */
+	int n;
+} words;
+
+static void word_add(words *W, const char *w, const char *to)
+{
+	if (W->n < 128) {
+		W->w[W->n] = w;
+		W->to[W->n++] = to ? to : w;
+	}
+}
+
+/* What typed names in W: an exact word (any case), else the one meaning
+ * that words starting with typed share; NULL when none or several. */
+static const char *word_match(const words *W, const char *typed)
+{
+	const char *found = NULL;
+	size_t n = strlen(typed);
+
+	for (int i = 0; i < W->n; i++)
+		if (strcasecmp(W->w[i], typed) == 0)
+			return W->to[i];
+	for (int i = 0; n && i < W->n; i++)
+		if (strncasecmp(W->w[i], typed, n) == 0) {
+			if (found && strcmp(found, W->to[i]) != 0)
+				return NULL;
+			found = W->to[i];
+		}
+	return found;
+}
+
+/* Appends " (did you mean A or B?)" to b for the words of W that typed
+ * starts or nearly spells; nothing when none. */
+static void did_you_mean(buf *b, const words *W, const char *typed)
+{
+	size_t n = strlen(typed), start = b->len;
+	int k = 0;
+
+	for (int i = 0; i < W->n && k < 4; i++) {
+		int d = distance(W->w[i], typed);
+
+		if ((n && strncasecmp(W->w[i], typed, n) == 0) ||
+		    (d <= (strlen(W->w[i]) > 4 ? 2 : 1) && d < (int)strlen(W->w[i]))) {
+			buf_printf(b, "%s%s", k ? ", " : " (did you mean ", W->w[i]);
+			k++;
+		}
+	}
+	if (k)
+		buf_puts(b, "?)");
+	else
+		b->len = start;
+	if (b->data)
+		b->data[b->len] = '\0';
+}
+
+/* The value word names for fact f: a value (any case) or a unique prefix
+ * of one, unknown (or a prefix: u), or a 1-based choice number; otherwise
+ * word itself, for the session to judge. */
 static const char *choice(const shell_state *sh, int f, const char *word)
 {
 	const tr_fact *fact = &sh->m->facts[f];
+	const char *found;
+	words W;
 	char *end;
 	long k;
 
+	W.n = 0;
 	for (int i = 0; i < fact->nvalues; i++)
-		if (strcasecmp(word, sh->m->values[fact->first + i].value) == 0)
-			return sh->m->values[fact->first + i].value;
+		word_add(&W, sh->m->values[fact->first + i].value, NULL);
+	word_add(&W, "unknown", NULL);
+	if (fact->nvalues && (found = word_match(&W, word)))
+		return found;
 	if (strcasecmp(word, "unknown") == 0)
 		return "unknown";
 	k = strtol(word, &end, 10);
@@ -498,16 +632,51 @@ static const char *choice(const shell_state *sh, int f, const char *word)
 	return word;
 }
 
+/* The words a fix's result can be given in, and what each means. */
+static void result_words(words *W)
+{
+	static const char *const said[][2] = {
+		{"worked", "worked"}, {"work", "worked"}, {"yes", "worked"}, {"y", "worked"},
+		{"failed", "failed"}, {"fail", "failed"}, {"no", "failed"}, {"n", "failed"},
+		{"skip", "skipped"}, {"skipped", "skipped"},
+	};
+
+	W->n = 0;
+	for (size_t i = 0; i < sizeof said / sizeof *said; i++)
+		word_add(W, said[i][0], said[i][1]);
+}
+
+/* The words that answer the pending step (none when the session is over). */
+static void reply_words(const shell_state *sh, const action *a, words *W)
+{
+	W->n = 0;
+	if (a->kind == ACT_RECOMMEND)
+		result_words(W);
+	else if (a->kind == ACT_QUESTION) {
+		const tr_fact *fact = &sh->m->facts[a->fact];
+
+		for (int i = 0; i < fact->nvalues; i++)
+			word_add(W, sh->m->values[fact->first + i].value, NULL);
+		word_add(W, "unknown", NULL);
+	}
+}
+
 static int shell_reply(shell_state *sh, const char *word, tr_err *e)
 {
 	const action *a = session_next(sh->s);
+	const char *said;
+	words W;
 	int rc;
 
 	if (a->kind == ACT_QUESTION)
 		rc = session_answer(sh->s, choice(sh, a->fact, word), e);
-	else if (a->kind == ACT_RECOMMEND)
-		rc = session_result(sh->s, strcasecmp(word, "skip") == 0 ? "skipped" : word, e);
-	else
+	else if (a->kind == ACT_RECOMMEND) {
+		result_words(&W);
+		said = word_match(&W, word);
+		rc = session_result(sh->s, said ? said : word, e);
+		if (rc != TR_OK && !said)
+			rc = tr_fail(e, TR_EUSAGE, "'%s' is not a result: answer worked (yes), failed (no) or skip", word);
+	} else
 		return tr_fail(e, TR_EUSAGE, "the session is over (%s): back, set, resume, export or quit",
 			       session_done_names[a->status]);
 	if (rc == TR_OK)
@@ -576,7 +745,46 @@ static int cmd_why(shell_state *sh, char *arg, tr_err *e)
 	return TR_OK;
 }
 
-/* The cause named by word: an id, or a rank in the ranking. */
+/* The one cause id (causes set) or fact id that starts with word, else
+ * word itself. */
+static const char *id_prefix(const shell_state *sh, int causes, const char *word)
+{
+	words W;
+	const char *found;
+	size_t n = strlen(word);
+	int k = causes ? sh->m->ncauses : sh->m->nfacts, seen = 0;
+
+	W.n = 0;
+	for (int i = 0; i < k; i++) {
+		const char *id = causes ? sh->m->causes[i].id : sh->m->facts[i].id;
+
+		if (n && strncmp(id, word, n) == 0 && seen++ < 2)
+			word_add(&W, id, NULL);
+	}
+	return seen == 1 && (found = word_match(&W, word)) ? found : word;
+}
+
+/* Appends " (did you mean A, B?)" to b: the cause (causes set) or fact
+ * ids that word nearly spells, starts or is part of. */
+static void id_suggest(const shell_state *sh, int causes, const char *word, buf *b)
+{
+	size_t n = strlen(word);
+	int k = 0;
+
+	for (int i = 0; i < (causes ? sh->m->ncauses : sh->m->nfacts) && k < 4; i++) {
+		const char *id = causes ? sh->m->causes[i].id : sh->m->facts[i].id;
+		char head[33];
+
+		snprintf(head, sizeof head, "%.*s", (int)n, id);
+		if (distance(id, word) <= 2 || (n >= 3 && strstr(id, word)) || (n >= 4 && distance(head, word) <= 1))
+			buf_printf(b, "%s%s", k++ ? ", " : " (did you mean ", id);
+	}
+	if (k)
+		buf_puts(b, "?)");
+}
+
+/* The cause named by word: an id or a unique prefix of one, or a rank in
+ * the ranking. */
 static int cause_named(shell_state *sh, const char *word)
 {
 	char *end;
@@ -587,7 +795,9 @@ static int cause_named(shell_state *sh, const char *word)
 		n = session_ranking(sh->s, sh->order);
 		return k >= 1 && k <= n ? sh->order[k - 1] : -1;
 	}
-	return model_cause(sh->m, word);
+	if ((n = model_cause(sh->m, word)) >= 0)
+		return n;
+	return model_cause(sh->m, id_prefix(sh, 1, word));
 }
 
 static int cmd_how(shell_state *sh, char *arg, tr_err *e)
@@ -598,8 +808,13 @@ static int cmd_how(shell_state *sh, char *arg, tr_err *e)
 
 	if (!*arg)
 		return tr_fail(e, TR_EUSAGE, "how takes a cause id or a rank (causes lists them)");
-	if (c < 0)
-		return tr_fail(e, TR_EUSAGE, "no cause '%s' (causes lists them)", arg);
+	if (c < 0) {
+		buf_printf(&b, "no cause '%s'", arg);
+		id_suggest(sh, 1, arg, &b);
+		tr_fail(e, TR_EUSAGE, "%s%s", buf_str(&b), strchr(buf_str(&b), '?') ? "" : " (causes lists them)");
+		buf_free(&b);
+		return TR_EUSAGE;
+	}
 	cause = &sh->m->causes[c];
 	explain_cause(sh->s, c, &b);
 	say_lines(sh, buf_str(&b));
@@ -728,7 +943,17 @@ static int cmd_set(shell_state *sh, char *arg, tr_err *e)
 
 	if (split_pair(arg, &fact, &value, e) != TR_OK)
 		return TR_EUSAGE;
-	f = model_fact(sh->m, fact);
+	if ((f = model_fact(sh->m, fact)) < 0 && (f = model_fact(sh->m, id_prefix(sh, 0, fact))) >= 0)
+		fact = (char *)sh->m->facts[f].id;
+	if (f < 0) {
+		buf b = {0};
+
+		buf_printf(&b, "unknown fact '%s'", fact);
+		id_suggest(sh, 0, fact, &b);
+		tr_fail(e, TR_EUSAGE, "%s", buf_str(&b));
+		buf_free(&b);
+		return TR_EUSAGE;
+	}
 	if (session_add(sh->s, EV_SET, fact, f >= 0 ? choice(sh, f, value) : value, e) != TR_OK)
 		return TR_EUSAGE;
 	noted(sh);
@@ -768,9 +993,15 @@ static int cmd_next(shell_state *sh, char *arg, tr_err *e)
 
 static int cmd_export(shell_state *sh, char *arg, tr_err *e)
 {
-	buf report = {0};
+	buf report = {0}, path = {0};
+	const char *home = getenv("HOME");
 	int rc;
 
+	if (arg[0] == '~' && (arg[1] == '/' || !arg[1]) && home && *home)  /* ~/report.md */
+		buf_printf(&path, "%s%s", home, arg + 1);
+	else
+		buf_puts(&path, arg);
+	arg = (char *)buf_str(&path);
 	export_session(sh->s, &report);
 	fflush(stdout);
 	rc = export_write(*arg ? arg : NULL, &report, e);
@@ -782,6 +1013,7 @@ static int cmd_export(shell_state *sh, char *arg, tr_err *e)
 		say(sh, 0, buf_str(&b));
 		buf_free(&b);
 	}
+	buf_free(&path);
 	return rc;
 }
 
@@ -933,8 +1165,9 @@ static int cmd_help(shell_state *sh, char *arg, tr_err *e)
 
 	(void)arg;
 	(void)e;
-	say(sh, 0, "Answer a question with a number, a name or unknown; a fix with worked, "
-	    "failed or skip. Tab completes commands, fact ids and choices.");
+	say(sh, 0, "Answer a question with a number, a name or unknown (the first letters will "
+	    "do when no other choice starts with them); a fix with worked (yes), failed (no) or "
+	    "skip. Commands and ids may be shortened too. Tab completes commands, fact ids and choices.");
 	head(sh, "Commands:");
 	for (size_t i = 0; i < NSHELL_COMMANDS; i++) {
 		const shell_command *c = &shell_commands[i];
@@ -956,13 +1189,83 @@ static const shell_command *lookup(const char *word, size_t n)
 	return NULL;
 }
 
+static void command_words(words *W)
+{
+	W->n = 0;
+	for (size_t i = 0; i < NSHELL_COMMANDS; i++)
+		word_add(W, shell_commands[i].name, NULL);
+}
+
+/* An error for a line that is neither a command nor a reply: "unknown
+ * command", with what it may have meant. */
+static int not_understood(shell_state *sh, const char *first, const char *line, tr_err *e)
+{
+	const char *eq = strchr(first, '=');
+	char fact[64];
+	words C;
+	buf b = {0};
+
+	command_words(&C);
+	buf_printf(&b, "unknown command '%s'", first);
+	snprintf(fact, sizeof fact, "%.*s", eq ? (int)(eq - first) : 0, first);
+	if (eq && model_fact(sh->m, fact) >= 0)
+		buf_printf(&b, " (did you mean set %s?)", line);
+	else
+		did_you_mean(&b, &C, first);
+	buf_puts(&b, "; help lists the commands");
+	tr_fail(e, TR_EUSAGE, "%s", buf_str(&b));
+	buf_free(&b);
+	return TR_EUSAGE;
+}
+
+/* Runs line: a command (its name or a unique prefix), else a reply to the
+ * pending step (a choice or a unique prefix of one, a result word, or free
+ * text). A line of several words whose first is not a command is never
+ * taken as a choice. */
+static int dispatch(shell_state *sh, char *word, size_t n, tr_err *e)
+{
+	const action *a = session_next(sh->s);
+	char *rest = word + n + strspn(word + n, " \t"), first[64];
+	const shell_command *cmd = lookup(word, n);
+	int free_text = a->kind == ACT_QUESTION && sh->m->facts[a->fact].nvalues == 0;
+	const char *name;
+	words R, C;
+	buf b = {0};
+	int rc;
+
+	if (cmd)
+		return cmd->run(sh, rest, e);
+	snprintf(first, sizeof first, "%.*s", (int)(n < 63 ? n : 63), word);
+	reply_words(sh, a, &R);
+	command_words(&C);
+	if (!*rest && !strchr(word, '=') && !free_text &&
+	    (word_match(&R, word) || (a->kind == ACT_QUESTION && strspn(word, "0123456789") == n)))
+		return shell_reply(sh, word, e);
+	if ((name = word_match(&C, first)) && (cmd = lookup(name, strlen(name))))
+		return cmd->run(sh, rest, e);
+	if (free_text) {
+		for (int i = 0; i < C.n; i++)
+			if (distance(C.w[i], first) <= 1 && strlen(C.w[i]) > 2 && *rest)
+				return not_understood(sh, first, word, e);
+		return shell_reply(sh, word, e);
+	}
+	if (*rest || strchr(word, '='))
+		return not_understood(sh, first, word, e);
+	if ((rc = shell_reply(sh, word, e)) == TR_OK)
+		return TR_OK;
+	did_you_mean(&b, &C, word);
+	if (b.len)   /* closer to a command than to an answer */
+		tr_fail(e, rc, "'%s' is not a choice or a command%s", word, buf_str(&b));
+	buf_free(&b);
+	return rc;
+}
+
 /* One input line: a command, else a reply to the pending step. Errors are
  * one line each and change nothing. */
 static void shell_line(shell_state *sh, char *line)
 {
 	char *word = line + strspn(line, " \t"), *end = word + strlen(word);
 	size_t n = strcspn(word, " \t");
-	const shell_command *cmd;
 	tr_err e;
 	int rc;
 
@@ -972,10 +1275,7 @@ static void shell_line(shell_state *sh, char *line)
 		return;
 	sh->width = shell_width();
 	tr_clear(&e);
-	if ((cmd = lookup(word, n)))
-		rc = cmd->run(sh, word + n + strspn(word + n, " \t"), &e);
-	else
-		rc = shell_reply(sh, word, &e);
+	rc = dispatch(sh, word, n, &e);
 	if (rc != TR_OK)
 		shell_error(sh, e.msg[0] ? e.msg : "failed");
 }

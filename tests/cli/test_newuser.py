@@ -289,3 +289,94 @@ def test_the_shell_says_a_missing_sessions_directory_and_creates_nothing(tmp_pat
     assert not missing.parent.exists()
     r = run("sessions", env={"TRIAGE_SESSIONS": str(missing)})
     assert r.returncode == 1
+
+
+# ---- 8, 9. answers people type ----
+
+def shell_pipe(tmp_path, text, *args):
+    return run("ask", *args, input=text, env=dict(sessions_env(tmp_path), NO_COLOR="1"))
+
+
+def first_question(tmp_path):
+    _, out = jsonl("--no-save")
+    return out[1]
+
+
+def test_unambiguous_prefixes_of_choices_commands_and_ids_are_accepted(tmp_path):
+    q = first_question(tmp_path)
+    r = shell_pipe(tmp_path, "u\nhow expired\nfac\nset host_k=serv\nti INC-9\n")
+    assert r.stderr == ""
+    assert "Noted: %s = unknown (answer).\n" % q["fact"] in r.stdout
+    assert "Expired Remote Desktop certificate on the host (expired_rdp_certificate):" in r.stdout
+    assert "Facts so far:\n" in r.stdout
+    assert "Noted: host_kind = server (set).\n" in r.stdout
+    assert "Session 1 is titled: INC-9\n" in r.stdout
+
+
+@pytest.mark.parametrize("line, msg", [
+    ("sett host_kind=server", "unknown command 'sett' (did you mean set?); help lists the commands"),
+    ("host_kind=server", "unknown command 'host_kind=server' (did you mean set host_kind=server?); "
+                         "help lists the commands"),
+    ("yes please", "unknown command 'yes'; help lists the commands"),
+    ("whyy", "'whyy' is not a choice or a command (did you mean why?)"),
+    ("s", "'s' is not a choice or a command (did you mean set, save, sessions?)"),
+    ("how expird", "no cause 'expird' (did you mean expired_rdp_certificate?)"),
+    ("how nosuch", "no cause 'nosuch' (causes lists them)"),
+    ("set hostkind=server", "unknown fact 'hostkind' (did you mean host_kind?)"),
+])
+def test_a_line_that_looks_like_a_command_is_never_an_answer(tmp_path, line, msg):
+    r = shell_pipe(tmp_path, line + "\nfacts\n")
+    assert r.stderr == "error: " + msg + "\n"
+    assert "Facts so far:\n  none yet.\n" in r.stdout
+    assert "Noted" not in r.stdout
+
+
+def fix_pending(tmp_path):
+    """A shell whose pending step is a fix: facts enough for the certificate fix."""
+    return ["--fact", "port_3389_open=yes", "--fact", "rdp_cert_expired=yes", "--fact", "failure_stage=before_credentials",
+            "--fact", "cert_regenerates=yes", "--fact", "worked_before=yes", "--fact", "host_kind=server"]
+
+
+@pytest.mark.parametrize("word, meaning", [
+    ("yes", "worked"), ("y", "worked"), ("work", "worked"), ("worked", "worked"), ("Worked", "worked"),
+    ("no", "failed"), ("n", "failed"), ("fail", "failed"), ("failed", "failed"),
+    ("skip", "skipped"), ("skipped", "skipped")])
+def test_did_it_work_understands_the_words_people_use(tmp_path, word, meaning):
+    args = fix_pending(tmp_path)
+    r = shell_pipe(tmp_path, "", *args)
+    assert "Did it work? Answer worked (yes), failed (no) or skip.\n" in r.stdout
+    fix = re.findall(r"Try this fix: (\w+)", r.stdout)[-1]
+    r = shell_pipe(tmp_path, word + "\n", *args)
+    assert r.stderr == ""
+    assert "Noted: fix %s %s.\n" % (fix, meaning) in r.stdout
+
+
+def test_a_word_that_is_not_a_result_says_what_is(tmp_path):
+    r = shell_pipe(tmp_path, "maybe\n", *fix_pending(tmp_path))
+    assert r.stderr == "error: 'maybe' is not a result: answer worked (yes), failed (no) or skip\n"
+
+
+def test_export_expands_tilde(tmp_path):
+    r = run("ask", input="u\nexport ~/report.md\n", env=dict(sessions_env(tmp_path), HOME=str(tmp_path)))
+    assert r.stderr == ""
+    assert "Wrote the session report to %s/report.md." % tmp_path in re.sub(r"\s+", " ", r.stdout)
+    assert (tmp_path / "report.md").read_text().startswith("#")
+
+
+# ---- 10. a person who cannot tell ----
+
+def test_three_unknown_answers_in_a_row_offer_to_stop_in_a_terminal(tmp_path):
+    sh = Shell(tmp_path)
+    sh.prompt()
+    text = ""
+    asked = []
+    for _ in range(3):
+        text = sh.say("unknown")
+        asked += re.findall(r"Noted: (\w+) = unknown", text)
+    flat = re.sub(r"\s+", " ", text)
+    assert re.search(r"Stuck: 3 answers in a row were unknown \(%s\)\. Without them the session cannot tell "
+                     r"apart \w+ \(\d+%%\), \w+ \(\d+%%\) and \w+ \(\d+%%\)\. You can stop here: export FILE "
+                     r"writes the report" % ", ".join(asked), flat), flat
+    assert "Stuck" not in sh.say("why")      # said once per run of three
+    sh.p.sendeof()
+    sh.p.expect(pexpect.EOF)

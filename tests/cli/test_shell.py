@@ -176,7 +176,7 @@ def test_plain_triage_starts_the_shell_and_runs_a_session_to_a_worked_fix(tmp_pa
             " --name VM_NAME --command-id ResetRDPCert\r\n") in sh.text
     assert "low risk; needs admin rights." in sh.text
     assert "  Undo: " + fix["undo"][:40] in sh.text
-    assert "Did it work? Answer worked, failed or skip." in sh.text
+    assert "Did it work? Answer worked (yes), failed (no) or skip." in sh.text
     sh.send("worked")
     assert sh.step() == ("done", None)
     assert "Noted: fix renew_rdp_certificate worked.\r\n" in sh.text

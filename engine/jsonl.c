@@ -138,11 +138,18 @@ json_t *jsonl_action(session *s)
 static int jsonl_given(session *s, const char *pair, tr_err *e)
 {
 	const char *eq = strchr(pair, '=');
+	const session_event *ev;
+	int n = session_events(s, &ev);
 	char id[128];
 
 	if (!eq || eq == pair || (size_t)(eq - pair) >= sizeof id)
 		return tr_fail(e, TR_EUSAGE, "--fact takes ID=VALUE, not '%s'", pair);
 	snprintf(id, sizeof id, "%.*s", (int)(eq - pair), pair);
+	for (int i = 0; i < n; i++)   /* the same fact twice: once is enough, two values are a mistake */
+		if (strcmp(ev[i].subject, id) == 0)
+			return strcmp(ev[i].value, eq + 1) == 0 ? TR_OK
+			     : tr_fail(e, TR_EUSAGE, "--fact %s is given twice (%s, then %s): give it once",
+				       id, ev[i].value, eq + 1);
 	return session_add(s, EV_GIVEN, id, eq + 1, e);
 }
 

@@ -380,3 +380,17 @@ def test_three_unknown_answers_in_a_row_offer_to_stop_in_a_terminal(tmp_path):
     assert "Stuck" not in sh.say("why")      # said once per run of three
     sh.p.sendeof()
     sh.p.expect(pexpect.EOF)
+
+
+# ---- 15. the same --fact twice ----
+
+@pytest.mark.parametrize("cmd", [["diagnose"], ["session", "--jsonl"], ["ask"]])
+def test_the_same_fact_given_twice_with_different_values_is_refused(tmp_path, cmd):
+    r = run(*cmd, "--fact", "host_kind=server", "--fact", "host_kind=azure_vm", input="",
+            env=sessions_env(tmp_path))
+    assert r.returncode == 2
+    assert r.stderr.startswith("triage: --fact host_kind is given twice (server, then azure_vm): give it once\n")
+    assert not (tmp_path / "s.sqlite").exists() or ok("sessions", env=sessions_env(tmp_path)).stdout == \
+        "No saved sessions yet.\n"
+    assert run(*cmd, "--fact", "host_kind=server", "--fact", "host_kind=server", input="",
+               env=sessions_env(tmp_path)).returncode == 0

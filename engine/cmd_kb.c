@@ -26,7 +26,7 @@ int kb_cmd_build(cli *c)
 	}
 	if (!out)
 		return tr_fail(&c->err, TR_EUSAGE, "kb build: -o FILE is required");
-	return kbtext_build(dir ? dir : ".", out, &c->err);
+	return kbtext_build(dir ? dir : ".", out, stdout, stderr, &c->err);
 }
 
 int kb_cmd_dump(cli *c)

@@ -22,24 +22,48 @@
 
 const char *const kbtext_kinds[KB_NKINDS] = {"fact", "cause", "fix", "rule", "source"};
 
+/* At most this many errors are listed by one build; the rest are counted. */
+#define KB_BUILD_MAX_ERRORS 20
+#define KB_STR_(x) #x
+#define KB_STR(x) KB_STR_(x)
+
 typedef struct build {
 	sqlite3 *db;
-	tr_err *e;
+	tr_err *e;             /* the first error */
 	char file[512];        /* the source file being read, for messages */
+	FILE *report;          /* every error, one line each, when there are several (NULL: none) */
+	int nerrs;             /* errors so far */
 } build;
 
 /* ---- reading JSON with messages that name the file and field ---- */
+
+/* Records error one: the first goes to B->e, every one (up to the limit)
+ * to B->report. Returns TR_ERR. */
+static int record(build *B, const tr_err *one)
+{
+	if (B->nerrs == 0)
+		*B->e = *one;
+	else if (B->report && B->nerrs < KB_BUILD_MAX_ERRORS) {
+		if (B->nerrs == 1)   /* a second error: the first is listed too */
+			fprintf(B->report, "triage: %s\n", B->e->msg);
+		fprintf(B->report, "triage: %s\n", one->msg);
+	}
+	B->nerrs++;
+	return TR_ERR;
+}
 
 static int bad(build *B, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(build *B, const char *fmt, ...)
 {
 	char what[768];
+	tr_err one;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	return tr_fail(B->e, TR_ERR, "%s: %s", B->file, what);
+	tr_fail(&one, TR_ERR, "%s: %s", B->file, what);
+	return record(B, &one);
 }
 
 /* Fails on keys of o that are not in keys (NULL-terminated). */
@@ -66,7 +90,7 @@ static const char *str_at(build *B, json_t *o, const char *key, const char *wher
 	json_t *v = json_object_get(o, key);
 
 	if (!json_is_string(v)) {
-		bad(B, "%s: '%s' must be a string", where, key);
+		bad(B, v ? "%s: '%s' must be a string" : "%s: '%s' is missing", where, key);
 		return NULL;
 	}
 	if (strlen(json_string_value(v)) != json_string_length(v)) {
@@ -82,7 +106,7 @@ static int num_at(build *B, json_t *o, const char *key, const char *where,
 	json_t *v = json_object_get(o, key);
 
 	if (!json_is_number(v))
-		return bad(B, "%s: '%s' must be a number", where, key);
+		return bad(B, v ? "%s: '%s' must be a number" : "%s: '%s' is missing", where, key);
 	*out = json_number_value(v);
 	if (!(*out >= lo && *out <= hi))
 		return bad(B, "%s: '%s' is %g, outside %g..%g", where, key, *out, lo, hi);
@@ -93,7 +117,9 @@ static json_t *arr_at(build *B, json_t *o, const char *key, const char *where)
 {
 	json_t *v = json_object_get(o, key);
 
-	if (!json_is_array(v))
+	if (!v)
+		bad(B, "%s: '%s' is missing", where, key);
+	else if (!json_is_array(v))
 		bad(B, "%s: '%s' must be a list", where, key);
 	return json_is_array(v) ? v : NULL;
 }
@@ -116,16 +142,15 @@ static int is_ident(const char *s)
 
 /* ---- running SQL ---- */
 
-/* Runs sql with arguments typed by types: s text, d double, i int. */
-static int sql(build *B, const char *q, const char *types, ...)
+/* Runs sql with arguments typed by types: s text, d double, i int; a
+ * failure is an error of the build unless quiet. */
+static int vsql(build *B, int quiet, const char *q, const char *types, va_list ap)
 {
 	sqlite3_stmt *st;
-	va_list ap;
 	int rc;
 
 	if (sqlite3_prepare_v2(B->db, q, -1, &st, NULL) != SQLITE_OK)
 		return bad(B, "%s", sqlite3_errmsg(B->db));
-	va_start(ap, types);
 	for (int i = 0; types[i]; i++) {
 		if (types[i] == 's')
 			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
@@ -134,15 +159,54 @@ static int sql(build *B, const char *q, const char *types, ...)
 		else
 			sqlite3_bind_int(st, i + 1, va_arg(ap, int));
 	}
-	va_end(ap);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW && quiet)
+		return TR_ERR;
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		if (sqlite3_extended_errcode(B->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
 			return bad(B, "duplicate record (%s)", sqlite3_errmsg(B->db));
 		return bad(B, "%s", sqlite3_errmsg(B->db));
 	}
 	return TR_OK;
+}
+
+static int sql(build *B, const char *q, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = vsql(B, 0, q, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int sql_quiet(build *B, const char *q, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = vsql(B, 1, q, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Whether table (fact, cause, source) has a record id. */
+static int has(build *B, const char *table, const char *id)
+{
+	static const char *const q[] = {"SELECT 1 FROM fact WHERE id = ?1", "SELECT 1 FROM cause WHERE id = ?1",
+					"SELECT 1 FROM source WHERE id = ?1"};
+	sqlite3_stmt *st;
+	int found;
+
+	if (sqlite3_prepare_v2(B->db, q[table[0] == 'f' ? 0 : table[0] == 'c' ? 1 : 2], -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
 }
 
 static json_t *load_json(build *B, const char *path)
@@ -290,8 +354,8 @@ static int add_evidence(build *B, json_t *o, const char *id)
 		ps = json_object_get(ev, "p");
 		if (!json_is_object(ps) || json_object_size(ps) == 0)
 			return bad(B, "evidence on %s: 'p' must map values to likelihoods", fact);
-		if (sql(B, "INSERT INTO evidence VALUES (?1, ?2, ?3, ?4)", "ssis", id, fact, (int)i, why))
-			return bad(B, "evidence on '%s': no such fact, or stated twice", fact);
+		if (sql_quiet(B, "INSERT INTO evidence VALUES (?1, ?2, ?3, ?4)", "ssis", id, fact, (int)i, why))
+			return bad(B, has(B, "fact", fact) ? "evidence on '%s': stated twice" : "evidence on '%s': no such fact", fact);
 		json_object_foreach(ps, value, p) {
 			double d = json_number_value(p);
 
@@ -367,8 +431,8 @@ static int add_fix(build *B, json_t *o, const char *name)
 		if (only_keys(B, v, "resolves item", rkeys) || !(cause = str_at(B, v, "cause", "resolves item")) ||
 		    num_at(B, v, "p", "resolves item", 1e-6, 1, &p) || !(why = str_at(B, v, "why", "resolves item")))
 			return TR_ERR;
-		if (sql(B, "INSERT INTO resolves VALUES (?1, ?2, ?3, ?4, ?5)", "ssids", id, cause, (int)i, p, why))
-			return bad(B, "resolves '%s': no such cause, or named twice", cause);
+		if (sql_quiet(B, "INSERT INTO resolves VALUES (?1, ?2, ?3, ?4, ?5)", "ssids", id, cause, (int)i, p, why))
+			return bad(B, has(B, "cause", cause) ? "resolves '%s': named twice" : "resolves '%s': no such cause", cause);
 	}
 	return commands(B, o, "commands", "fix_command", id) || cites(B, o, "fix", id);
 }
@@ -415,15 +479,17 @@ static int add_rule(build *B, const char *dir, const char *name)
 	tr_clear(&le);
 	if (rules_check(chunk, src, &meta, &le) != TR_OK) {
 		free(src);
-		return tr_fail(B->e, TR_ERR, "%s", le.msg);
+		return record(B, &le);
 	}
 	rc = sql(B, "INSERT INTO rule VALUES (?1, ?2, ?3, ?4)", "ssis", id, meta.description, meta.enabled, src);
 	for (int i = 0; rc == TR_OK && i < meta.nreads; i++)
-		if (sql(B, "INSERT INTO rule_read VALUES (?1, ?2)", "ss", id, meta.reads[i]))
-			rc = bad(B, "reads '%s': no such fact, or listed twice", meta.reads[i]);
+		if (sql_quiet(B, "INSERT INTO rule_read VALUES (?1, ?2)", "ss", id, meta.reads[i]))
+			rc = bad(B, has(B, "fact", meta.reads[i]) ? "reads '%s': listed twice" : "reads '%s': no such fact",
+				 meta.reads[i]);
 	for (int i = 0; rc == TR_OK && i < meta.nsources; i++)
-		if (sql(B, "INSERT INTO cites VALUES ('rule', ?1, ?2, ?3, '')", "sis", id, i, meta.sources[i]))
-			rc = bad(B, "sources '%s': no such source", meta.sources[i]);
+		if (sql_quiet(B, "INSERT INTO cites VALUES ('rule', ?1, ?2, ?3, '')", "sis", id, i, meta.sources[i]))
+			rc = bad(B, has(B, "source", meta.sources[i]) ? "sources '%s': listed twice"
+				 : "sources '%s': no such source", meta.sources[i]);
 	if (rc == TR_OK && meta.nsources == 0)
 		rc = bad(B, "missing 'sources': every rule cites the source document it came from");
 	rules_meta_free(&meta);
@@ -485,15 +551,15 @@ static int add_records(build *B, const char *dir, const char *sub,
 	snprintf(path, sizeof path, "%s/kb/%s", dir, sub);
 	if (!(names = list_dir(B, path, ".json", 1)))
 		return TR_ERR;
-	for (size_t i = 0; rc == TR_OK && names[i]; i++) {
+	for (size_t i = 0; names[i]; i++) {   /* every file, so every error is told */
 		char file[1200];
 		json_t *j;
 
 		snprintf(file, sizeof file, "%s/%s", path, names[i]);
 		if (!(j = load_json(B, file)))
 			rc = TR_ERR;
-		else
-			rc = add(B, j, names[i]);
+		else if (add(B, j, names[i]) != TR_OK)
+			rc = TR_ERR;
 		json_decref(j);
 	}
 	free_list(names);
@@ -586,22 +652,78 @@ static int fill(build *B, const char *dir)
 	char **names;
 	int rc;
 
+	/* Every file of a kind is read even after an error; a kind that the
+	 * next one refers to must be whole first (a cause names facts), so
+	 * one mistake is not reported again as a dozen dangling references. */
 	if (add_meta_sources(B, dir) || add_records(B, dir, "facts", add_fact) ||
-	    add_records(B, dir, "causes", add_cause) || add_records(B, dir, "fixes", add_fix))
+	    add_records(B, dir, "causes", add_cause))
 		return TR_ERR;
+	rc = add_records(B, dir, "fixes", add_fix);
 	snprintf(path, sizeof path, "%s/rules", dir);
 	if (!(names = list_dir(B, path, ".lua", 0)))
 		return TR_ERR;
-	rc = TR_OK;
-	for (size_t i = 0; rc == TR_OK && names[i]; i++)
-		rc = add_rule(B, dir, names[i]);
+	for (size_t i = 0; names[i]; i++)
+		if (add_rule(B, dir, names[i]) != TR_OK)
+			rc = TR_ERR;
 	free_list(names);
 	return rc ? rc : check_whole(B);
 }
 
-int kbtext_build(const char *dir, const char *out, tr_err *e)
+/* Runs rule r on facts, recording an error (the rule, file and line). */
+static void dry_one(build *B, rules *R, int r, const char *const *facts, rule_effects *fx)
 {
-	build B = { NULL, e, "" };
+	tr_err le;
+
+	tr_clear(&le);
+	if (rules_active(R, r, NULL) && rules_run(R, r, facts, fx, NULL, &le) != TR_OK)
+		record(B, &le);
+}
+
+/* A dry run of every rule: once with every fact unknown, then once for
+ * each value of each fact it declares reading (free text: "example"), so a
+ * rule that reads a fact it did not declare, or errs on some value, fails
+ * the build instead of a session. Stops at a rule's first error. */
+static void dry_run(build *B, const tr_model *m)
+{
+	const char **facts = xcalloc((size_t)m->nfacts + 1, sizeof *facts);
+	rule_effects fx = {0};
+	rules *R;
+	tr_err le;
+
+	tr_clear(&le);
+	if (rules_open(m, &R, &le) != TR_OK) {
+		record(B, &le);
+		free(facts);
+		return;
+	}
+	for (int r = 0; r < m->nrules; r++) {
+		const char *why = NULL;
+		int before = B->nerrs;
+
+		if (m->rules[r].enabled && !rules_active(R, r, &why)) {
+			tr_fail(&le, TR_ERR, "rule %s: %s", m->rules[r].id, why ? why : "does not load");
+			record(B, &le);
+			continue;
+		}
+		dry_one(B, R, r, facts, &fx);
+		for (int i = 0; i < m->rules[r].nreads && B->nerrs == before; i++) {
+			const tr_fact *f = &m->facts[m->rules[r].reads[i]];
+
+			for (int k = 0; k < (f->nvalues ? f->nvalues : 1) && B->nerrs == before; k++) {
+				facts[m->rules[r].reads[i]] = f->nvalues ? m->values[f->first + k].value : "example";
+				dry_one(B, R, r, facts, &fx);
+			}
+			facts[m->rules[r].reads[i]] = NULL;
+		}
+	}
+	rules_effects_free(&fx);
+	rules_close(R);
+	free(facts);
+}
+
+int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_err *e)
+{
+	build B = { NULL, e, "", errs, 0 };
 	char tmp[1100];
 	struct stat st;
 	tr_model *m = NULL;
@@ -626,8 +748,10 @@ int kbtext_build(const char *dir, const char *out, tr_err *e)
 	rc = fill(&B, dir);
 	if (rc == TR_OK && sqlite3_exec(B.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
-	if (rc == TR_OK && (rc = model_load(B.db, &m, e)) == TR_OK)
-		model_free(m);
+	if (rc == TR_OK && (rc = model_load(B.db, &m, e)) == TR_OK) {
+		dry_run(&B, m);
+		rc = B.nerrs ? TR_ERR : TR_OK;
+	}
 	if (rc == TR_OK && sqlite3_exec(B.db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
 	if (sqlite3_close(B.db) != SQLITE_OK && rc == TR_OK)
@@ -636,6 +760,13 @@ int kbtext_build(const char *dir, const char *out, tr_err *e)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, strerror(errno));
 	if (rc != TR_OK)
 		remove(tmp);
+	if (rc == TR_OK && report)
+		fprintf(report, "built %s: %d facts, %d causes, %d fixes, %d rules, %d sources\n", out,
+			m->nfacts, m->ncauses, m->nfixes, m->nrules, m->nsources);
+	else if (errs && B.nerrs > 1)
+		tr_fail(e, TR_ERR, "kb build: %d errors%s; nothing written", B.nerrs,
+			B.nerrs > KB_BUILD_MAX_ERRORS ? " (the first " KB_STR(KB_BUILD_MAX_ERRORS) " listed)" : "");
+	model_free(m);
 	return rc;
 }
 
@@ -1085,7 +1216,7 @@ static int dump_one(const char *id, void *ctx)
 static int prune(sqlite3 *db, const char *dir, const char *ext, enum kb_kind kind,
 		 dump_plan *P, tr_err *e)
 {
-	build B = { db, e, "" };
+	build B = { db, e, "", NULL, 0 };
 	char **names = list_dir(&B, dir, ext, 0);
 	enum kb_kind k;
 

@@ -16,8 +16,13 @@
 /* Builds a knowledge base at out from dir/kb and dir/rules. The file is
  * written whole or not at all: a temporary file renamed into place. An
  * existing out that is not a triage knowledge base is never overwritten.
- * Errors name the source file and the field. */
-int kbtext_build(const char *dir, const char *out, tr_err *e);
+ * Errors name the source file and the field; every rule has a dry run
+ * (each declared fact's values), so an undeclared read fails the build.
+ * On success report (may be NULL) gets one line of counts. When there are
+ * several errors, errs (may be NULL) gets each (up to 20) as a line
+ * "triage: ...", and e says how many; with one error, or without errs, e
+ * holds the first. */
+int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_err *e);
 
 /* Writes db as dir/kb and dir/rules (created when missing), byte-for-byte
  * canonical. When a file there differs from what db holds, or a record

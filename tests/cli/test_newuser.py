@@ -394,3 +394,65 @@ def test_the_same_fact_given_twice_with_different_values_is_refused(tmp_path, cm
         "No saved sessions yet.\n"
     assert run(*cmd, "--fact", "host_kind=server", "--fact", "host_kind=server", input="",
                env=sessions_env(tmp_path)).returncode == 0
+
+
+# ---- 14. for editors: kb build tells every error, and what it built ----
+
+def kb_tree(tmp_path):
+    top = tmp_path / "src"
+    shutil.copytree(ROOT / "kb", top / "kb")
+    shutil.copytree(ROOT / "rules", top / "rules")
+    return top
+
+
+def edit_json(path, change):
+    d = json.loads(path.read_text())
+    change(d)
+    path.write_text(json.dumps(d, indent=2))
+
+
+def test_kb_build_reports_every_error_in_one_run(tmp_path):
+    top = kb_tree(tmp_path)
+    facts = top / "kb" / "facts"
+    edit_json(facts / "host_kind.json", lambda d: d.pop("text"))
+    edit_json(facts / "worked_before.json", lambda d: d.pop("values"))
+    edit_json(facts / "client_os.json", lambda d: d.update(asker="the janitor"))
+    out = tmp_path / "out.sqlite"
+    r = run("kb", "build", "-o", str(out), str(top))
+    assert r.returncode == 1
+    assert r.stderr.splitlines() == [
+        "triage: %s/client_os.json: asker 'the janitor' is not one of client, host_admin, cloud_admin, "
+        "network_admin" % facts,
+        "triage: %s/host_kind.json: host_kind: 'text' is missing" % facts,
+        "triage: %s/worked_before.json: worked_before: 'values' is missing" % facts,
+        "triage: kb build: 3 errors; nothing written"]
+    assert r.stdout == "" and not out.exists()
+
+
+def test_kb_build_says_which_of_no_such_fact_or_stated_twice(tmp_path):
+    top = kb_tree(tmp_path)
+    cause = top / "kb" / "causes" / "expired_rdp_certificate.json"
+    edit_json(cause, lambda d: d["evidence"].append(dict(d["evidence"][0])))
+    edit_json(top / "kb" / "causes" / "host_unreachable.json",
+              lambda d: d["evidence"].append(dict(d["evidence"][0], fact="no_such_fact")))
+    r = run("kb", "build", "-o", str(tmp_path / "o.sqlite"), str(top))
+    first = json.loads(cause.read_text())["evidence"][0]["fact"]
+    assert "expired_rdp_certificate.json: evidence on '%s': stated twice\n" % first in r.stderr
+    assert "host_unreachable.json: evidence on 'no_such_fact': no such fact\n" in r.stderr
+
+
+def test_a_rule_reading_a_fact_it_did_not_declare_fails_the_build(tmp_path):
+    top = kb_tree(tmp_path)
+    (top / "rules" / "sneaky.lua").write_text(
+        'description = "reads host_kind without declaring it"\n'
+        'reads = {"connection_path"}\nsources = {"seed_000"}\nenabled = true\n'
+        'function run(f)\n'
+        '  if f.connection_path == "vpn" then\n'
+        '    if f.host_kind == "server" then warn("renew_rdp_certificate", "x") end\n'
+        '  end\nend\n')
+    out = tmp_path / "out.sqlite"
+    r = run("kb", "build", "-o", str(out), str(top))
+    assert r.returncode == 1 and not out.exists()
+    assert re.fullmatch(r"triage: .*sneaky.*:7: fact 'host_kind' is not in this rule's reads.*\n", r.stderr), r.stderr
+
+

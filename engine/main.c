@@ -69,9 +69,12 @@ static const command commands[] = {
 	  "  --json            every field as JSON\n" },
 	{ "kb test", kb_cmd_test, CMD_KB, "[--depth N] [--max-steps N] [--verbose] FILE...",
 	  "run knowledge-base test cases; prints a line per case and a total",
-	  "  A case is a JSON line: {\"id\", \"facts\", \"cause\"} and either\n"
-	  "  \"expect_top\": true (given facts, the cause ranks first) or a whole\n"
-	  "  session answered from \"facts\" (the default), like ../shared/eval.\n"
+	  "  A case is a JSON line (lines starting with # are comments), one of:\n"
+	  "    {\"id\", \"cause\", \"facts\", \"reported\"?}  a whole session: questions\n"
+	  "        are answered from \"facts\" (else unknown), \"reported\" facts are given\n"
+	  "        up front; it passes when a fix for \"cause\" works within --max-steps\n"
+	  "        and no wrong high-risk fix was tried (as ../shared/eval does)\n"
+	  "    {\"id\", \"given\", \"top\"}  given these facts, cause \"top\" ranks first\n"
 	  "  --depth N         the planner's lookahead (1 or 2; default 1)\n"
 	  "  --max-steps N     a session case fails past N steps (default 30)\n"
 	  "  --verbose         print each session's questions and fixes\n" },

@@ -227,17 +227,18 @@ def test_list_text_has_one_line_per_record_in_id_order(kind):
     lines = ok("kb", "list", kind).splitlines()
     assert len(lines) == len(records)
     assert [r["id"] for r in records] == sorted(r["id"] for r in records)
+    w = max(len(r["id"]) for r in records)     # the columns are aligned
     for line, r in zip(lines, records):
         if kind == "facts":
-            want = "%s  %s" % (r["id"], r["text"])
+            want = "%-*s  %s" % (w, r["id"], r["text"])
         elif kind == "causes":
-            want = "%s  %.3f  %s" % (r["id"], r["prior"], r["title"])
+            want = "%-*s  %.3f  %s" % (w, r["id"], r["prior"], r["title"])
         elif kind == "fixes":
-            want = "%s  %-6s  %s" % (r["id"], r["risk"], r["title"])
+            want = "%-*s  %-6s  %s" % (w, r["id"], r["risk"], r["title"])
         elif kind == "rules":
-            want = "%s  %s  %s" % (r["id"], "on " if r["enabled"] else "off", r["description"])
+            want = "%-*s  %s  %s" % (w, r["id"], "on " if r["enabled"] else "off", r["description"])
         else:
-            want = "%s  %s" % (r["id"], r["title"])
+            want = "%-*s  %s" % (w, r["id"], r["title"])
         assert line == want
 
 

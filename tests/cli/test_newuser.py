@@ -456,3 +456,25 @@ def test_a_rule_reading_a_fact_it_did_not_declare_fails_the_build(tmp_path):
     assert re.fullmatch(r"triage: .*sneaky.*:7: fact 'host_kind' is not in this rule's reads.*\n", r.stderr), r.stderr
 
 
+
+
+def test_kb_show_prints_evidence_and_steps_one_per_line():
+    cause = ok("kb", "show", "expired_rdp_certificate").stdout
+    assert "\n  evidence:\n    - fact: rdp_cert_expired; p: yes 0.93; why: " in cause
+    assert "\n    - fact: failure_stage; p: before_credentials 0.85, after_credentials 0.12; why: " in cause
+    fix = ok("kb", "show", "renew_rdp_certificate").stdout
+    steps = json.loads((ROOT / "kb" / "fixes" / "renew_rdp_certificate.json").read_text())["steps"]
+    assert "\n  steps:\n" + "".join("    - %s\n" % s for s in steps) in fix
+    assert "\n    - shell: powershell; on: host; text: Restart-Service -Name TermService -Force\n" in fix
+
+
+def test_kb_test_help_documents_the_keys_the_cases_use():
+    helptext = ok("kb", "test", "--help").stdout
+    used = set()
+    for f in list((ROOT / "tests" / "cases").glob("*.jsonl")) + [ROOT.parent / "shared" / "eval" / "cases-public.jsonl"]:
+        for line in f.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                used |= set(json.loads(line))
+    for key in used - {"note", "notes", "comment"}:
+        assert '"%s"' % key in helptext, key
+    assert "expect_top" not in helptext

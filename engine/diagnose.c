@@ -43,8 +43,8 @@ static void print_text(session *s)
 	for (int i = 0; i < n; i++) {
 		const tr_fix *x = &m->fixes[order[i]];
 
-		printf("  %2d. %-32s %3.0f%% likely, %g min, %s risk: ", i + 1, x->id,
-		       100 * plan_chance(m, p, order[i]), x->cost, model_risk_names[x->risk]);
+		printf("  %2d. %-32s %3.0f%% likely, about %d min, %s risk: ", i + 1, x->id,
+		       100 * plan_chance(m, p, order[i]), x->minutes, model_risk_names[x->risk]);
 		text_put(stdout, x->title);
 		putchar('\n');
 	}

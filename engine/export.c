@@ -408,9 +408,9 @@ static void put_effort(buf *b, const tr_model *m, int x)
 	const tr_fix *fix = &m->fixes[x];
 
 	buf_printf(b, "- **Risk:** %s\n", model_risk_names[fix->risk]);
-	buf_printf(b, "- **Effort:** about %d min of work%s%s; priced at %.0f with its risk\n",
+	buf_printf(b, "- **Effort:** about %d min of work%s%s\n",
 		   fix->minutes, fix->admin ? ", needs administrator rights" : "",
-		   fix->reboot ? ", needs a reboot" : "", priced(m, x));
+		   fix->reboot ? ", needs a reboot" : "");
 }
 
 /* Undo, expected outcome and sources. */
@@ -436,8 +436,8 @@ static void guide_intro(buf *b, const tr_model *m)
 	buf_puts(b, ", version ");
 	md_inline(b, m->version);
 	buf_printf(b, ": %d causes, %d fixes, %d facts. Causes come most common first. "
-		   "Each cause's fixes come in the order to try them: chance of success per "
-		   "minute of effort, with risk priced in (x1.5 for medium risk, x3 for high).\n\n",
+		   "Each cause's fixes come in the order to try them: the best chance of success "
+		   "for the minutes of work, riskier fixes later.\n\n",
 		   m->ncauses, m->nfixes, m->nfacts);
 }
 
@@ -799,7 +799,7 @@ static void report_fix(buf *b, session *s, int x)
 		explain_brief(s, &why);
 		buf_puts(&why, ".\n");
 	}
-	explain_fix(s, x, &why);
+	explain_fix(s, x, 0, &why);
 	md_lines(b, buf_str(&why));
 	buf_free(&why);
 }

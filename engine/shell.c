@@ -723,16 +723,17 @@ static int cmd_hint(shell_state *sh, char *arg, tr_err *e)
 static int cmd_why(shell_state *sh, char *arg, tr_err *e)
 {
 	const action *a = session_next(sh->s);
+	int detail = strcmp(arg, "--detail") == 0 || strcmp(arg, "detail") == 0;
 	buf b = {0};
 
-	(void)arg;
-	(void)e;
+	if (*arg && !detail)
+		return tr_fail(e, TR_EUSAGE, "why takes nothing, or --detail for the planner's numbers");
 	if (a->kind == ACT_QUESTION) {
 		head(sh, "Why this question:");
-		explain_question(sh->s, a->fact, &b);
+		explain_question(sh->s, a->fact, detail, &b);
 	} else if (a->kind == ACT_RECOMMEND) {
 		head(sh, "Why this fix:");
-		explain_fix(sh->s, a->fix, &b);
+		explain_fix(sh->s, a->fix, detail, &b);
 	}
 	say_lines(sh, buf_str(&b));
 	if (session_ranking(sh->s, sh->order) > 0) {
@@ -1141,7 +1142,7 @@ static int cmd_help(shell_state *sh, char *arg, tr_err *e);
 
 static const shell_command shell_commands[] = {
 	{ "?", cmd_hint, "", "how to find out the answer to the question, with the commands to check it" },
-	{ "why", cmd_why, "", "why this question or fix, and why the top cause leads" },
+	{ "why", cmd_why, "[--detail]", "why this question or fix, and why the top cause leads (--detail: the planner's numbers)" },
 	{ "how", cmd_how, "CAUSE", "what points to a cause (an id or a rank), and its fixes" },
 	{ "facts", cmd_facts, "", "the facts so far and where each came from" },
 	{ "causes", cmd_causes, "", "every cause still possible, most likely first" },

@@ -478,3 +478,23 @@ def test_kb_test_help_documents_the_keys_the_cases_use():
     for key in used - {"note", "notes", "comment"}:
         assert '"%s"' % key in helptext, key
     assert "expect_top" not in helptext
+
+
+# ---- 11. one unit of time for people ----
+
+def test_minutes_of_work_are_the_same_number_in_diagnose_the_shell_and_reports(tmp_path):
+    env = sessions_env(tmp_path)
+    args = fix_pending(tmp_path)
+    fix = re.findall(r"Try this fix: (\w+)", shell_pipe(tmp_path, "", *args).stdout)[-1]
+    minutes = json.loads((ROOT / "kb" / "fixes" / (fix + ".json")).read_text())["minutes"]
+    diag = ok("diagnose", *args).stdout
+    assert re.search(r"\n   1\. %s +\d+%% likely, about %d min, \w+ risk: " % (fix, minutes), diag)
+    shell = shell_pipe(tmp_path, "why\nexport\n", *args).stdout
+    assert "likely to resolve it; about %d min;" % minutes in shell
+    assert "likely to resolve the problem now, about %d min of work" % minutes in re.sub(r"\s+", " ", shell)
+    assert "- **Effort:** about %d min of work" % minutes in shell
+    for word in ("priced", "per minute", "expected cost"):
+        assert word not in shell and word not in diag
+        assert word not in ok("export", "guide", env=env).stdout
+    detail = shell_pipe(tmp_path, "why --detail\n", *args).stdout
+    assert "priced as" in detail and "per minute" in detail

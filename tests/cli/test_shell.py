@@ -238,8 +238,12 @@ def test_help_unknown_and_why_at_a_question(tmp_path):
     assert "  Check with:\r\n    [powershell on client]\r\n      Test-NetConnection HOST -Port 3389\r\n" in sh.text
     sh.send("why")
     assert sh.step() == ("question", "port_3389_open")
+    assert "Why this question:\r\nAsking port_3389_open takes about" in sh.text
+    assert re.search(r"\r\n  yes +\(\d+% likely\): \w+ would lead at \d+%\r\n", sh.text)
+    assert "priced" not in sh.text and "expected cost" not in sh.text
+    sh.send("why --detail")                       # the planner's own numbers
+    assert sh.step() == ("question", "port_3389_open")
     assert "Why this question:\r\nAsking port_3389_open: it costs about" in sh.text
-    assert re.search(r"\r\n  yes +\(\d+% likely\): \w+ would lead at \d+%", sh.text)
     assert "Why the top cause leads:\r\n" in sh.text
     assert re.search(r"\r\n  prior 0\.\d+ \(", sh.text)
     sh.send("unknown")

@@ -51,9 +51,10 @@ static const command commands[] = {
 	  "the saved sessions, newest first (see also sessions show, sessions rm)",
 	  "  --search TEXT     only sessions whose title or facts contain TEXT (any case)\n"
 	  "  --json            one JSON array\n" },
-	{ "diagnose", diagnose_cmd, CMD_KB, "[--fact ID=VALUE]... [--json]",
+	{ "diagnose", diagnose_cmd, CMD_KB, "[--fact ID=VALUE]... [--all] [--json]",
 	  "one shot: the ranking, the next question worth asking, the ranked fixes",
 	  "  --fact ID=VALUE   a known fact (repeatable)\n"
+	  "  --all             every fix in the plan (else the first 5), wrapped to the terminal\n"
 	  "  --json            print one JSON object\n" },
 	{ "kb build", kb_cmd_build, 0, "-o FILE [DIR]",
 	  "build a knowledge base from DIR/kb and DIR/rules (DIR defaults to .)",

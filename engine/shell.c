@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@ typedef struct shell_state {
 	int interactive;        /* stdin is a terminal: prompts, libedit, Ctrl-C */
 	int keys;               /* that terminal opened anew, non-blocking; -1 when not */
 	int colour;             /* interactive, stdout a terminal, NO_COLOR unset */
+	int utf8;               /* the locale's characters are UTF-8 (else ASCII bars) */
 	int width;              /* columns to wrap at, read before each reply */
 	int quit;               /* `quit` was typed */
 	int *order;             /* scratch for rankings and plans */
@@ -243,10 +245,12 @@ static void say_lines(const shell_state *sh, const char *text)
 /* Prints an error (its text made safe) on stderr, after what came before. */
 static void shell_error(const shell_state *sh, const char *msg)
 {
+	buf b = {0};
+
 	fflush(stdout);
-	fprintf(stderr, "%serror:%s ", ink(sh, S_RED), ink(sh, S_OFF));
-	text_put(stderr, msg);
-	fputc('\n', stderr);
+	text_wrap(&b, msg, sh->width, 7);   /* under its own first line, past "error: " */
+	fprintf(stderr, "%serror:%s %s\n", ink(sh, S_RED), ink(sh, S_OFF), buf_str(&b));
+	buf_free(&b);
 }
 
 /* Commands, each in its own block: "[shell on where]", then the text
@@ -277,13 +281,13 @@ static void show_commands(const shell_state *sh, const tr_command *cmds, int n)
 	buf_free(&b);
 }
 
-/* A bar of cells block characters for p. */
-static void bar(buf *b, double p, int cells)
+/* A bar of cells block characters for p ('#' and '.' outside UTF-8). */
+static void bar(const shell_state *sh, buf *b, double p, int cells)
 {
 	int full = (int)(p * cells + 0.5);
 
 	for (int i = 0; i < cells; i++)
-		buf_puts(b, i < full ? "\u2588" : "\u2591");
+		buf_puts(b, sh->utf8 ? (i < full ? "\u2588" : "\u2591") : (i < full ? "#" : "."));
 }
 
 /* The n most likely causes (all when n < 0), with bars. */
@@ -298,7 +302,7 @@ static void show_ranking(shell_state *sh, int n)
 
 		buf_reset(&lead);
 		buf_printf(&lead, "  %s", ink(sh, S_GREEN));
-		bar(&lead, p[sh->order[i]], wide ? 10 : 5);
+		bar(sh, &lead, p[sh->order[i]], wide ? 10 : 5);
 		buf_printf(&lead, wide ? "%s %5.1f%%  " : "%s %3.0f%% ", ink(sh, S_OFF), 100 * p[sh->order[i]]);
 		if (wide)
 			item(sh, buf_str(&lead), w, w, c->id, c->title);
@@ -857,12 +861,15 @@ static void origin_of(shell_state *sh, int f, buf *b)
 
 static int cmd_facts(shell_state *sh, char *arg, tr_err *e)
 {
-	buf b = {0};
-	int n = 0;
+	buf b = {0}, id = {0};
+	int n = 0, w = 0;
 
 	(void)arg;
 	(void)e;
 	head(sh, "Facts so far:");
+	for (int f = 0; f < sh->m->nfacts; f++)   /* the ids in a column */
+		if ((session_is_unknown(sh->s, f) || session_shown(sh->s, f)) && (int)strlen(sh->m->facts[f].id) > w)
+			w = (int)strlen(sh->m->facts[f].id);
 	for (int f = 0; f < sh->m->nfacts; f++) {
 		const char *v = session_is_unknown(sh->s, f) ? "unknown" : session_shown(sh->s, f);
 
@@ -872,9 +879,13 @@ static int cmd_facts(shell_state *sh, char *arg, tr_err *e)
 		buf_printf(&b, "= %s (", v);
 		origin_of(sh, f, &b);
 		buf_putc(&b, ')');
-		item(sh, "  ", 2, 6, sh->m->facts[f].id, buf_str(&b));
+		buf_reset(&id);
+		buf_printf(&id, "  %s%s%s%*s ", ink(sh, S_CYAN), sh->m->facts[f].id, ink(sh, S_OFF),
+			   w - (int)strlen(sh->m->facts[f].id), "");
+		item(sh, buf_str(&id), w + 3, w + 5, NULL, buf_str(&b));
 		n++;
 	}
+	buf_free(&id);
 	if (n == 0)
 		say(sh, 2, "none yet.");
 	buf_free(&b);
@@ -1545,6 +1556,8 @@ int shell_cmd(cli *c)
 	sh.interactive = isatty(STDIN_FILENO);
 	sh.colour = sh.interactive && colour_wanted();
 	sh.width = shell_width();
+	setlocale(LC_CTYPE, "");
+	sh.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	if ((rc = parse_args(c, &resume_id, &title)) != TR_OK)
 		return rc;
 	sh.label = title;

@@ -29,6 +29,11 @@ def run(*args, input=None, env=None):
     return subprocess.run([BIN, *args], env=e, capture_output=True, text=True, input=input, timeout=30)
 
 
+def unwrap(err):
+    """Error lines as one line each (the shell wraps them under "error: ")."""
+    return re.sub(r"\n {7}(?=\S)", " ", err)
+
+
 def ok(*args, **kw):
     r = run(*args, **kw)
     assert r.returncode == 0, r.stderr
@@ -119,10 +124,11 @@ def events(db, sid):
 
 
 class Shell:
-    def __init__(self, tmp_path, *args):
-        env = dict(os.environ, TRIAGE_KB=KB, TERM="xterm", NO_COLOR="1", LANG="C.UTF-8",
-                   **sessions_env(tmp_path))
-        self.p = pexpect.spawn(BIN, list(args), env=env, dimensions=(40, 100), encoding="utf-8", timeout=20)
+    def __init__(self, tmp_path, *args, cols=100, lang="C.UTF-8"):
+        env = dict(os.environ, TRIAGE_KB=KB, TERM="xterm", NO_COLOR="1", LANG=lang, **sessions_env(tmp_path))
+        env.pop("LC_ALL", None)
+        env.pop("LC_CTYPE", None)
+        self.p = pexpect.spawn(BIN, list(args), env=env, dimensions=(40, cols), encoding="utf-8", timeout=20)
 
     def prompt(self):
         self.p.expect([r"\r\n[a-z][a-z0-9_]*\? ", r"\r\nworked/failed/skip\? ", r"\r\ntriage> "])
@@ -283,9 +289,9 @@ def test_jsonl_goes_on_unsaved_when_the_session_file_cannot_be_kept(tmp_path):
 
 def test_the_shell_says_a_missing_sessions_directory_and_creates_nothing(tmp_path):
     missing = tmp_path / "typo" / "s.sqlite"
-    r = run("ask", input="quit\n", env={"TRIAGE_SESSIONS": str(missing)})
+    r = run("ask", input="quit\n", env={"TRIAGE_SESSIONS": str(missing), "COLUMNS": "400"})
     assert ("error: cannot keep sessions in %s: no directory %s; this session will not be saved\n"
-            % (missing, missing.parent)) in r.stderr
+            % (missing, missing.parent)) in unwrap(r.stderr)
     assert not missing.parent.exists()
     r = run("sessions", env={"TRIAGE_SESSIONS": str(missing)})
     assert r.returncode == 1
@@ -326,7 +332,7 @@ def test_unambiguous_prefixes_of_choices_commands_and_ids_are_accepted(tmp_path)
 ])
 def test_a_line_that_looks_like_a_command_is_never_an_answer(tmp_path, line, msg):
     r = shell_pipe(tmp_path, line + "\nfacts\n")
-    assert r.stderr == "error: " + msg + "\n"
+    assert unwrap(r.stderr) == "error: " + msg + "\n"
     assert "Facts so far:\n  none yet.\n" in r.stdout
     assert "Noted" not in r.stdout
 
@@ -353,7 +359,7 @@ def test_did_it_work_understands_the_words_people_use(tmp_path, word, meaning):
 
 def test_a_word_that_is_not_a_result_says_what_is(tmp_path):
     r = shell_pipe(tmp_path, "maybe\n", *fix_pending(tmp_path))
-    assert r.stderr == "error: 'maybe' is not a result: answer worked (yes), failed (no) or skip\n"
+    assert unwrap(r.stderr) == "error: 'maybe' is not a result: answer worked (yes), failed (no) or skip\n"
 
 
 def test_export_expands_tilde(tmp_path):
@@ -488,7 +494,7 @@ def test_minutes_of_work_are_the_same_number_in_diagnose_the_shell_and_reports(t
     fix = re.findall(r"Try this fix: (\w+)", shell_pipe(tmp_path, "", *args).stdout)[-1]
     minutes = json.loads((ROOT / "kb" / "fixes" / (fix + ".json")).read_text())["minutes"]
     diag = ok("diagnose", *args).stdout
-    assert re.search(r"\n   1\. %s +\d+%% likely, about %d min, \w+ risk: " % (fix, minutes), diag)
+    assert re.search(r"\n   1\. %s\n      \d+%% likely, about %d min, \w+ risk: " % (fix, minutes), diag)
     shell = shell_pipe(tmp_path, "why\nexport\n", *args).stdout
     assert "likely to resolve it; about %d min;" % minutes in shell
     assert "likely to resolve the problem now, about %d min of work" % minutes in re.sub(r"\s+", " ", shell)
@@ -498,3 +504,22 @@ def test_minutes_of_work_are_the_same_number_in_diagnose_the_shell_and_reports(t
         assert word not in ok("export", "guide", env=env).stdout
     detail = shell_pipe(tmp_path, "why --detail\n", *args).stdout
     assert "priced as" in detail and "per minute" in detail
+
+
+# ---- 12. narrow terminals and plain locales ----
+
+def test_a_narrow_plain_terminal_gets_ascii_bars_wrapped_errors_and_aligned_facts(tmp_path):
+    sh = Shell(tmp_path, "--fact", "host_kind=server", cols=40, lang="C")
+    text = sh.prompt()
+    assert re.search(r"\r\n  [#.]{5} +\d+% \w+", text) and "\u2588" not in text
+    text = sh.say("moon")
+    err = text[text.index("error: "):]
+    lines = err.split("\r\n")
+    assert len(lines) >= 2 and all(len(l) <= 40 for l in lines)
+    assert lines[1].startswith("       ") and not lines[1].startswith("        ")
+    sh.say("unknown")
+    text = sh.say("facts")
+    rows = re.findall(r"\r\n  (\w+ +)= ", text)
+    assert len(rows) == 2 and len({len(r) for r in rows}) == 1      # the = signs line up
+    sh.p.sendeof()
+    sh.p.expect(pexpect.EOF)

@@ -290,6 +290,25 @@ int sessdb_get(sqlite3 *db, sqlite3_int64 id, int (*fn)(const sessdb_row *row, v
 	return TR_OK;
 }
 
+static int heading_row(const sessdb_row *r, void *ctx)
+{
+	buf *out = ctx;
+
+	buf_printf(out, "Troubleshooting session %lld", (long long)r->id);
+	if (*r->title)
+		buf_printf(out, ": %s", r->title);
+	buf_printf(out, " (started %.10s)", r->created);
+	return 0;
+}
+
+void sessdb_heading(sqlite3 *db, sqlite3_int64 id, buf *out)
+{
+	tr_err e;
+
+	if (!db || !id || sessdb_get(db, id, heading_row, out, &e) != TR_OK)
+		buf_puts(out, "Troubleshooting session");
+}
+
 int sessdb_remove(sqlite3 *db, sqlite3_int64 id, tr_err *e)
 {
 	sqlite3_stmt *q;

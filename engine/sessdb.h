@@ -71,6 +71,10 @@ typedef struct sessdb_row {
  * contains search (any case; NULL: every one); stops at a non-zero. */
 int sessdb_list(sqlite3 *db, const char *search, int (*fn)(const sessdb_row *row, void *ctx),
 		void *ctx, tr_err *e);
+/* Writes a report heading for session id to out: "Troubleshooting session
+ * ID: TITLE (started DATE)", the title left out when there is none. */
+void sessdb_heading(sqlite3 *db, sqlite3_int64 id, buf *out);
+
 /* Calls fn for session id alone; TR_ERR when there is none. */
 int sessdb_get(sqlite3 *db, sqlite3_int64 id, int (*fn)(const sessdb_row *row, void *ctx),
 	       void *ctx, tr_err *e);

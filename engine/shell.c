@@ -1005,7 +1005,7 @@ static int cmd_next(shell_state *sh, char *arg, tr_err *e)
 
 static int cmd_export(shell_state *sh, char *arg, tr_err *e)
 {
-	buf report = {0}, path = {0};
+	buf report = {0}, path = {0}, heading = {0};
 	const char *home = getenv("HOME");
 	int rc;
 
@@ -1014,7 +1014,9 @@ static int cmd_export(shell_state *sh, char *arg, tr_err *e)
 	else
 		buf_puts(&path, arg);
 	arg = (char *)buf_str(&path);
-	export_session(sh->s, &report);
+	sessdb_heading(sh->db, sh->id, &heading);
+	export_session_titled(sh->s, buf_str(&heading), NULL, &report);
+	buf_free(&heading);
 	fflush(stdout);
 	rc = export_write(*arg ? arg : NULL, &report, e);
 	buf_free(&report);

@@ -523,3 +523,20 @@ def test_a_narrow_plain_terminal_gets_ascii_bars_wrapped_errors_and_aligned_fact
     assert len(rows) == 2 and len({len(r) for r in rows}) == 1      # the = signs line up
     sh.p.sendeof()
     sh.p.expect(pexpect.EOF)
+
+
+# ---- 13. Markdown that reads well as plain text ----
+
+def test_markdown_escapes_only_where_commonmark_needs_it(tmp_path):
+    guide = ok("export", "guide").stdout
+    version = json.loads((ROOT / "kb" / "kb.json").read_text())["version"]
+    assert ", version %s:" % version in guide            # 2026.11.1, not 2026\.11\.1
+    assert "on-premises" in guide and "on\\-premises" not in guide
+    assert "\\(" not in guide and "\\." not in guide and "\\-" not in guide
+    env = sessions_env(tmp_path)
+    jsonl("--title", "INC-7 *urgent* [vpn]", lines=[{"answer": "unknown"}], env=env)
+    md = ok("export", "session", "1", env=env).stdout
+    day = json.loads(ok("sessions", "--json", env=env).stdout)[0]["created"][:10]
+    assert md.startswith("# Troubleshooting session 1: INC-7 \\*urgent\\* \\[vpn\\] (started %s)\n" % day)
+    html = subprocess.run(["cmark"], input=md, capture_output=True, text=True).stdout
+    assert "<h1>Troubleshooting session 1: INC-7 *urgent* [vpn] (started %s)</h1>" % day in html

@@ -124,6 +124,10 @@ static int shell_getc(FILE *f)
 			continue;
 		if (n != 1)
 			return EOF;
+		/* A Ctrl-D typed while the shell was printing (the terminal still
+		 * in line mode) arrives as a NUL once libedit switches modes. */
+		if (c == '\0')
+			return EOF;
 		r = mbrtowc(&wc, &c, 1, &st);
 		if (r == (size_t)-1)   /* not a character: drop it */
 			memset(&st, 0, sizeof st);

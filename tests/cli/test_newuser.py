@@ -540,3 +540,15 @@ def test_markdown_escapes_only_where_commonmark_needs_it(tmp_path):
     assert md.startswith("# Troubleshooting session 1: INC-7 \\*urgent\\* \\[vpn\\] (started %s)\n" % day)
     html = subprocess.run(["cmark"], input=md, capture_output=True, text=True).stdout
     assert "<h1>Troubleshooting session 1: INC-7 *urgent* [vpn] (started %s)</h1>" % day in html
+
+
+def test_ctrl_d_at_once_after_a_prompt_ends_the_shell_every_time(tmp_path):
+    """A Ctrl-D that arrives while the terminal is still in line mode comes
+    through as a NUL when libedit switches modes; it must still end input."""
+    for _ in range(10):
+        sh = Shell(tmp_path)
+        sh.prompt()
+        sh.p.sendeof()
+        sh.p.expect(pexpect.EOF, timeout=10)
+        sh.p.close()
+        assert sh.p.exitstatus == 0

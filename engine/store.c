@@ -222,6 +222,9 @@ int store_open(const char *path, enum store_mode mode, sqlite3 **out, tr_err *e)
 	 * failure may lose the last replies, never the file). */
 	sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
 	sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	/* Nor a checkpoint (and its sync) as every process ends: the log is
+	 * folded back every 1000 pages, by whichever process reaches that. */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
 	*out = db;
 	return TR_OK;
 fail:
@@ -266,6 +269,9 @@ int store_open_sessions(const char *path, sqlite3 **out, tr_err *e)
 	 * failure may lose the last replies, never the file). */
 	sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
 	sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	/* Nor a checkpoint (and its sync) as every process ends: the log is
+	 * folded back every 1000 pages, by whichever process reaches that. */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
 	*out = db;
 	return TR_OK;
 fail:

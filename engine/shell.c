@@ -1092,6 +1092,8 @@ static int cmd_title(shell_state *sh, char *arg, tr_err *e)
 	if (!*arg)
 		return tr_fail(e, TR_EUSAGE, "title takes the text to name the session by, "
 			       "for example title INC-1234 printer room");
+	if (!sh->db)
+		return tr_fail(e, TR_ERR, "no session file: sessions cannot be saved, so not titled");
 	free(sh->title);
 	sh->title = xstrdup(arg);
 	sh->label = sh->title;

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "cli.h"
+#include "explain.h"
 #include "jsonl.h"
 #include "plan.h"
 #include "text.h"
@@ -55,6 +56,13 @@ static void print_text(session *s, int all)
 	char lead[160];
 	buf b = {0};
 
+	for (int f = 0; f < m->nfacts; f++) {
+		buf_reset(&b);
+		if (session_value(s, f) >= 0 && explain_outside(m, session_value(s, f), &b)) {
+			line("Note: ", 6, buf_str(&b), w);
+			putchar('\n');
+		}
+	}
 	for (int i = 0; i < n && i < 10; i++)
 		if ((int)strlen(m->causes[order[i]].id) > idw)
 			idw = (int)strlen(m->causes[order[i]].id);
@@ -109,6 +117,16 @@ static void print_json(session *s)
 	for (int i = 0; i < n; i++)
 		json_array_append_new(fixes, jsonl_fix(s, order[i]));
 	json_object_set_new(o, "fixes", fixes);
+	for (int f = 0; f < m->nfacts; f++) {
+		buf b = {0};
+
+		if (session_value(s, f) >= 0 && explain_outside(m, session_value(s, f), &b)) {
+			if (!json_object_get(o, "notes"))
+				json_object_set_new(o, "notes", json_array());
+			json_array_append_new(json_object_get(o, "notes"), json_string(buf_str(&b)));
+		}
+		buf_free(&b);
+	}
 	text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
 	if (text)
 		puts(text);

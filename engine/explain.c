@@ -167,3 +167,23 @@ void explain_brief(session *s, buf *out)
 			   m->fixes[a->fix].minutes, model_risk_names[m->fixes[a->fix].risk]);
 	}
 }
+
+int explain_outside(const tr_model *m, int v, buf *out)
+{
+	const tr_value *val = &m->values[v];
+	const tr_fact *fact = &m->facts[val->fact];
+	int k = 0;
+
+	if (val->p > EXPLAIN_RARE)
+		return 0;
+	for (int c = 0; c < m->ncauses; c++)
+		if (m->like[(size_t)c * (size_t)m->nvalues + (size_t)v] > 1.5 * val->p)
+			return 0;
+	buf_printf(out, "%s=%s: no cause in this knowledge base explains it; it covers %s ",
+		   fact->id, val->value, fact->id);
+	for (int w = fact->first; w < fact->first + fact->nvalues; w++)
+		if (w != v && m->values[w].p > EXPLAIN_RARE)
+			buf_printf(out, "%s%s", k++ ? " or " : "", m->values[w].value);
+	buf_printf(out, " only (%s), so its advice may not fit this problem", m->title);
+	return 1;
+}

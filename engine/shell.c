@@ -510,6 +510,16 @@ static void say_event(const shell_state *sh, const char *what, const session_eve
 	buf_free(&b);
 }
 
+/* A note when fact f's value is outside what the knowledge base covers. */
+static void note_outside(const shell_state *sh, int f)
+{
+	buf b = {0};
+
+	if (f >= 0 && session_value(sh->s, f) >= 0 && explain_outside(sh->m, session_value(sh->s, f), &b))
+		labelled(sh, S_YELLOW, "Note", buf_str(&b));
+	buf_free(&b);
+}
+
 /* After an accepted reply or fact: what was noted, then the next step. */
 static void noted(shell_state *sh)
 {
@@ -517,6 +527,8 @@ static void noted(shell_state *sh)
 	int n = session_events(sh->s, &ev);
 
 	say_event(sh, "Noted", &ev[n - 1]);
+	if (ev[n - 1].kind != EV_RESULT)
+		note_outside(sh, model_fact(sh->m, ev[n - 1].subject));
 	autosave(sh);
 	putchar('\n');
 	head(sh, "Most likely causes:");
@@ -1476,6 +1488,8 @@ static int start(shell_state *sh, cli *c, const char *resume_id)
 		shell_error(sh, e.msg);
 	if (sh->id)
 		printf("Session %lld.\n", (long long)sh->id);
+	for (int f = 0; f < sh->m->nfacts; f++)
+		note_outside(sh, f);
 	return TR_OK;
 }
 

@@ -552,3 +552,20 @@ def test_ctrl_d_at_once_after_a_prompt_ends_the_shell_every_time(tmp_path):
         sh.p.expect(pexpect.EOF, timeout=10)
         sh.p.close()
         assert sh.p.exitstatus == 0
+
+
+# ---- 15. a fact the knowledge base does not cover ----
+
+def test_a_value_no_cause_explains_says_what_the_kb_covers(tmp_path):
+    note = ("error_code=other: no cause in this knowledge base explains it; it covers error_code 0x904 only "
+            "(Remote Desktop error 0x904, extended error 0x7), so its advice may not fit this problem")
+    title = json.loads((ROOT / "kb" / "kb.json").read_text())["title"]
+    note = note.replace("Remote Desktop error 0x904, extended error 0x7", title)
+    diag = ok("diagnose", "--fact", "error_code=other", env={"COLUMNS": "400"}).stdout
+    assert diag.startswith("Note: " + note + "\n\nMost likely causes:\n")
+    assert json.loads(ok("diagnose", "--fact", "error_code=other", "--json").stdout)["notes"] == [note]
+    shell = shell_pipe(tmp_path, "set extended_error=other\n", "--fact", "error_code=other")
+    assert "Note: " + note in re.sub(r"\s+", " ", shell.stdout)
+    assert "Note: extended_error=other: no cause" in re.sub(r"\s+", " ", shell.stdout)
+    assert "Note:" not in ok("diagnose", "--fact", "rdp_listening_port=other").stdout   # a cause explains it
+    assert "notes" not in json.loads(ok("diagnose", "--fact", "error_code=0x904", "--json").stdout)

@@ -58,5 +58,8 @@ int export_cmd_session(cli *c);
 int export_cmd_coverage(cli *c);
 int complete_cmd_script(cli *c);
 int complete_cmd_words(cli *c);
+int sessions_cmd_list(cli *c);
+int sessions_cmd_show(cli *c);
+int sessions_cmd_rm(cli *c);
 
 #endif

@@ -3,6 +3,7 @@
  * show. (`kb test` lives in kbtest.c.) Uses kbtext.h for the records.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "buf.h"
 #include "cli.h"
@@ -26,51 +27,78 @@ int kb_cmd_build(cli *c)
 	}
 	if (!out)
 		return tr_fail(&c->err, TR_EUSAGE, "kb build: -o FILE is required");
-	return kbtext_build(dir ? dir : ".", out, &c->err);
+	return kbtext_build(dir ? dir : ".", out, stdout, stderr, &c->err);
 }
 
 int kb_cmd_dump(cli *c)
 {
-	if (c->argc != 1 || c->argv[0][0] == '-')
+	const char *dir = NULL;
+	int force = 0;
+
+	for (int i = 0; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--force") == 0)
+			force = 1;
+		else if (c->argv[i][0] == '-')
+			return tr_fail(&c->err, TR_EUSAGE, "kb dump: unknown option %s", c->argv[i]);
+		else if (!dir)
+			dir = c->argv[i];
+		else
+			return tr_fail(&c->err, TR_EUSAGE, "kb dump: one DIR at most");
+	}
+	if (!dir)
 		return tr_fail(&c->err, TR_EUSAGE, "kb dump: name the directory to write");
-	return kbtext_dump(c->db, c->argv[0], &c->err);
+	return kbtext_dump(c->db, dir, force, stdout, &c->err);
 }
 
 typedef struct lister {
 	cli *c;
 	enum kb_kind kind;
-	json_t *all;      /* --json: the records; else NULL */
+	json_t *all;      /* the records, printed once all are read */
 } lister;
 
 static int list_one(const char *id, void *ctx)
 {
 	lister *L = ctx;
 	json_t *r = kbtext_record(L->c->db, L->kind, id, 1, &L->c->err);
-	const char *title;
 
 	if (!r)
 		return TR_ERR;
-	if (L->all) {
-		json_array_append_new(L->all, r);
-		return 0;
-	}
-	title = json_string_value(json_object_get(r, "title"));
-	if (!title)
-		title = json_string_value(json_object_get(r, "text"));
-	if (!title)
-		title = json_string_value(json_object_get(r, "description"));
-	text_put(stdout, id);
-	if (L->kind == KB_CAUSE)
-		printf("  %.3f", json_number_value(json_object_get(r, "prior")));
-	else if (L->kind == KB_FIX)
-		printf("  %-6s", json_string_value(json_object_get(r, "risk")));
-	else if (L->kind == KB_RULE)
-		printf("  %s", json_is_true(json_object_get(r, "enabled")) ? "on " : "off");
-	fputs("  ", stdout);
-	text_put(stdout, title ? title : "");
-	putchar('\n');
-	json_decref(r);
+	json_array_append_new(L->all, r);
 	return 0;
+}
+
+/* One line per record, the columns aligned: id, a kind's own column
+ * (a cause's prior, a fix's risk, a rule's state), title. */
+static void list_text(const lister *L)
+{
+	size_t i, w = 0;
+	json_t *r;
+
+	json_array_foreach(L->all, i, r) {
+		size_t n = strlen(json_string_value(json_object_get(r, "id")));
+
+		w = n > w ? n : w;
+	}
+	json_array_foreach(L->all, i, r) {
+		const char *id = json_string_value(json_object_get(r, "id"));
+		const char *title = json_string_value(json_object_get(r, "title"));
+
+		if (!title)
+			title = json_string_value(json_object_get(r, "text"));
+		if (!title)
+			title = json_string_value(json_object_get(r, "description"));
+		text_put(stdout, id);
+		printf("%*s", (int)(w - strlen(id)), "");
+		if (L->kind == KB_CAUSE)
+			printf("  %.3f", json_number_value(json_object_get(r, "prior")));
+		else if (L->kind == KB_FIX)
+			printf("  %-6s", json_string_value(json_object_get(r, "risk")));
+		else if (L->kind == KB_RULE)
+			printf("  %s", json_is_true(json_object_get(r, "enabled")) ? "on " : "off");
+		fputs("  ", stdout);
+		text_put(stdout, title ? title : "");
+		putchar('\n');
+	}
 }
 
 static int parse_kind(const char *word, enum kb_kind *kind)
@@ -112,20 +140,49 @@ int kb_cmd_list(cli *c)
 	}
 	if (!what || parse_kind(what, &L.kind) != 0)
 		return tr_fail(&c->err, TR_EUSAGE, "kb list: say facts, causes, fixes, rules or sources");
-	if (json)
-		L.all = json_array();
+	L.all = json_array();
 	rc = kbtext_each(c->db, L.kind, list_one, &L);
 	if (rc == 0 && json)
 		rc = print_json(L.all);
+	else if (rc == 0)
+		list_text(&L);
 	json_decref(L.all);
 	return rc ? TR_ERR : TR_OK;
 }
 
-/* Prints one record for a person: each field on its own line. */
-static void show_text(json_t *r, enum kb_kind kind)
+/* Appends v to b as a person reads it: text as is, numbers plainly, an
+ * object as "key value, key value", anything else as compact JSON. */
+static void plain(buf *b, json_t *v)
 {
 	const char *k;
-	json_t *v;
+	json_t *x;
+	size_t n = 0;
+
+	if (json_is_string(v))
+		buf_puts(b, json_string_value(v));
+	else if (json_is_number(v))
+		buf_printf(b, "%.12g", json_number_value(v));
+	else if (json_is_object(v))
+		json_object_foreach(v, k, x) {
+			buf_printf(b, "%s%s ", n++ ? ", " : "", k);
+			plain(b, x);
+		}
+	else {
+		char *s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(12) | JSON_ENCODE_ANY);
+
+		buf_puts(b, s ? s : "");
+		free(s);
+	}
+}
+
+/* Prints one record for a person: each field on its own line; a list one
+ * item a line ("- "), an item's fields joined by "; ". */
+static void show_text(json_t *r, enum kb_kind kind)
+{
+	const char *k, *k2;
+	json_t *v, *item, *x;
+	size_t i;
+	buf b = {0};
 
 	printf("%s ", kbtext_kinds[kind]);
 	text_put(stdout, json_string_value(json_object_get(r, "id")));
@@ -133,24 +190,39 @@ static void show_text(json_t *r, enum kb_kind kind)
 	json_object_foreach(r, k, v) {
 		if (strcmp(k, "id") == 0)
 			continue;
-		printf("  %s: ", k);
+		printf("  %s:", k);
 		if (json_is_string(v) && strcmp(k, "source") == 0) {
-			buf b = {0};
-
+			buf_reset(&b);
 			text_safe(&b, json_string_value(v), 1);
 			printf("\n%s\n", buf_str(&b));
-			buf_free(&b);
-		} else if (json_is_string(v)) {
-			text_put(stdout, json_string_value(v));
+			continue;
+		}
+		if (!json_is_array(v) || json_array_size(v) == 0) {
+			buf_reset(&b);
+			plain(&b, v);
+			putchar(' ');
+			text_put(stdout, buf_str(&b));
 			putchar('\n');
-		} else {
-			char *s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(12) | JSON_ENCODE_ANY);
+			continue;
+		}
+		putchar('\n');
+		json_array_foreach(v, i, item) {
+			size_t n = 0;
 
-			text_put(stdout, s ? s : "");
+			buf_reset(&b);
+			if (json_is_object(item))
+				json_object_foreach(item, k2, x) {
+					buf_printf(&b, "%s%s: ", n++ ? "; " : "", k2);
+					plain(&b, x);
+				}
+			else
+				plain(&b, item);
+			fputs("    - ", stdout);
+			text_put(stdout, buf_str(&b));
 			putchar('\n');
-			free(s);
 		}
 	}
+	buf_free(&b);
 }
 
 int kb_cmd_show(cli *c)

@@ -6,48 +6,100 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include "cli.h"
+#include "explain.h"
 #include "jsonl.h"
 #include "plan.h"
 #include "text.h"
 
-static void print_text(session *s)
+#define DIAGNOSE_FIXES 5   /* fixes shown without --all */
+
+/* The columns to wrap at: the terminal's, else $COLUMNS, else 80. */
+static int width(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col < 40 ? 40 : ws.ws_col;
+	return env && atoi(env) >= 40 ? atoi(env) : env && atoi(env) > 0 ? 40 : 80;
+}
+
+/* Prints lead (plain text, its own width), then text wrapped under
+ * column hang. */
+static void line(const char *lead, int hang, const char *text, int w)
+{
+	buf b = {0}, all = {0};
+	int n = (int)strlen(lead);
+
+	buf_printf(&all, "%s%*s", lead, n < hang ? hang - n : 0, "");
+	text_wrap(&b, text, w, hang > w - 30 ? 4 : hang);
+	while (n > 0 && lead[n - 1] == ' ')
+		n--;
+	if (hang > w - 30 || (int)strlen(lead) > hang)  /* too narrow for a column: the text below */
+		printf("%.*s\n    %s\n", n, lead, buf_str(&b));
+	else
+		printf("%s%s\n", buf_str(&all), buf_str(&b));
+	buf_free(&b);
+	buf_free(&all);
+}
+
+static void print_text(session *s, int all)
 {
 	const tr_model *m = session_model(s);
 	const double *p = session_p(s);
 	const action *a = session_next(s);
 	int *order = xcalloc((size_t)(m->ncauses + m->nfixes) + 1, sizeof *order);
-	int n = session_ranking(s, order);
+	int n = session_ranking(s, order), w = width(), idw = 0;
+	char lead[160];
+	buf b = {0};
 
+	for (int f = 0; f < m->nfacts; f++) {
+		buf_reset(&b);
+		if (session_value(s, f) >= 0 && explain_outside(m, session_value(s, f), &b)) {
+			line("Note: ", 6, buf_str(&b), w);
+			putchar('\n');
+		}
+	}
+	for (int i = 0; i < n && i < 10; i++)
+		if ((int)strlen(m->causes[order[i]].id) > idw)
+			idw = (int)strlen(m->causes[order[i]].id);
 	puts("Most likely causes:");
 	for (int i = 0; i < n && i < 10; i++) {
-		printf("  %5.1f%%  %-28s ", 100 * p[order[i]], m->causes[order[i]].id);
-		text_put(stdout, m->causes[order[i]].title);
-		putchar('\n');
+		snprintf(lead, sizeof lead, "  %5.1f%%  %-*s  ", 100 * p[order[i]], idw, m->causes[order[i]].id);
+		line(lead, 12 + idw, m->causes[order[i]].title, w);
 	}
 	if (n > 10)
 		printf("  ... and %d more below %.1f%%\n", n - 10, 100 * p[order[10]]);
 	if (a->kind == ACT_QUESTION) {
 		const tr_fact *f = &m->facts[a->fact];
 
-		printf("\nNext question worth asking: %s: ", f->id);
-		text_put(stdout, f->text);
-		fputs(" (", stdout);
+		buf_printf(&b, "%s (", f->text);
 		for (int k = 0; k < f->nvalues; k++)
-			printf("%s%s", k ? ", " : "", m->values[f->first + k].value);
-		puts(", unknown)");
+			buf_printf(&b, "%s%s", k ? ", " : "", m->values[f->first + k].value);
+		buf_puts(&b, ", unknown)");
+		puts("\nNext question worth asking:");
+		printf("  %s\n", f->id);
+		line("", 2, buf_str(&b), w);
 	} else
 		puts("\nNo question is worth asking now: try the first fix.");
 	n = session_plan(s, order);
-	puts("\nFixes in order:");
-	for (int i = 0; i < n; i++) {
+	puts(n ? "\nFixes in order:" : "\nNo fix is left to try.");
+	for (int i = 0; i < n && (all || i < DIAGNOSE_FIXES); i++) {
 		const tr_fix *x = &m->fixes[order[i]];
 
-		printf("  %2d. %-32s %3.0f%% likely, %g min, %s risk: ", i + 1, x->id,
-		       100 * plan_chance(m, p, order[i]), x->cost, model_risk_names[x->risk]);
-		text_put(stdout, x->title);
-		putchar('\n');
+		buf_reset(&b);
+		buf_printf(&b, "%.0f%% likely, about %d min, %s risk: %s", 100 * plan_chance(m, p, order[i]),
+			   x->minutes, model_risk_names[x->risk], x->title);
+		snprintf(lead, sizeof lead, "  %2d. %s", i + 1, x->id);
+		printf("%s\n", lead);
+		line("", 6, buf_str(&b), w);
 	}
+	if (!all && n > DIAGNOSE_FIXES)
+		printf("  ... %d more (--all lists them)\n", n - DIAGNOSE_FIXES);
+	buf_free(&b);
 	free(order);
 }
 
@@ -65,6 +117,16 @@ static void print_json(session *s)
 	for (int i = 0; i < n; i++)
 		json_array_append_new(fixes, jsonl_fix(s, order[i]));
 	json_object_set_new(o, "fixes", fixes);
+	for (int f = 0; f < m->nfacts; f++) {
+		buf b = {0};
+
+		if (session_value(s, f) >= 0 && explain_outside(m, session_value(s, f), &b)) {
+			if (!json_object_get(o, "notes"))
+				json_object_set_new(o, "notes", json_array());
+			json_array_append_new(json_object_get(o, "notes"), json_string(buf_str(&b)));
+		}
+		buf_free(&b);
+	}
 	text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
 	if (text)
 		puts(text);
@@ -76,13 +138,15 @@ static void print_json(session *s)
 int diagnose_cmd(cli *c)
 {
 	session *s;
-	int json = 0, rc;
+	int json = 0, all = 0, rc;
 
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
 
 		if (strcmp(c->argv[i], "--json") == 0)
 			json = 1;
+		else if (strcmp(c->argv[i], "--all") == 0)
+			all = 1;
 		else if (!cli_flag(c, &i, "--fact", &v))
 			return tr_fail(&c->err, TR_EUSAGE, "diagnose: unexpected argument '%s'", c->argv[i]);
 		else if (!v)
@@ -93,7 +157,7 @@ int diagnose_cmd(cli *c)
 	if (json)
 		print_json(s);
 	else
-		print_text(s);
+		print_text(s, all);
 	session_free(s);
 	return TR_OK;
 }

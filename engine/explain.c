@@ -71,7 +71,7 @@ static int top(const tr_model *m, const double *q)
 	return best;
 }
 
-void explain_question(session *s, int f, buf *out)
+void explain_question(session *s, int f, int detail, buf *out)
 {
 	const tr_model *m = session_model(s);
 	const tr_fact *fact = &m->facts[f];
@@ -80,9 +80,15 @@ void explain_question(session *s, int f, buf *out)
 	double after[256], q[512];
 	double eco = session_question_value(s, f, after);
 
-	buf_printf(out, "Asking %s: it costs about %.1f min to answer and the expected cost to a fix "
-		   "goes from %.1f to %.1f min with it%s.\n", fact->id, fact->cost, a->ecr, eco,
-		   fact->unknown_rate > 0 ? " (counting the chance you cannot tell)" : "");
+	if (detail)
+		buf_printf(out, "Asking %s: it costs about %.1f min to answer and the expected cost to a fix "
+			   "goes from %.1f to %.1f min with it%s.\n", fact->id, fact->cost, a->ecr, eco,
+			   fact->unknown_rate > 0 ? " (counting the chance you cannot tell)" : "");
+	else
+		buf_printf(out, "Asking %s takes about %g min, and its answer changes which cause leads "
+			   "or which fix comes first, so asking now should get to a fix sooner%s. "
+			   "What each answer would do:\n", fact->id, fact->cost,
+			   fact->unknown_rate > 0 ? " (even counting the chance you cannot tell)" : "");
 	if (m->ncauses > 512 || fact->nvalues > 256)
 		return;
 	for (int k = 0; k < fact->nvalues; k++) {
@@ -90,12 +96,16 @@ void explain_question(session *s, int f, buf *out)
 		double pv = belief_observe(m, p, v, q);
 
 		t = top(m, q);
-		buf_printf(out, "  %-12s (%.0f%% likely): %s would lead at %.0f%%; then about %.1f min to a fix\n",
-			   m->values[v].value, 100 * pv, m->causes[t].id, 100 * q[t], after[k]);
+		if (detail)
+			buf_printf(out, "  %-12s (%.0f%% likely): %s would lead at %.0f%%; then about %.1f min to a fix\n",
+				   m->values[v].value, 100 * pv, m->causes[t].id, 100 * q[t], after[k]);
+		else
+			buf_printf(out, "  %-12s (%.0f%% likely): %s would lead at %.0f%%\n",
+				   m->values[v].value, 100 * pv, m->causes[t].id, 100 * q[t]);
 	}
 }
 
-void explain_fix(session *s, int x, buf *out)
+void explain_fix(session *s, int x, int detail, buf *out)
 {
 	const tr_model *m = session_model(s);
 	const tr_fix *fix = &m->fixes[x];
@@ -108,9 +118,14 @@ void explain_fix(session *s, int x, buf *out)
 	ch = plan_chance(m, p, x);
 	cost = plan_cost(&in, x);
 
-	buf_printf(out, "%s (%s): %.0f%% likely to resolve the problem now, for %.0f min of effort "
-		   "(%s risk, priced as %.0f): %.4f per minute.\n", fix->title, fix->id, 100 * ch,
-		   fix->cost, model_risk_names[fix->risk], cost, ch / cost);
+	if (detail)
+		buf_printf(out, "%s (%s): %.0f%% likely to resolve the problem now, for %.0f min of effort "
+			   "(%s risk, priced as %.0f): %.4f per minute.\n", fix->title, fix->id, 100 * ch,
+			   fix->cost, model_risk_names[fix->risk], cost, ch / cost);
+	else
+		buf_printf(out, "%s (%s): %.0f%% likely to resolve the problem now, about %d min of "
+			   "work, %s risk.\n", fix->title, fix->id, 100 * ch, fix->minutes,
+			   model_risk_names[fix->risk]);
 	for (int i = 0; i < n; i++)
 		if (order[i] == x)
 			at = i;
@@ -118,10 +133,16 @@ void explain_fix(session *s, int x, buf *out)
 		int y = order[at + 1];
 		double cy = plan_chance(m, p, y), ky = plan_cost(&in, y);
 
-		buf_printf(out, "  It comes before %s (%.0f%% for %.0f priced min: %.4f per minute)%s.\n",
-			   m->fixes[y].id, 100 * cy, ky, cy / ky,
-			   m->fixes[y].risk == RISK_HIGH && cy < PLAN_HIGH_RISK_MIN
-			   ? ", which is high-risk and waits until the evidence is strong" : "");
+		const char *waits = m->fixes[y].risk == RISK_HIGH && cy < PLAN_HIGH_RISK_MIN
+				    ? ", which is high-risk and waits until the evidence is strong" : "";
+
+		if (detail)
+			buf_printf(out, "  It comes before %s (%.0f%% for %.0f priced min: %.4f per minute)%s.\n",
+				   m->fixes[y].id, 100 * cy, ky, cy / ky, waits);
+		else
+			buf_printf(out, "  It comes before %s (%.0f%% likely, about %d min, %s risk)%s: more "
+				   "chance for the time and risk.\n", m->fixes[y].id, 100 * cy, m->fixes[y].minutes,
+				   model_risk_names[m->fixes[y].risk], waits);
 	} else if (at >= 0)
 		buf_puts(out, "  It is the last fix left in the plan.\n");
 	for (int i = 0; i < m->nlinks; i++)
@@ -137,13 +158,32 @@ void explain_brief(session *s, buf *out)
 	const action *a = session_next(s);
 
 	if (a->kind == ACT_QUESTION)
-		buf_printf(out, "asking first is expected to cost %.1f min to a fix, acting now %.1f min",
-			   a->eco, a->ecr);
+		buf_printf(out, "its answer is expected to get to a fix sooner than trying one now");
 	else if (a->kind == ACT_RECOMMEND) {
 		double ch = plan_chance(m, session_p(s), a->fix);
 
-		buf_printf(out, "%.0f%% likely to resolve the problem for %.0f min (%s risk): the best "
-			   "chance per minute; no question is worth its cost now", 100 * ch,
-			   m->fixes[a->fix].cost, model_risk_names[m->fixes[a->fix].risk]);
+		buf_printf(out, "%.0f%% likely to resolve the problem, about %d min of work (%s risk): "
+			   "the best chance for the time and risk; no question is worth asking first", 100 * ch,
+			   m->fixes[a->fix].minutes, model_risk_names[m->fixes[a->fix].risk]);
 	}
+}
+
+int explain_outside(const tr_model *m, int v, buf *out)
+{
+	const tr_value *val = &m->values[v];
+	const tr_fact *fact = &m->facts[val->fact];
+	int k = 0;
+
+	if (val->p > EXPLAIN_RARE)
+		return 0;
+	for (int c = 0; c < m->ncauses; c++)
+		if (m->like[(size_t)c * (size_t)m->nvalues + (size_t)v] > 1.5 * val->p)
+			return 0;
+	buf_printf(out, "%s=%s: no cause in this knowledge base explains it; it covers %s ",
+		   fact->id, val->value, fact->id);
+	for (int w = fact->first; w < fact->first + fact->nvalues; w++)
+		if (w != v && m->values[w].p > EXPLAIN_RARE)
+			buf_printf(out, "%s%s", k++ ? " or " : "", m->values[w].value);
+	buf_printf(out, " only (%s), so its advice may not fit this problem", m->title);
+	return 1;
 }

@@ -12,12 +12,20 @@
 /* A cause: its prior, each fact, rule and failed fix that moved it and by
  * what factor, and where it stands now. */
 void explain_cause(session *s, int c, buf *out);
-/* A question: what each answer would do to the ranking and the plan, what
- * it costs, and why now rather than a fix. */
-void explain_question(session *s, int f, buf *out);
-/* A fix: its chance, priced cost and efficiency, and why it comes before
- * the next one in the plan. */
-void explain_fix(session *s, int x, buf *out);
+/* A question: what each answer would do to the ranking, and why now
+ * rather than a fix, in chances and minutes of work; with detail, the
+ * planner's own numbers (expected cost of repair before and after). */
+void explain_question(session *s, int f, int detail, buf *out);
+/* A fix: its chance, minutes and risk, and why it comes before the next
+ * one in the plan; with detail, the risk-priced cost and efficiency. */
+void explain_fix(session *s, int x, int detail, buf *out);
+/* A value is outside what the knowledge base covers when it is rare
+ * (default likelihood at most EXPLAIN_RARE) and no cause makes it more
+ * likely than that: error_code=other on a base written for 0x904. Then
+ * writes a one-line note naming what it does cover and returns 1. */
+#define EXPLAIN_RARE 0.05
+int explain_outside(const tr_model *m, int v, buf *out);
+
 /* One line on the current step (question or fix), for JSON "why" keys. */
 void explain_brief(session *s, buf *out);
 

@@ -35,31 +35,78 @@ static double priced(const tr_model *m, int x)
 #define EXPORT_SEPARATES 3.0
 
 /* ---- CommonMark primitives ----
- * Inline text escapes every ASCII punctuation character that means
- * something to CommonMark (or to a common extension), so no emphasis,
- * link, code span, raw HTML, entity or block marker can form. Newlines,
- * tabs and carriage returns become spaces, so text never starts a block;
- * other control characters are shown as \xNN. The punctuation left alone
- * (, ; : ? ' " / %) means nothing in CommonMark.
+ * Inline text escapes a character only where CommonMark would read it as
+ * markup (md_needs), so no emphasis, link, code span, raw HTML, entity or
+ * block marker can form and plain text reads as plain text. Newlines, tabs
+ * and carriage returns become spaces, so text never starts a block; other
+ * control characters are shown as \xNN. cmark proves it in the tests.
  */
-static const char md_special[] = "\\`*_{}[]()#+-.!|<>~&$^=@";
-
 static int md_space(char ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+static int md_punct(char ch)
+{
+	return ch && strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", ch) != NULL;
+}
+
+static int md_alnum(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* Whether ch at s[i] of s (whose text starts at start) needs a backslash:
+ * only where CommonMark would read it as markup, so running text such as
+ * 2026.11.1, on-premises or (router, modem) stays as written.
+ *   anywhere: ` < [ ] * (code, HTML, autolinks, links, emphasis), \ before
+ *             punctuation or at the end, & starting an entity, _ unless
+ *             inside a word;
+ *   at the start: # > + - = ~ and a list number's . or ) before a space
+ *             (block markers, setext underlines, fences);
+ *   a trailing run of # (a heading's closing sequence). */
+static int md_needs(const char *start, const char *s, const char *end)
+{
+	char ch = *s, prev = s > start ? s[-1] : ' ', next = s + 1 < end ? s[1] : '\0';
+	const char *p;
+
+	switch (ch) {
+	case '`': case '<': case '[': case ']': case '*':
+		return 1;
+	case '\\':
+		return !next || md_punct(next);
+	case '&':
+		return md_alnum(next) || next == '#';
+	case '_':
+		return !(md_alnum(prev) && md_alnum(next));
+	case '#':
+		if (s == start)
+			return 1;
+		for (p = s; p < end && *p == '#'; p++)
+			;
+		return p == end && (prev == ' ' || prev == '#');
+	case '>': case '+': case '-': case '=': case '~':
+		return s == start;
+	case '.': case ')':
+		for (p = start; p < s && *p >= '0' && *p <= '9'; p++)
+			;
+		return p == s && s > start && s - start <= 9 && (next == ' ' || !next);
+	default:
+		return 0;
+	}
 }
 
 /* Appends s escaped for inline context, without leading or trailing space
  * (four leading spaces would start an indented code block). */
 static void md_inline(buf *b, const char *s)
 {
-	const char *end = s + strlen(s);
+	const char *end = s + strlen(s), *start;
 
 	while (md_space(*s))
 		s++;
 	while (end > s && md_space(end[-1]))
 		end--;
-	for (; s < end; s++) {
+	for (start = s; s < end; s++) {
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '\n' || ch == '\r' || ch == '\t')
@@ -67,7 +114,7 @@ static void md_inline(buf *b, const char *s)
 		else if (ch < 0x20 || ch == 0x7f)
 			buf_printf(b, "\\\\x%02X", ch);
 		else {
-			if (strchr(md_special, ch))
+			if (md_needs(start, s, end))
 				buf_putc(b, '\\');
 			buf_putc(b, (char)ch);
 		}
@@ -408,9 +455,9 @@ static void put_effort(buf *b, const tr_model *m, int x)
 	const tr_fix *fix = &m->fixes[x];
 
 	buf_printf(b, "- **Risk:** %s\n", model_risk_names[fix->risk]);
-	buf_printf(b, "- **Effort:** about %d min of work%s%s; priced at %.0f with its risk\n",
+	buf_printf(b, "- **Effort:** about %d min of work%s%s\n",
 		   fix->minutes, fix->admin ? ", needs administrator rights" : "",
-		   fix->reboot ? ", needs a reboot" : "", priced(m, x));
+		   fix->reboot ? ", needs a reboot" : "");
 }
 
 /* Undo, expected outcome and sources. */
@@ -436,8 +483,8 @@ static void guide_intro(buf *b, const tr_model *m)
 	buf_puts(b, ", version ");
 	md_inline(b, m->version);
 	buf_printf(b, ": %d causes, %d fixes, %d facts. Causes come most common first. "
-		   "Each cause's fixes come in the order to try them: chance of success per "
-		   "minute of effort, with risk priced in (x1.5 for medium risk, x3 for high).\n\n",
+		   "Each cause's fixes come in the order to try them: the best chance of success "
+		   "for the minutes of work, riskier fixes later.\n\n",
 		   m->ncauses, m->nfixes, m->nfacts);
 }
 
@@ -799,7 +846,7 @@ static void report_fix(buf *b, session *s, int x)
 		explain_brief(s, &why);
 		buf_puts(&why, ".\n");
 	}
-	explain_fix(s, x, &why);
+	explain_fix(s, x, 0, &why);
 	md_lines(b, buf_str(&why));
 	buf_free(&why);
 }
@@ -1166,6 +1213,21 @@ static int write_file(const char *path, const buf *text, tr_err *e)
 	return rc;
 }
 
+/* Whether path is an SQLite database (a knowledge base, a session file):
+ * its first 16 bytes are SQLite's magic string. */
+static int is_sqlite(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	int fd = open(path, O_RDONLY | O_NONBLOCK), same;
+
+	if (fd < 0)
+		return 0;
+	same = read(fd, head, sizeof head) == (ssize_t)sizeof head && memcmp(head, magic, sizeof head) == 0;
+	close(fd);
+	return same;
+}
+
 int export_write(const char *path, const buf *text, tr_err *e)
 {
 	struct stat st;
@@ -1174,6 +1236,8 @@ int export_write(const char *path, const buf *text, tr_err *e)
 
 	if (!path || strcmp(path, "-") == 0)
 		return write_stdout(text, e);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && is_sqlite(path))
+		return tr_fail(e, TR_ERR, "refusing to overwrite %s: it is an SQLite database, not a report", path);
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		return write_in_place(path, text, e);
 	/* Through a symbolic link, replace the file it points to, not the link. */
@@ -1271,21 +1335,22 @@ int export_cmd_session(cli *c)
 	sqlite3_int64 id = 0;
 	sqlite3 *db;
 	session *s;
-	char *note = NULL, title[64];
-	buf text = {0};
+	char *note = NULL;
+	buf text = {0}, title = {0};
 
 	if (parse_opts(c, "export session", 0, 1, &o) != TR_OK ||
 	    session_id(c, o.arg, &id) != TR_OK)
 		return TR_EUSAGE;
 	if (sessdb_open(NULL, &db, &c->err) != TR_OK)
 		return TR_ERR;
-	if (sessdb_load(db, id, c->m, SESSION_DEPTH, &s, &note, &c->err) != TR_OK) {
+	if (sessdb_load(db, id, c->m, SESSION_DEPTH, &s, &note, NULL, &c->err) != TR_OK) {
 		sqlite3_close(db);
 		return TR_ERR;
 	}
+	sessdb_heading(db, id, &title);
 	sqlite3_close(db);
-	snprintf(title, sizeof title, "Troubleshooting session %lld", (long long)id);
-	export_session_titled(s, title, note, &text);
+	export_session_titled(s, buf_str(&title), note, &text);
+	buf_free(&title);
 	free(note);
 	session_free(s);
 	return finish(&text, &o, &c->err);

@@ -30,7 +30,8 @@ void export_coverage(const tr_model *m, buf *out);
 
 /* Writes text to path through a temporary file in the same directory and
  * a rename; path NULL or "-" writes stdout. On error nothing is left behind
- * and e names the file and the reason. */
+ * and e names the file and the reason. An existing SQLite file (a knowledge
+ * base, a session file) is never overwritten. */
 int export_write(const char *path, const buf *text, tr_err *e);
 
 #endif

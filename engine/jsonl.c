@@ -10,6 +10,7 @@
 #include "explain.h"
 #include "jsonl.h"
 #include "plan.h"
+#include "sessdb.h"
 
 #define MAX_LINE (1 << 16)
 
@@ -137,11 +138,18 @@ json_t *jsonl_action(session *s)
 static int jsonl_given(session *s, const char *pair, tr_err *e)
 {
 	const char *eq = strchr(pair, '=');
+	const session_event *ev;
+	int n = session_events(s, &ev);
 	char id[128];
 
 	if (!eq || eq == pair || (size_t)(eq - pair) >= sizeof id)
 		return tr_fail(e, TR_EUSAGE, "--fact takes ID=VALUE, not '%s'", pair);
 	snprintf(id, sizeof id, "%.*s", (int)(eq - pair), pair);
+	for (int i = 0; i < n; i++)   /* the same fact twice: once is enough, two values are a mistake */
+		if (strcmp(ev[i].subject, id) == 0)
+			return strcmp(ev[i].value, eq + 1) == 0 ? TR_OK
+			     : tr_fail(e, TR_EUSAGE, "--fact %s is given twice (%s, then %s): give it once",
+				       id, ev[i].value, eq + 1);
 	return session_add(s, EV_GIVEN, id, eq + 1, e);
 }
 
@@ -243,33 +251,150 @@ static int read_line(buf *b, int *too_long)
 	return ch != EOF || b->len > 0 || *too_long;
 }
 
+/* Where a JSON Lines session is saved: like the shell's, in the user's
+ * session file. A front end's session must not die because that file
+ * cannot be written, so a failure is said once on stderr and the session
+ * goes on unsaved. */
+typedef struct saver {
+	sqlite3 *db;          /* NULL: not saving */
+	sqlite3_int64 id;     /* the session's row; 0 while unsaved */
+	sessdb_kept kept;     /* events of a resumed session this knowledge base cannot apply */
+	const char *label;    /* --title */
+} saver;
+
+static void saver_stop(saver *sv, const char *msg)
+{
+	fprintf(stderr, "triage: %s; this session goes on unsaved\n", msg);
+	fflush(stderr);
+	if (sv->id)
+		sessdb_release(sv->db, sv->id);
+	sqlite3_close(sv->db);
+	sv->db = NULL;
+	sv->id = 0;
+}
+
+static void saver_save(saver *sv, session *s)
+{
+	tr_err e;
+	sqlite3_int64 was = sv->id;
+
+	tr_clear(&e);
+	if (!sv->db)
+		return;
+	if (sessdb_save(sv->db, s, &sv->kept, sv->label, &sv->id, &e) != TR_OK)
+		saver_stop(sv, e.msg);
+	else if (!was && sessdb_claim(sv->db, sv->id, &e) != TR_OK)
+		saver_stop(sv, e.msg);
+}
+
+/* The end: saved, or removed when the session recorded nothing. */
+static void saver_close(saver *sv, session *s)
+{
+	const session_event *ev;
+	tr_err e;
+
+	tr_clear(&e);
+	if (sv->db && sv->id && session_events(s, &ev) == 0 && sv->kept.n == 0 && !sv->label)
+		sessdb_remove(sv->db, sv->id, &e);
+	else
+		saver_save(sv, s);
+	if (sv->db && sv->id)
+		sessdb_release(sv->db, sv->id);
+	sqlite3_close(sv->db);
+	sessdb_kept_free(&sv->kept);
+}
+
+/* Opens the session to drive: saved session resume (claimed, so no other
+ * process writes it), else a new one with the --fact facts. */
+static int open_session(cli *c, saver *sv, int save, const char *resume, int depth, session **s)
+{
+	tr_err e;
+
+	tr_clear(&e);
+	if ((save || resume) && sessdb_open(NULL, &sv->db, &e) != TR_OK) {
+		if (resume)
+			return tr_fail(&c->err, TR_ERR, "%s", e.msg);
+		saver_stop(sv, e.msg);
+	}
+	if (resume) {
+		char *end, *note = NULL;
+		long long id = strtoll(resume, &end, 10);
+
+		if (!*resume || *end || id <= 0)
+			return tr_fail(&c->err, TR_EUSAGE, "session: '%s' is not a session ID", resume);
+		if (sessdb_claim(sv->db, id, &c->err) != TR_OK)
+			return TR_ERR;
+		if (sessdb_load(sv->db, id, c->m, depth, s, &note, &sv->kept, &c->err) != TR_OK) {
+			sessdb_release(sv->db, id);
+			return TR_ERR;
+		}
+		sv->id = id;
+		if (note) {
+			fprintf(stderr, "triage: session %lld: %s\n", id, note);
+			free(note);
+		}
+		if (!save)
+			saver_stop(sv, "--no-save");
+		return TR_OK;
+	}
+	return jsonl_session(c, depth, s);
+}
+
+static void send_ranking(session *s, const saver *sv)
+{
+	json_t *r = jsonl_ranking(s);
+
+	if (sv->id)
+		json_object_set_new(r, "session", json_integer(sv->id));
+	send(r);
+}
+
 int jsonl_cmd_session(cli *c)
 {
 	session *s;
+	saver sv;
 	buf line = {0};
-	int jsonl = 0, depth = SESSION_DEPTH, too_long, rc;
+	const char *resume = NULL;
+	int jsonl = 0, save = 1, facts = 0, depth = SESSION_DEPTH, too_long, rc;
 
+	memset(&sv, 0, sizeof sv);
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
 
 		if (strcmp(c->argv[i], "--jsonl") == 0)
 			jsonl = 1;
+		else if (strcmp(c->argv[i], "--no-save") == 0)
+			save = 0;
 		else if (cli_flag(c, &i, "--depth", &v)) {
 			if (!v)
 				return TR_EUSAGE;
 			depth = atoi(v);
 			if (depth < 1 || depth > 2)
 				return tr_fail(&c->err, TR_EUSAGE, "--depth is 1 or 2");
+		} else if (cli_flag(c, &i, "--title", &v)) {
+			if (!(sv.label = v))
+				return TR_EUSAGE;
+		} else if (cli_flag(c, &i, "--resume", &v)) {
+			if (!(resume = v))
+				return TR_EUSAGE;
 		} else if (!cli_flag(c, &i, "--fact", &v))
 			return tr_fail(&c->err, TR_EUSAGE, "session: unexpected argument '%s'", c->argv[i]);
 		else if (!v)
 			return TR_EUSAGE;
+		else
+			facts++;
 	}
 	if (!jsonl)
 		return tr_fail(&c->err, TR_EUSAGE, "session: only --jsonl is supported (the shell is `triage ask`)");
-	if ((rc = jsonl_session(c, depth, &s)) != TR_OK)
+	if (resume && facts)
+		return tr_fail(&c->err, TR_EUSAGE, "session: --fact starts a new session; in a resumed one send facts");
+	if ((rc = open_session(c, &sv, save, resume, depth, &s)) != TR_OK) {
+		sqlite3_close(sv.db);
 		return rc;
-	send(jsonl_ranking(s));
+	}
+	if (save)
+		saver_save(&sv, s);
+	send_ranking(s, &sv);
 	send(jsonl_action(s));
 	while (session_next(s)->kind != ACT_DONE) {
 		tr_err e;
@@ -288,13 +413,17 @@ int jsonl_cmd_session(cli *c)
 		if (rc == TR_EUSAGE) {
 			send_error(e.msg);
 			send(jsonl_action(s));
-		} else if (rc == TR_OK || session_next(s)->kind != ACT_DONE) {
-			send(jsonl_ranking(s));
+			continue;
+		}
+		saver_save(&sv, s);
+		if (rc == TR_OK || session_next(s)->kind != ACT_DONE) {
+			send_ranking(s, &sv);
 			send(jsonl_action(s));
 		}
 	}
 	if (session_next(s)->status == DONE_QUIT)
 		send(jsonl_action(s));
+	saver_close(&sv, s);
 	buf_free(&line);
 	session_free(s);
 	return TR_OK;

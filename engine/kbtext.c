@@ -23,24 +23,48 @@
 
 const char *const kbtext_kinds[KB_NKINDS] = {"fact", "cause", "fix", "rule", "source"};
 
+/* At most this many errors are listed by one build; the rest are counted. */
+#define KB_BUILD_MAX_ERRORS 20
+#define KB_STR_(x) #x
+#define KB_STR(x) KB_STR_(x)
+
 typedef struct build {
 	sqlite3 *db;
-	tr_err *e;
+	tr_err *e;             /* the first error */
 	char file[512];        /* the source file being read, for messages */
+	FILE *report;          /* every error, one line each, when there are several (NULL: none) */
+	int nerrs;             /* errors so far */
 } build;
 
 /* ---- reading JSON with messages that name the file and field ---- */
+
+/* Records error one: the first goes to B->e, every one (up to the limit)
+ * to B->report. Returns TR_ERR. */
+static int record(build *B, const tr_err *one)
+{
+	if (B->nerrs == 0)
+		*B->e = *one;
+	else if (B->report && B->nerrs < KB_BUILD_MAX_ERRORS) {
+		if (B->nerrs == 1)   /* a second error: the first is listed too */
+			fprintf(B->report, "triage: %s\n", B->e->msg);
+		fprintf(B->report, "triage: %s\n", one->msg);
+	}
+	B->nerrs++;
+	return TR_ERR;
+}
 
 static int bad(build *B, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(build *B, const char *fmt, ...)
 {
 	char what[768];
+	tr_err one;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	return tr_fail(B->e, TR_ERR, "%s: %s", B->file, what);
+	tr_fail(&one, TR_ERR, "%s: %s", B->file, what);
+	return record(B, &one);
 }
 
 /* Fails on keys of o that are not in keys (NULL-terminated). */
@@ -67,7 +91,7 @@ static const char *str_at(build *B, json_t *o, const char *key, const char *wher
 	json_t *v = json_object_get(o, key);
 
 	if (!json_is_string(v)) {
-		bad(B, "%s: '%s' must be a string", where, key);
+		bad(B, v ? "%s: '%s' must be a string" : "%s: '%s' is missing", where, key);
 		return NULL;
 	}
 	if (strlen(json_string_value(v)) != json_string_length(v)) {
@@ -83,7 +107,7 @@ static int num_at(build *B, json_t *o, const char *key, const char *where,
 	json_t *v = json_object_get(o, key);
 
 	if (!json_is_number(v))
-		return bad(B, "%s: '%s' must be a number", where, key);
+		return bad(B, v ? "%s: '%s' must be a number" : "%s: '%s' is missing", where, key);
 	*out = json_number_value(v);
 	if (!(*out >= lo && *out <= hi))
 		return bad(B, "%s: '%s' is %g, outside %g..%g", where, key, *out, lo, hi);
@@ -94,7 +118,9 @@ static json_t *arr_at(build *B, json_t *o, const char *key, const char *where)
 {
 	json_t *v = json_object_get(o, key);
 
-	if (!json_is_array(v))
+	if (!v)
+		bad(B, "%s: '%s' is missing", where, key);
+	else if (!json_is_array(v))
 		bad(B, "%s: '%s' must be a list", where, key);
 	return json_is_array(v) ? v : NULL;
 }
@@ -117,16 +143,15 @@ static int is_ident(const char *s)
 
 /* ---- running SQL ---- */
 
-/* Runs sql with arguments typed by types: s text, d double, i int. */
-static int sql(build *B, const char *q, const char *types, ...)
+/* Runs sql with arguments typed by types: s text, d double, i int; a
+ * failure is an error of the build unless quiet. */
+static int vsql(build *B, int quiet, const char *q, const char *types, va_list ap)
 {
 	sqlite3_stmt *st;
-	va_list ap;
 	int rc;
 
 	if (sqlite3_prepare_v2(B->db, q, -1, &st, NULL) != SQLITE_OK)
 		return bad(B, "%s", sqlite3_errmsg(B->db));
-	va_start(ap, types);
 	for (int i = 0; types[i]; i++) {
 		if (types[i] == 's')
 			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
@@ -135,15 +160,54 @@ static int sql(build *B, const char *q, const char *types, ...)
 		else
 			sqlite3_bind_int(st, i + 1, va_arg(ap, int));
 	}
-	va_end(ap);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW && quiet)
+		return TR_ERR;
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		if (sqlite3_extended_errcode(B->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
 			return bad(B, "duplicate record (%s)", sqlite3_errmsg(B->db));
 		return bad(B, "%s", sqlite3_errmsg(B->db));
 	}
 	return TR_OK;
+}
+
+static int sql(build *B, const char *q, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = vsql(B, 0, q, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int sql_quiet(build *B, const char *q, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = vsql(B, 1, q, types, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Whether table (fact, cause, source) has a record id. */
+static int has(build *B, const char *table, const char *id)
+{
+	static const char *const q[] = {"SELECT 1 FROM fact WHERE id = ?1", "SELECT 1 FROM cause WHERE id = ?1",
+					"SELECT 1 FROM source WHERE id = ?1"};
+	sqlite3_stmt *st;
+	int found;
+
+	if (sqlite3_prepare_v2(B->db, q[table[0] == 'f' ? 0 : table[0] == 'c' ? 1 : 2], -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
 }
 
 static json_t *load_json(build *B, const char *path)
@@ -291,8 +355,8 @@ static int add_evidence(build *B, json_t *o, const char *id)
 		ps = json_object_get(ev, "p");
 		if (!json_is_object(ps) || json_object_size(ps) == 0)
 			return bad(B, "evidence on %s: 'p' must map values to likelihoods", fact);
-		if (sql(B, "INSERT INTO evidence VALUES (?1, ?2, ?3, ?4)", "ssis", id, fact, (int)i, why))
-			return bad(B, "evidence on '%s': no such fact, or stated twice", fact);
+		if (sql_quiet(B, "INSERT INTO evidence VALUES (?1, ?2, ?3, ?4)", "ssis", id, fact, (int)i, why))
+			return bad(B, has(B, "fact", fact) ? "evidence on '%s': stated twice" : "evidence on '%s': no such fact", fact);
 		json_object_foreach(ps, value, p) {
 			double d = json_number_value(p);
 
@@ -368,8 +432,8 @@ static int add_fix(build *B, json_t *o, const char *name)
 		if (only_keys(B, v, "resolves item", rkeys) || !(cause = str_at(B, v, "cause", "resolves item")) ||
 		    num_at(B, v, "p", "resolves item", 1e-6, 1, &p) || !(why = str_at(B, v, "why", "resolves item")))
 			return TR_ERR;
-		if (sql(B, "INSERT INTO resolves VALUES (?1, ?2, ?3, ?4, ?5)", "ssids", id, cause, (int)i, p, why))
-			return bad(B, "resolves '%s': no such cause, or named twice", cause);
+		if (sql_quiet(B, "INSERT INTO resolves VALUES (?1, ?2, ?3, ?4, ?5)", "ssids", id, cause, (int)i, p, why))
+			return bad(B, has(B, "cause", cause) ? "resolves '%s': named twice" : "resolves '%s': no such cause", cause);
 	}
 	return commands(B, o, "commands", "fix_command", id) || cites(B, o, "fix", id);
 }
@@ -416,15 +480,17 @@ static int add_rule(build *B, const char *dir, const char *name)
 	tr_clear(&le);
 	if (rules_check(chunk, src, &meta, &le) != TR_OK) {
 		free(src);
-		return tr_fail(B->e, TR_ERR, "%s", le.msg);
+		return record(B, &le);
 	}
 	rc = sql(B, "INSERT INTO rule VALUES (?1, ?2, ?3, ?4)", "ssis", id, meta.description, meta.enabled, src);
 	for (int i = 0; rc == TR_OK && i < meta.nreads; i++)
-		if (sql(B, "INSERT INTO rule_read VALUES (?1, ?2)", "ss", id, meta.reads[i]))
-			rc = bad(B, "reads '%s': no such fact, or listed twice", meta.reads[i]);
+		if (sql_quiet(B, "INSERT INTO rule_read VALUES (?1, ?2)", "ss", id, meta.reads[i]))
+			rc = bad(B, has(B, "fact", meta.reads[i]) ? "reads '%s': listed twice" : "reads '%s': no such fact",
+				 meta.reads[i]);
 	for (int i = 0; rc == TR_OK && i < meta.nsources; i++)
-		if (sql(B, "INSERT INTO cites VALUES ('rule', ?1, ?2, ?3, '')", "sis", id, i, meta.sources[i]))
-			rc = bad(B, "sources '%s': no such source", meta.sources[i]);
+		if (sql_quiet(B, "INSERT INTO cites VALUES ('rule', ?1, ?2, ?3, '')", "sis", id, i, meta.sources[i]))
+			rc = bad(B, has(B, "source", meta.sources[i]) ? "sources '%s': listed twice"
+				 : "sources '%s': no such source", meta.sources[i]);
 	if (rc == TR_OK && meta.nsources == 0)
 		rc = bad(B, "missing 'sources': every rule cites the source document it came from");
 	rules_meta_free(&meta);
@@ -486,15 +552,15 @@ static int add_records(build *B, const char *dir, const char *sub,
 	snprintf(path, sizeof path, "%s/kb/%s", dir, sub);
 	if (!(names = list_dir(B, path, ".json", 1)))
 		return TR_ERR;
-	for (size_t i = 0; rc == TR_OK && names[i]; i++) {
+	for (size_t i = 0; names[i]; i++) {   /* every file, so every error is told */
 		char file[1200];
 		json_t *j;
 
 		snprintf(file, sizeof file, "%s/%s", path, names[i]);
 		if (!(j = load_json(B, file)))
 			rc = TR_ERR;
-		else
-			rc = add(B, j, names[i]);
+		else if (add(B, j, names[i]) != TR_OK)
+			rc = TR_ERR;
 		json_decref(j);
 	}
 	free_list(names);
@@ -587,22 +653,78 @@ static int fill(build *B, const char *dir)
 	char **names;
 	int rc;
 
+	/* Every file of a kind is read even after an error; a kind that the
+	 * next one refers to must be whole first (a cause names facts), so
+	 * one mistake is not reported again as a dozen dangling references. */
 	if (add_meta_sources(B, dir) || add_records(B, dir, "facts", add_fact) ||
-	    add_records(B, dir, "causes", add_cause) || add_records(B, dir, "fixes", add_fix))
+	    add_records(B, dir, "causes", add_cause))
 		return TR_ERR;
+	rc = add_records(B, dir, "fixes", add_fix);
 	snprintf(path, sizeof path, "%s/rules", dir);
 	if (!(names = list_dir(B, path, ".lua", 0)))
 		return TR_ERR;
-	rc = TR_OK;
-	for (size_t i = 0; rc == TR_OK && names[i]; i++)
-		rc = add_rule(B, dir, names[i]);
+	for (size_t i = 0; names[i]; i++)
+		if (add_rule(B, dir, names[i]) != TR_OK)
+			rc = TR_ERR;
 	free_list(names);
 	return rc ? rc : check_whole(B);
 }
 
-int kbtext_build(const char *dir, const char *out, tr_err *e)
+/* Runs rule r on facts, recording an error (the rule, file and line). */
+static void dry_one(build *B, rules *R, int r, const char *const *facts, rule_effects *fx)
 {
-	build B = { NULL, e, "" };
+	tr_err le;
+
+	tr_clear(&le);
+	if (rules_active(R, r, NULL) && rules_run(R, r, facts, fx, NULL, &le) != TR_OK)
+		record(B, &le);
+}
+
+/* A dry run of every rule: once with every fact unknown, then once for
+ * each value of each fact it declares reading (free text: "example"), so a
+ * rule that reads a fact it did not declare, or errs on some value, fails
+ * the build instead of a session. Stops at a rule's first error. */
+static void dry_run(build *B, const tr_model *m)
+{
+	const char **facts = xcalloc((size_t)m->nfacts + 1, sizeof *facts);
+	rule_effects fx = {0};
+	rules *R;
+	tr_err le;
+
+	tr_clear(&le);
+	if (rules_open(m, &R, &le) != TR_OK) {
+		record(B, &le);
+		free(facts);
+		return;
+	}
+	for (int r = 0; r < m->nrules; r++) {
+		const char *why = NULL;
+		int before = B->nerrs;
+
+		if (m->rules[r].enabled && !rules_active(R, r, &why)) {
+			tr_fail(&le, TR_ERR, "rule %s: %s", m->rules[r].id, why ? why : "does not load");
+			record(B, &le);
+			continue;
+		}
+		dry_one(B, R, r, facts, &fx);
+		for (int i = 0; i < m->rules[r].nreads && B->nerrs == before; i++) {
+			const tr_fact *f = &m->facts[m->rules[r].reads[i]];
+
+			for (int k = 0; k < (f->nvalues ? f->nvalues : 1) && B->nerrs == before; k++) {
+				facts[m->rules[r].reads[i]] = f->nvalues ? m->values[f->first + k].value : "example";
+				dry_one(B, R, r, facts, &fx);
+			}
+			facts[m->rules[r].reads[i]] = NULL;
+		}
+	}
+	rules_effects_free(&fx);
+	rules_close(R);
+	free(facts);
+}
+
+int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_err *e)
+{
+	build B = { NULL, e, "", errs, 0 };
 	char tmp[1100];
 	struct stat st;
 	tr_model *m = NULL;
@@ -628,8 +750,10 @@ int kbtext_build(const char *dir, const char *out, tr_err *e)
 	if (rc == TR_OK && sqlite3_exec(B.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
 	if (rc == TR_OK && (rc = model_load(B.db, &m, e)) == TR_OK) {
-		rc = prime_store(B.db, m, e);
-		model_free(m);
+		dry_run(&B, m);
+		rc = B.nerrs ? TR_ERR : TR_OK;
+		if (rc == TR_OK)
+			rc = prime_store(B.db, m, e);
 	}
 	if (rc == TR_OK && sqlite3_exec(B.db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
@@ -639,6 +763,13 @@ int kbtext_build(const char *dir, const char *out, tr_err *e)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, strerror(errno));
 	if (rc != TR_OK)
 		remove(tmp);
+	if (rc == TR_OK && report)
+		fprintf(report, "built %s: %d facts, %d causes, %d fixes, %d rules, %d sources\n", out,
+			m->nfacts, m->ncauses, m->nfixes, m->nrules, m->nsources);
+	else if (errs && B.nerrs > 1)
+		tr_fail(e, TR_ERR, "kb build: %d errors%s; nothing written", B.nerrs,
+			B.nerrs > KB_BUILD_MAX_ERRORS ? " (the first " KB_STR(KB_BUILD_MAX_ERRORS) " listed)" : "");
+	model_free(m);
 	return rc;
 }
 
@@ -989,26 +1120,72 @@ static int write_file(const char *path, const char *text, size_t n, tr_err *e)
 	return TR_OK;
 }
 
-static int write_json(const char *path, json_t *j, tr_err *e)
+/* A dump is planned whole before anything is written: every file it
+ * would write (path and bytes), then the record files in the record
+ * directories it would remove. Nothing is touched until the plan is known
+ * to destroy nothing, or --force says it may. */
+typedef struct dump_plan {
+	char **path;         /* DIR/kb/facts/x.json and the like */
+	buf *text;           /* their bytes */
+	size_t n, cap;
+	char **gone;         /* record files the knowledge base no longer holds */
+	size_t ngone, capgone;
+} dump_plan;
+
+static void plan_add(dump_plan *P, const char *path, const char *text, size_t n)
+{
+	if (P->n == P->cap) {
+		P->cap = P->cap ? 2 * P->cap : 64;
+		P->path = xrealloc(P->path, sizeof *P->path * P->cap);
+		P->text = xrealloc(P->text, sizeof *P->text * P->cap);
+	}
+	P->path[P->n] = xstrdup(path);
+	memset(&P->text[P->n], 0, sizeof P->text[P->n]);
+	buf_add(&P->text[P->n++], text, n);
+}
+
+static void plan_gone(dump_plan *P, const char *path)
+{
+	if (P->ngone == P->capgone) {
+		P->capgone = P->capgone ? 2 * P->capgone : 16;
+		P->gone = xrealloc(P->gone, sizeof *P->gone * P->capgone);
+	}
+	P->gone[P->ngone++] = xstrdup(path);
+}
+
+static void plan_free(dump_plan *P)
+{
+	for (size_t i = 0; i < P->n; i++) {
+		free(P->path[i]);
+		buf_free(&P->text[i]);
+	}
+	for (size_t i = 0; i < P->ngone; i++)
+		free(P->gone[i]);
+	free(P->path);
+	free(P->text);
+	free(P->gone);
+}
+
+static int plan_json(dump_plan *P, const char *path, json_t *j, tr_err *e)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
 	buf b = {0};
-	int rc;
 
 	if (!s)
 		return tr_fail(e, TR_ERR, "%s: cannot encode JSON", path);
 	buf_puts(&b, s);
 	buf_putc(&b, '\n');
 	free(s);
-	rc = write_file(path, b.data, b.len, e);
+	plan_add(P, path, b.data, b.len);
 	buf_free(&b);
-	return rc;
+	return TR_OK;
 }
 
 typedef struct dumper {
 	sqlite3 *db;
 	const char *dir;     /* DIR/kb/facts and the like */
 	enum kb_kind kind;
+	dump_plan *P;
 	tr_err *e;
 } dumper;
 
@@ -1025,23 +1202,25 @@ static int dump_one(const char *id, void *ctx)
 		if (!st)
 			return tr_fail(D->e, TR_ERR, "rule %s vanished", id);
 		snprintf(path, sizeof path, "%s/%s.lua", D->dir, id);
-		rc = write_file(path, text_col(st, 0), (size_t)sqlite3_column_bytes(st, 0), D->e);
+		plan_add(D->P, path, text_col(st, 0), (size_t)sqlite3_column_bytes(st, 0));
 		sqlite3_finalize(st);
-		return rc;
+		return TR_OK;
 	}
 	if (!(j = kbtext_record(D->db, D->kind, id, 0, D->e)))
 		return TR_ERR;
 	snprintf(path, sizeof path, "%s/%s.json", D->dir, id);
-	rc = write_json(path, j, D->e);
+	rc = plan_json(D->P, path, j, D->e);
 	json_decref(j);
 	return rc;
 }
 
-/* Removes record files in dir (ending in ext) whose id is not in db. */
-static int prune(sqlite3 *db, const char *dir, const char *ext, enum kb_kind kind, tr_err *e)
+/* Plans the removal of record files in dir (ending in ext) whose id is
+ * not a record of kind in db. A missing dir has none. */
+static int prune(sqlite3 *db, const char *dir, const char *ext, enum kb_kind kind,
+		 dump_plan *P, tr_err *e)
 {
-	build B = { db, e, "" };
-	char **names = list_dir(&B, dir, ext, 1);
+	build B = { db, e, "", NULL, 0 };
+	char **names = list_dir(&B, dir, ext, 0);
 	enum kb_kind k;
 
 	if (!names)
@@ -1053,13 +1232,32 @@ static int prune(sqlite3 *db, const char *dir, const char *ext, enum kb_kind kin
 		if (kbtext_kind_of(db, id, &k) == 0 && k == kind)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		remove(path);
+		plan_gone(P, path);
 	}
 	free_list(names);
 	return TR_OK;
 }
 
-int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e)
+/* Whether path holds exactly text: 1 same, 0 differs, -1 missing. */
+static int same_file(const char *path, const buf *text)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[4096];
+	size_t n, at = 0;
+	int same = 1;
+
+	if (!f)
+		return -1;
+	while (same && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		same = at + n <= text->len && memcmp(chunk, text->data + at, n) == 0;
+		at += n;
+	}
+	fclose(f);
+	return same && at == text->len;
+}
+
+/* Plans the whole dump of db into dir. */
+static int dump_plan_make(sqlite3 *db, const char *dir, dump_plan *P, tr_err *e)
 {
 	static const struct { const char *sub, *ext; enum kb_kind kind; } parts[] = {
 		{"kb/facts", ".json", KB_FACT}, {"kb/causes", ".json", KB_CAUSE},
@@ -1071,10 +1269,10 @@ int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e)
 	int rc = TR_OK;
 
 	for (size_t i = 0; i < sizeof parts / sizeof *parts && rc == TR_OK; i++) {
-		dumper D = { db, path, parts[i].kind, e };
+		dumper D = { db, path, parts[i].kind, P, e };
 
 		snprintf(path, sizeof path, "%s/%s", dir, parts[i].sub);
-		if (mkdirs(path, e) || prune(db, path, parts[i].ext, parts[i].kind, e))
+		if (prune(db, path, parts[i].ext, parts[i].kind, P, e))
 			return TR_ERR;
 		rc = kbtext_each(db, parts[i].kind, dump_one, &D) ? TR_ERR : TR_OK;
 	}
@@ -1093,7 +1291,7 @@ int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e)
 		json_decref(kv);
 	}
 	snprintf(path, sizeof path, "%s/kb/kb.json", dir);
-	rc = write_json(path, meta, e);
+	rc = plan_json(P, path, meta, e);
 	json_decref(meta);
 	if (rc)
 		return rc;
@@ -1104,7 +1302,64 @@ int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e)
 		sqlite3_finalize(st);
 	}
 	snprintf(path, sizeof path, "%s/kb/sources.json", dir);
-	rc = write_json(path, sources, e);
+	rc = plan_json(P, path, sources, e);
 	json_decref(sources);
+	return rc;
+}
+
+/* Adds "what path" to b for the first few of n names; counts the rest. */
+static void name_some(buf *b, const char *what, char *const *names, size_t n, size_t *shown)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (*shown < 3)
+			buf_printf(b, "%s%s %s", b->len ? ", " : "", what, names[i]);
+		++*shown;
+	}
+}
+
+int kbtext_dump(sqlite3 *db, const char *dir, int force, FILE *report, tr_err *e)
+{
+	dump_plan P = {0};
+	char **changed = NULL;
+	size_t nchanged = 0, shown = 0;
+	buf b = {0};
+	int rc;
+
+	if ((rc = dump_plan_make(db, dir, &P, e)) != TR_OK) {
+		plan_free(&P);
+		return rc;
+	}
+	changed = xcalloc(P.n + 1, sizeof *changed);
+	for (size_t i = 0; i < P.n; i++)
+		if (same_file(P.path[i], &P.text[i]) == 0)
+			changed[nchanged++] = P.path[i];
+	if (!force && nchanged + P.ngone) {
+		name_some(&b, "would replace", changed, nchanged, &shown);
+		name_some(&b, "would remove", P.gone, P.ngone, &shown);
+		if (shown > 3)
+			buf_printf(&b, " and %zu more", shown - 3);
+		rc = tr_fail(e, TR_ERR, "kb dump: %s holds edits the knowledge base does not have (%s); "
+			     "nothing written (build them first, dump elsewhere, or --force)", dir, buf_str(&b));
+	}
+	for (size_t i = 0; rc == TR_OK && i < P.n; i++) {
+		char parent[1200], *slash;
+
+		snprintf(parent, sizeof parent, "%s", P.path[i]);
+		if ((slash = strrchr(parent, '/')))
+			*slash = '\0';
+		if (same_file(P.path[i], &P.text[i]) != 1)
+			rc = mkdirs(parent, e) ? TR_ERR : write_file(P.path[i], P.text[i].data, P.text[i].len, e);
+	}
+	for (size_t i = 0; rc == TR_OK && i < nchanged; i++)
+		fprintf(report, "replaced %s\n", changed[i]);
+	for (size_t i = 0; rc == TR_OK && i < P.ngone; i++) {
+		if (remove(P.gone[i]) != 0)
+			rc = tr_fail(e, TR_ERR, "%s: %s", P.gone[i], strerror(errno));
+		else
+			fprintf(report, "removed %s\n", P.gone[i]);
+	}
+	buf_free(&b);
+	free(changed);
+	plan_free(&P);
 	return rc;
 }

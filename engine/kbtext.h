@@ -8,6 +8,7 @@
  */
 #ifndef TR_KBTEXT_H
 #define TR_KBTEXT_H
+#include <stdio.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include "err.h"
@@ -15,12 +16,21 @@
 /* Builds a knowledge base at out from dir/kb and dir/rules. The file is
  * written whole or not at all: a temporary file renamed into place. An
  * existing out that is not a triage knowledge base is never overwritten.
- * Errors name the source file and the field. */
-int kbtext_build(const char *dir, const char *out, tr_err *e);
+ * Errors name the source file and the field; every rule has a dry run
+ * (each declared fact's values), so an undeclared read fails the build.
+ * On success report (may be NULL) gets one line of counts. When there are
+ * several errors, errs (may be NULL) gets each (up to 20) as a line
+ * "triage: ...", and e says how many; with one error, or without errs, e
+ * holds the first. */
+int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_err *e);
 
-/* Writes db as dir/kb and dir/rules (created when missing), replacing
- * record files that are no longer in db. Byte-for-byte canonical. */
-int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e);
+/* Writes db as dir/kb and dir/rules (created when missing), byte-for-byte
+ * canonical. When a file there differs from what db holds, or a record
+ * file in kb/facts, kb/causes, kb/fixes or rules is not in db, nothing is
+ * written (TR_ERR, e names them) unless force; then those files are
+ * replaced or removed and each is named on report. Other files are never
+ * touched. */
+int kbtext_dump(sqlite3 *db, const char *dir, int force, FILE *report, tr_err *e);
 
 /* The record kinds, in the order `kb list` knows them. */
 enum kb_kind { KB_FACT, KB_CAUSE, KB_FIX, KB_RULE, KB_SOURCE, KB_NKINDS };

@@ -32,24 +32,42 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-	{ "ask", shell_cmd, CMD_KB, "[--fact ID=VALUE]... [--resume ID]",
+	{ "ask", shell_cmd, CMD_KB, "[--fact ID=VALUE]... [--title TEXT] [--resume ID]",
 	  "start the interactive troubleshooting shell (the default command)",
 	  "  --fact ID=VALUE   a fact known before the session starts (repeatable)\n"
+	  "  --title TEXT      name the session (a ticket number, a few words)\n"
 	  "  --resume ID       resume a saved session\n" },
-	{ "session", jsonl_cmd_session, CMD_KB, "--jsonl [--fact ID=VALUE]... [--depth N]",
+	{ "session", jsonl_cmd_session, CMD_KB,
+	  "--jsonl [--fact ID=VALUE]... [--title TEXT] [--resume ID] [--no-save] [--depth N]",
 	  "drive a session over JSON Lines on stdin/stdout (for front ends)",
 	  "  --jsonl           speak the JSON Lines protocol (the only mode)\n"
 	  "  --fact ID=VALUE   a fact known before the session starts (repeatable)\n"
+	  "  --title TEXT      name the session (a ticket number, a few words)\n"
+	  "  --resume ID       continue a saved session (one writer at a time)\n"
+	  "  --no-save         do not save the session (saved like the shell's by default;\n"
+	  "                    the ranking line's \"session\" is its ID)\n"
 	  "  --depth N         the planner's lookahead: 1 (default) or 2\n" },
-	{ "diagnose", diagnose_cmd, CMD_KB, "[--fact ID=VALUE]... [--json]",
+	{ "sessions show", sessions_cmd_show, CMD_KB, "ID [--json]",
+	  "one saved session: its title, status and every event as recorded",
+	  "  --json            the same as one JSON object\n" },
+	{ "sessions rm", sessions_cmd_rm, 0, "ID",
+	  "remove a saved session (refused while a shell has it open)", "" },
+	{ "sessions", sessions_cmd_list, 0, "[--search TEXT] [--json]",
+	  "the saved sessions, newest first (see also sessions show, sessions rm)",
+	  "  --search TEXT     only sessions whose title or facts contain TEXT (any case)\n"
+	  "  --json            one JSON array\n" },
+	{ "diagnose", diagnose_cmd, CMD_KB, "[--fact ID=VALUE]... [--all] [--json]",
 	  "one shot: the ranking, the next question worth asking, the ranked fixes",
 	  "  --fact ID=VALUE   a known fact (repeatable)\n"
+	  "  --all             every fix in the plan (else the first 5), wrapped to the terminal\n"
 	  "  --json            print one JSON object\n" },
 	{ "kb build", kb_cmd_build, 0, "-o FILE [DIR]",
 	  "build a knowledge base from DIR/kb and DIR/rules (DIR defaults to .)",
 	  "  -o FILE           the knowledge base to write (replaced whole, or not at all)\n" },
-	{ "kb dump", kb_cmd_dump, CMD_KB, "DIR",
-	  "write the knowledge base as text to DIR/kb and DIR/rules", "" },
+	{ "kb dump", kb_cmd_dump, CMD_KB, "[--force] DIR",
+	  "write the knowledge base as text to DIR/kb and DIR/rules",
+	  "  --force           replace edited record files and remove ones the knowledge\n"
+	  "                    base lacks (each is named); without it such a DIR is refused\n" },
 	{ "kb list", kb_cmd_list, CMD_KB, "facts|causes|fixes|rules|sources [--json]",
 	  "list the records of one kind", "  --json            every field of every record\n" },
 	{ "kb show", kb_cmd_show, CMD_KB, "ID [--json]",
@@ -57,9 +75,12 @@ static const command commands[] = {
 	  "  --json            every field as JSON\n" },
 	{ "kb test", kb_cmd_test, CMD_KB, "[--depth N] [--max-steps N] [--verbose] FILE...",
 	  "run knowledge-base test cases; prints a line per case and a total",
-	  "  A case is a JSON line: {\"id\", \"facts\", \"cause\"} and either\n"
-	  "  \"expect_top\": true (given facts, the cause ranks first) or a whole\n"
-	  "  session answered from \"facts\" (the default), like ../shared/eval.\n"
+	  "  A case is a JSON line (lines starting with # are comments), one of:\n"
+	  "    {\"id\", \"cause\", \"facts\", \"reported\"?}  a whole session: questions\n"
+	  "        are answered from \"facts\" (else unknown), \"reported\" facts are given\n"
+	  "        up front; it passes when a fix for \"cause\" works within --max-steps\n"
+	  "        and no wrong high-risk fix was tried (as ../shared/eval does)\n"
+	  "    {\"id\", \"given\", \"top\"}  given these facts, cause \"top\" ranks first\n"
 	  "  --depth N         the planner's lookahead (1 or 2; default 1)\n"
 	  "  --max-steps N     a session case fails past N steps (default 30)\n"
 	  "  --verbose         print each session's questions and fixes\n" },

@@ -59,9 +59,10 @@ const char *paths_sessions(char *out, size_t n)
 	const char *xdg = getenv("XDG_DATA_HOME");
 	const char *home = getenv("HOME");
 
-	if (env && *env)
+	if (env && *env) {   /* the user's own choice: its directory is not created */
 		snprintf(out, n, "%s", env);
-	else if (xdg && *xdg)
+		return out;
+	} else if (xdg && *xdg)
 		snprintf(out, n, "%s/triage/sessions.sqlite", xdg);
 	else if (home && *home)
 		snprintf(out, n, "%s/.local/share/triage/sessions.sqlite", home);

@@ -13,7 +13,8 @@ const char *paths_kb(const char *flag, char *out, size_t n);
 
 /* Writes the user's session file path into out ($TRIAGE_SESSIONS, else
  * $XDG_DATA_HOME/triage/sessions.sqlite, else ~/.local/share/...), creating
- * its directory. Returns out, or NULL when no home can be found. */
+ * the default's directory (never $TRIAGE_SESSIONS's: a typo there is an
+ * error, see sessdb_open). Returns out, or NULL when no home can be found. */
 const char *paths_sessions(char *out, size_t n);
 
 #endif

@@ -7,12 +7,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <unistd.h>
@@ -39,9 +41,13 @@ typedef struct shell_state {
 	session *s;             /* the session worked on (owned) */
 	sqlite3 *db;            /* the user's session file; NULL when it cannot open */
 	sqlite3_int64 id;       /* s's row in db; 0 while unsaved */
+	sessdb_kept kept;       /* s's saved events this knowledge base cannot apply */
+	const char *label;      /* a title to save (--title, title), or NULL */
+	char *title;            /* the title typed in the shell (owned) */
 	int interactive;        /* stdin is a terminal: prompts, libedit, Ctrl-C */
 	int keys;               /* that terminal opened anew, non-blocking; -1 when not */
 	int colour;             /* interactive, stdout a terminal, NO_COLOR unset */
+	int utf8;               /* the locale's characters are UTF-8 (else ASCII bars) */
 	int width;              /* columns to wrap at, read before each reply */
 	int quit;               /* `quit` was typed */
 	int *order;             /* scratch for rankings and plans */
@@ -117,6 +123,10 @@ static int shell_getc(FILE *f)
 		if ((n = read(fd, &c, 1)) < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n != 1)
+			return EOF;
+		/* A Ctrl-D typed while the shell was printing (the terminal still
+		 * in line mode) arrives as a NUL once libedit switches modes. */
+		if (c == '\0')
 			return EOF;
 		r = mbrtowc(&wc, &c, 1, &st);
 		if (r == (size_t)-1)   /* not a character: drop it */
@@ -239,10 +249,12 @@ static void say_lines(const shell_state *sh, const char *text)
 /* Prints an error (its text made safe) on stderr, after what came before. */
 static void shell_error(const shell_state *sh, const char *msg)
 {
+	buf b = {0};
+
 	fflush(stdout);
-	fprintf(stderr, "%serror:%s ", ink(sh, S_RED), ink(sh, S_OFF));
-	text_put(stderr, msg);
-	fputc('\n', stderr);
+	text_wrap(&b, msg, sh->width, 7);   /* under its own first line, past "error: " */
+	fprintf(stderr, "%serror:%s %s\n", ink(sh, S_RED), ink(sh, S_OFF), buf_str(&b));
+	buf_free(&b);
 }
 
 /* Commands, each in its own block: "[shell on where]", then the text
@@ -273,13 +285,13 @@ static void show_commands(const shell_state *sh, const tr_command *cmds, int n)
 	buf_free(&b);
 }
 
-/* A bar of cells block characters for p. */
-static void bar(buf *b, double p, int cells)
+/* A bar of cells block characters for p ('#' and '.' outside UTF-8). */
+static void bar(const shell_state *sh, buf *b, double p, int cells)
 {
 	int full = (int)(p * cells + 0.5);
 
 	for (int i = 0; i < cells; i++)
-		buf_puts(b, i < full ? "\u2588" : "\u2591");
+		buf_puts(b, sh->utf8 ? (i < full ? "\u2588" : "\u2591") : (i < full ? "#" : "."));
 }
 
 /* The n most likely causes (all when n < 0), with bars. */
@@ -294,7 +306,7 @@ static void show_ranking(shell_state *sh, int n)
 
 		buf_reset(&lead);
 		buf_printf(&lead, "  %s", ink(sh, S_GREEN));
-		bar(&lead, p[sh->order[i]], wide ? 10 : 5);
+		bar(sh, &lead, p[sh->order[i]], wide ? 10 : 5);
 		buf_printf(&lead, wide ? "%s %5.1f%%  " : "%s %3.0f%% ", ink(sh, S_OFF), 100 * p[sh->order[i]]);
 		if (wide)
 			item(sh, buf_str(&lead), w, w, c->id, c->title);
@@ -392,7 +404,7 @@ static void show_fix(shell_state *sh, int x)
 		labelled(sh, S_BOLD, "Undo", fix->undo);
 	if (*fix->outcome)
 		labelled(sh, S_BOLD, "Expect", fix->outcome);
-	say(sh, 0, "Did it work? Answer worked, failed or skip.");
+	say(sh, 0, "Did it work? Answer worked (yes), failed (no) or skip.");
 	snprintf(sh->prompt, sizeof sh->prompt, "worked/failed/skip? ");
 	buf_free(&b);
 }
@@ -435,7 +447,7 @@ static void autosave(shell_state *sh)
 	tr_err e;
 
 	tr_clear(&e);
-	if (sh->db && sessdb_save(sh->db, sh->s, &sh->id, &e) != TR_OK)
+	if (sh->db && sessdb_save(sh->db, sh->s, &sh->kept, sh->label, &sh->id, &e) != TR_OK)
 		shell_error(sh, e.msg);
 }
 
@@ -451,6 +463,40 @@ static void changed(shell_state *sh, int save)
 	show_step(sh);
 }
 
+/* After SHELL_UNKNOWN_RUN unknown answers in a row (and every as many
+ * more): what the session cannot find out without them, and the offer to
+ * stop and hand the report over. Only an offer, never a forced stop: of
+ * the 270 noisy evaluation users (make_cases.py noisy, 30% unknown), 43
+ * answer unknown 3 times in a row, and 39 of those still resolve. */
+#define SHELL_UNKNOWN_RUN 3
+
+static int offer_to_stop(shell_state *sh)
+{
+	const session_event *ev;
+	int n = session_events(sh->s, &ev), run = 0, k;
+	const double *p;
+	buf b = {0};
+
+	while (run < n && ev[n - 1 - run].kind == EV_ANSWER && strcmp(ev[n - 1 - run].value, "unknown") == 0)
+		run++;
+	if (run == 0 || run % SHELL_UNKNOWN_RUN || session_next(sh->s)->kind == ACT_DONE)
+		return 0;
+	p = session_p(sh->s);
+	k = session_ranking(sh->s, sh->order);
+	buf_printf(&b, "%d answers in a row were unknown (", run);
+	for (int i = run; i > 0; i--)
+		buf_printf(&b, "%s%s", i < run ? ", " : "", ev[n - i].subject);
+	buf_puts(&b, "). Without them the session cannot tell apart ");
+	for (int i = 0; i < k && i < 3; i++)
+		buf_printf(&b, "%s%s (%.0f%%)", i ? (i == k - 1 || i == 2 ? " and " : ", ") : "",
+			   sh->m->causes[sh->order[i]].id, 100 * p[sh->order[i]]);
+	buf_puts(&b, ". You can stop here: export FILE writes the report to hand to someone who "
+		 "can find these out (quit keeps the session; resume continues it later), or answer on.");
+	labelled(sh, S_YELLOW, "Stuck", buf_str(&b));
+	buf_free(&b);
+	return 1;
+}
+
 /* Says what event ev recorded: "Noted: host_kind = server (answer)." */
 static void say_event(const shell_state *sh, const char *what, const session_event *ev)
 {
@@ -464,6 +510,16 @@ static void say_event(const shell_state *sh, const char *what, const session_eve
 	buf_free(&b);
 }
 
+/* A note when fact f's value is outside what the knowledge base covers. */
+static void note_outside(const shell_state *sh, int f)
+{
+	buf b = {0};
+
+	if (f >= 0 && session_value(sh->s, f) >= 0 && explain_outside(sh->m, session_value(sh->s, f), &b))
+		labelled(sh, S_YELLOW, "Note", buf_str(&b));
+	buf_free(&b);
+}
+
 /* After an accepted reply or fact: what was noted, then the next step. */
 static void noted(shell_state *sh)
 {
@@ -471,22 +527,123 @@ static void noted(shell_state *sh)
 	int n = session_events(sh->s, &ev);
 
 	say_event(sh, "Noted", &ev[n - 1]);
-	changed(sh, 1);
+	if (ev[n - 1].kind != EV_RESULT)
+		note_outside(sh, model_fact(sh->m, ev[n - 1].subject));
+	autosave(sh);
+	putchar('\n');
+	head(sh, "Most likely causes:");
+	show_ranking(sh, SHELL_TOP);
+	putchar('\n');
+	if (offer_to_stop(sh))
+		putchar('\n');
+	show_step(sh);
 }
 
 /* ---- replies: answers and fix results ---- */
 
-/* The value word names for fact f: a value (any case), unknown, or a
- * 1-based choice number; otherwise word itself, for the session to judge. */
+/* ---- words people type: exact, a unique prefix, or "did you mean" ---- */
+
+/* The edit distance between a and b when both are short; large otherwise. */
+static int distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[33], prev, cur;
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int sub = prev + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+
+			cur = row[j];
+			row[j] = sub < row[j] + 1 ? sub : row[j] + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+/* A set of words to match what was typed against. */
+typedef struct words {
+	const char *w[128];
+	const char *to[128];   /* what each word stands for (a synonym's meaning) */
+	int n;
+} words;
+
+static void word_add(words *W, const char *w, const char *to)
+{
+	if (W->n < 128) {
+		W->w[W->n] = w;
+		W->to[W->n++] = to ? to : w;
+	}
+}
+
+/* What typed names in W: an exact word (any case), else the one meaning
+ * that words starting with typed share; NULL when none or several. */
+static const char *word_match(const words *W, const char *typed)
+{
+	const char *found = NULL;
+	size_t n = strlen(typed);
+
+	for (int i = 0; i < W->n; i++)
+		if (strcasecmp(W->w[i], typed) == 0)
+			return W->to[i];
+	for (int i = 0; n && i < W->n; i++)
+		if (strncasecmp(W->w[i], typed, n) == 0) {
+			if (found && strcmp(found, W->to[i]) != 0)
+				return NULL;
+			found = W->to[i];
+		}
+	return found;
+}
+
+/* Appends " (did you mean A or B?)" to b for the words of W that typed
+ * starts or nearly spells; nothing when none. */
+static void did_you_mean(buf *b, const words *W, const char *typed)
+{
+	size_t n = strlen(typed), start = b->len;
+	int k = 0;
+
+	for (int i = 0; i < W->n && k < 4; i++) {
+		int d = distance(W->w[i], typed);
+
+		if ((n && strncasecmp(W->w[i], typed, n) == 0) ||
+		    (d <= (strlen(W->w[i]) > 4 ? 2 : 1) && d < (int)strlen(W->w[i]))) {
+			buf_printf(b, "%s%s", k ? ", " : " (did you mean ", W->w[i]);
+			k++;
+		}
+	}
+	if (k)
+		buf_puts(b, "?)");
+	else
+		b->len = start;
+	if (b->data)
+		b->data[b->len] = '\0';
+}
+
+/* The value word names for fact f: a value (any case) or a unique prefix
+ * of one, unknown (or a prefix: u), or a 1-based choice number; otherwise
+ * word itself, for the session to judge. */
 static const char *choice(const shell_state *sh, int f, const char *word)
 {
 	const tr_fact *fact = &sh->m->facts[f];
+	const char *found;
+	words W;
 	char *end;
 	long k;
 
+	W.n = 0;
 	for (int i = 0; i < fact->nvalues; i++)
-		if (strcasecmp(word, sh->m->values[fact->first + i].value) == 0)
-			return sh->m->values[fact->first + i].value;
+		word_add(&W, sh->m->values[fact->first + i].value, NULL);
+	word_add(&W, "unknown", NULL);
+	if (fact->nvalues && (found = word_match(&W, word)))
+		return found;
 	if (strcasecmp(word, "unknown") == 0)
 		return "unknown";
 	k = strtol(word, &end, 10);
@@ -495,16 +652,51 @@ static const char *choice(const shell_state *sh, int f, const char *word)
 	return word;
 }
 
+/* The words a fix's result can be given in, and what each means. */
+static void result_words(words *W)
+{
+	static const char *const said[][2] = {
+		{"worked", "worked"}, {"work", "worked"}, {"yes", "worked"}, {"y", "worked"},
+		{"failed", "failed"}, {"fail", "failed"}, {"no", "failed"}, {"n", "failed"},
+		{"skip", "skipped"}, {"skipped", "skipped"},
+	};
+
+	W->n = 0;
+	for (size_t i = 0; i < sizeof said / sizeof *said; i++)
+		word_add(W, said[i][0], said[i][1]);
+}
+
+/* The words that answer the pending step (none when the session is over). */
+static void reply_words(const shell_state *sh, const action *a, words *W)
+{
+	W->n = 0;
+	if (a->kind == ACT_RECOMMEND)
+		result_words(W);
+	else if (a->kind == ACT_QUESTION) {
+		const tr_fact *fact = &sh->m->facts[a->fact];
+
+		for (int i = 0; i < fact->nvalues; i++)
+			word_add(W, sh->m->values[fact->first + i].value, NULL);
+		word_add(W, "unknown", NULL);
+	}
+}
+
 static int shell_reply(shell_state *sh, const char *word, tr_err *e)
 {
 	const action *a = session_next(sh->s);
+	const char *said;
+	words W;
 	int rc;
 
 	if (a->kind == ACT_QUESTION)
 		rc = session_answer(sh->s, choice(sh, a->fact, word), e);
-	else if (a->kind == ACT_RECOMMEND)
-		rc = session_result(sh->s, strcasecmp(word, "skip") == 0 ? "skipped" : word, e);
-	else
+	else if (a->kind == ACT_RECOMMEND) {
+		result_words(&W);
+		said = word_match(&W, word);
+		rc = session_result(sh->s, said ? said : word, e);
+		if (rc != TR_OK && !said)
+			rc = tr_fail(e, TR_EUSAGE, "'%s' is not a result: answer worked (yes), failed (no) or skip", word);
+	} else
 		return tr_fail(e, TR_EUSAGE, "the session is over (%s): back, set, resume, export or quit",
 			       session_done_names[a->status]);
 	if (rc == TR_OK)
@@ -551,16 +743,17 @@ static int cmd_hint(shell_state *sh, char *arg, tr_err *e)
 static int cmd_why(shell_state *sh, char *arg, tr_err *e)
 {
 	const action *a = session_next(sh->s);
+	int detail = strcmp(arg, "--detail") == 0 || strcmp(arg, "detail") == 0;
 	buf b = {0};
 
-	(void)arg;
-	(void)e;
+	if (*arg && !detail)
+		return tr_fail(e, TR_EUSAGE, "why takes nothing, or --detail for the planner's numbers");
 	if (a->kind == ACT_QUESTION) {
 		head(sh, "Why this question:");
-		explain_question(sh->s, a->fact, &b);
+		explain_question(sh->s, a->fact, detail, &b);
 	} else if (a->kind == ACT_RECOMMEND) {
 		head(sh, "Why this fix:");
-		explain_fix(sh->s, a->fix, &b);
+		explain_fix(sh->s, a->fix, detail, &b);
 	}
 	say_lines(sh, buf_str(&b));
 	if (session_ranking(sh->s, sh->order) > 0) {
@@ -573,7 +766,46 @@ static int cmd_why(shell_state *sh, char *arg, tr_err *e)
 	return TR_OK;
 }
 
-/* The cause named by word: an id, or a rank in the ranking. */
+/* The one cause id (causes set) or fact id that starts with word, else
+ * word itself. */
+static const char *id_prefix(const shell_state *sh, int causes, const char *word)
+{
+	words W;
+	const char *found;
+	size_t n = strlen(word);
+	int k = causes ? sh->m->ncauses : sh->m->nfacts, seen = 0;
+
+	W.n = 0;
+	for (int i = 0; i < k; i++) {
+		const char *id = causes ? sh->m->causes[i].id : sh->m->facts[i].id;
+
+		if (n && strncmp(id, word, n) == 0 && seen++ < 2)
+			word_add(&W, id, NULL);
+	}
+	return seen == 1 && (found = word_match(&W, word)) ? found : word;
+}
+
+/* Appends " (did you mean A, B?)" to b: the cause (causes set) or fact
+ * ids that word nearly spells, starts or is part of. */
+static void id_suggest(const shell_state *sh, int causes, const char *word, buf *b)
+{
+	size_t n = strlen(word);
+	int k = 0;
+
+	for (int i = 0; i < (causes ? sh->m->ncauses : sh->m->nfacts) && k < 4; i++) {
+		const char *id = causes ? sh->m->causes[i].id : sh->m->facts[i].id;
+		char head[33];
+
+		snprintf(head, sizeof head, "%.*s", (int)n, id);
+		if (distance(id, word) <= 2 || (n >= 3 && strstr(id, word)) || (n >= 4 && distance(head, word) <= 1))
+			buf_printf(b, "%s%s", k++ ? ", " : " (did you mean ", id);
+	}
+	if (k)
+		buf_puts(b, "?)");
+}
+
+/* The cause named by word: an id or a unique prefix of one, or a rank in
+ * the ranking. */
 static int cause_named(shell_state *sh, const char *word)
 {
 	char *end;
@@ -584,7 +816,9 @@ static int cause_named(shell_state *sh, const char *word)
 		n = session_ranking(sh->s, sh->order);
 		return k >= 1 && k <= n ? sh->order[k - 1] : -1;
 	}
-	return model_cause(sh->m, word);
+	if ((n = model_cause(sh->m, word)) >= 0)
+		return n;
+	return model_cause(sh->m, id_prefix(sh, 1, word));
 }
 
 static int cmd_how(shell_state *sh, char *arg, tr_err *e)
@@ -595,8 +829,13 @@ static int cmd_how(shell_state *sh, char *arg, tr_err *e)
 
 	if (!*arg)
 		return tr_fail(e, TR_EUSAGE, "how takes a cause id or a rank (causes lists them)");
-	if (c < 0)
-		return tr_fail(e, TR_EUSAGE, "no cause '%s' (causes lists them)", arg);
+	if (c < 0) {
+		buf_printf(&b, "no cause '%s'", arg);
+		id_suggest(sh, 1, arg, &b);
+		tr_fail(e, TR_EUSAGE, "%s%s", buf_str(&b), strchr(buf_str(&b), '?') ? "" : " (causes lists them)");
+		buf_free(&b);
+		return TR_EUSAGE;
+	}
 	cause = &sh->m->causes[c];
 	explain_cause(sh->s, c, &b);
 	say_lines(sh, buf_str(&b));
@@ -638,12 +877,15 @@ static void origin_of(shell_state *sh, int f, buf *b)
 
 static int cmd_facts(shell_state *sh, char *arg, tr_err *e)
 {
-	buf b = {0};
-	int n = 0;
+	buf b = {0}, id = {0};
+	int n = 0, w = 0;
 
 	(void)arg;
 	(void)e;
 	head(sh, "Facts so far:");
+	for (int f = 0; f < sh->m->nfacts; f++)   /* the ids in a column */
+		if ((session_is_unknown(sh->s, f) || session_shown(sh->s, f)) && (int)strlen(sh->m->facts[f].id) > w)
+			w = (int)strlen(sh->m->facts[f].id);
 	for (int f = 0; f < sh->m->nfacts; f++) {
 		const char *v = session_is_unknown(sh->s, f) ? "unknown" : session_shown(sh->s, f);
 
@@ -653,9 +895,13 @@ static int cmd_facts(shell_state *sh, char *arg, tr_err *e)
 		buf_printf(&b, "= %s (", v);
 		origin_of(sh, f, &b);
 		buf_putc(&b, ')');
-		item(sh, "  ", 2, 6, sh->m->facts[f].id, buf_str(&b));
+		buf_reset(&id);
+		buf_printf(&id, "  %s%s%s%*s ", ink(sh, S_CYAN), sh->m->facts[f].id, ink(sh, S_OFF),
+			   w - (int)strlen(sh->m->facts[f].id), "");
+		item(sh, buf_str(&id), w + 3, w + 5, NULL, buf_str(&b));
 		n++;
 	}
+	buf_free(&id);
 	if (n == 0)
 		say(sh, 2, "none yet.");
 	buf_free(&b);
@@ -725,7 +971,17 @@ static int cmd_set(shell_state *sh, char *arg, tr_err *e)
 
 	if (split_pair(arg, &fact, &value, e) != TR_OK)
 		return TR_EUSAGE;
-	f = model_fact(sh->m, fact);
+	if ((f = model_fact(sh->m, fact)) < 0 && (f = model_fact(sh->m, id_prefix(sh, 0, fact))) >= 0)
+		fact = (char *)sh->m->facts[f].id;
+	if (f < 0) {
+		buf b = {0};
+
+		buf_printf(&b, "unknown fact '%s'", fact);
+		id_suggest(sh, 0, fact, &b);
+		tr_fail(e, TR_EUSAGE, "%s", buf_str(&b));
+		buf_free(&b);
+		return TR_EUSAGE;
+	}
 	if (session_add(sh->s, EV_SET, fact, f >= 0 ? choice(sh, f, value) : value, e) != TR_OK)
 		return TR_EUSAGE;
 	noted(sh);
@@ -765,10 +1021,18 @@ static int cmd_next(shell_state *sh, char *arg, tr_err *e)
 
 static int cmd_export(shell_state *sh, char *arg, tr_err *e)
 {
-	buf report = {0};
+	buf report = {0}, path = {0}, heading = {0};
+	const char *home = getenv("HOME");
 	int rc;
 
-	export_session(sh->s, &report);
+	if (arg[0] == '~' && (arg[1] == '/' || !arg[1]) && home && *home)  /* ~/report.md */
+		buf_printf(&path, "%s%s", home, arg + 1);
+	else
+		buf_puts(&path, arg);
+	arg = (char *)buf_str(&path);
+	sessdb_heading(sh->db, sh->id, &heading);
+	export_session_titled(sh->s, buf_str(&heading), NULL, &report);
+	buf_free(&heading);
 	fflush(stdout);
 	rc = export_write(*arg ? arg : NULL, &report, e);
 	buf_free(&report);
@@ -779,6 +1043,7 @@ static int cmd_export(shell_state *sh, char *arg, tr_err *e)
 		say(sh, 0, buf_str(&b));
 		buf_free(&b);
 	}
+	buf_free(&path);
 	return rc;
 }
 
@@ -787,7 +1052,7 @@ static int cmd_save(shell_state *sh, char *arg, tr_err *e)
 	(void)arg;
 	if (!sh->db)
 		return tr_fail(e, TR_ERR, "no session file: sessions cannot be saved");
-	if (sessdb_save(sh->db, sh->s, &sh->id, e) != TR_OK)
+	if (sessdb_save(sh->db, sh->s, &sh->kept, sh->label, &sh->id, e) != TR_OK)
 		return TR_ERR;
 	printf("Saved as session %lld.\n", (long long)sh->id);
 	return TR_OK;
@@ -800,7 +1065,8 @@ static int list_row(const sessdb_row *r, void *ctx)
 	buf b = {0};
 
 	snprintf(lead, sizeof lead, "%c %4lld  ", r->id == sh->id ? '*' : ' ', (long long)r->id);
-	buf_printf(&b, "%s, %s, %d events: %s", r->updated, r->status, r->events, *r->title ? r->title : "(nothing yet)");
+	buf_printf(&b, "%s, %s, %d event%s: %s", r->updated, r->status, r->events, r->events == 1 ? "" : "s",
+		   *r->title ? r->title : r->events ? "(no fact known yet)" : "(nothing yet)");
 	item(sh, lead, (int)strlen(lead), (int)strlen(lead), NULL, buf_str(&b));
 	buf_free(&b);
 	return 0;
@@ -808,11 +1074,46 @@ static int list_row(const sessdb_row *r, void *ctx)
 
 static int cmd_sessions(shell_state *sh, char *arg, tr_err *e)
 {
-	(void)arg;
 	if (!sh->db)
 		return tr_fail(e, TR_ERR, "no session file: sessions cannot be saved");
-	head(sh, "Saved sessions, newest first (* this one):");
-	return sessdb_list(sh->db, list_row, sh, e);
+	head(sh, *arg ? "Saved sessions with that text, newest first (* this one):"
+		 : "Saved sessions, newest first (* this one):");
+	return sessdb_list(sh->db, *arg ? arg : NULL, list_row, sh, e);
+}
+
+/* Leaving session sh->id: saved, or removed when it records nothing. */
+static void leave(shell_state *sh)
+{
+	const session_event *ev;
+	tr_err e;
+
+	tr_clear(&e);
+	if (!sh->db || !sh->id)
+		return;
+	if (session_events(sh->s, &ev) == 0 && sh->kept.n == 0 && !sh->label) {
+		sessdb_remove(sh->db, sh->id, &e);
+		sh->id = 0;
+	} else
+		autosave(sh);
+}
+
+static int cmd_title(shell_state *sh, char *arg, tr_err *e)
+{
+	buf b = {0};
+
+	if (!*arg)
+		return tr_fail(e, TR_EUSAGE, "title takes the text to name the session by, "
+			       "for example title INC-1234 printer room");
+	if (!sh->db)
+		return tr_fail(e, TR_ERR, "no session file: sessions cannot be saved, so not titled");
+	free(sh->title);
+	sh->title = xstrdup(arg);
+	sh->label = sh->title;
+	autosave(sh);
+	buf_printf(&b, "Session %lld is titled: %s", (long long)sh->id, arg);
+	say(sh, 0, buf_str(&b));
+	buf_free(&b);
+	return TR_OK;
 }
 
 /* Replaces the session worked on by saved session id; says what changed
@@ -821,17 +1122,30 @@ static int resume(shell_state *sh, const char *arg, tr_err *e)
 {
 	char *end, *note = NULL;
 	long long id = strtoll(arg, &end, 10);
+	sessdb_kept kept;
 	session *s;
 
 	if (!*arg || *end || id <= 0)
 		return tr_fail(e, TR_EUSAGE, "resume takes a session id (sessions lists them)");
 	if (!sh->db)
 		return tr_fail(e, TR_ERR, "no session file: sessions cannot be resumed");
-	if (sessdb_load(sh->db, id, sh->m, SESSION_DEPTH, &s, &note, e) != TR_OK)
+	if (id != sh->id && sessdb_claim(sh->db, id, e) != TR_OK)
 		return TR_ERR;
+	if (sessdb_load(sh->db, id, sh->m, SESSION_DEPTH, &s, &note, &kept, e) != TR_OK) {
+		if (id != sh->id)
+			sessdb_release(sh->db, id);
+		return TR_ERR;
+	}
+	if (sh->id && id != sh->id) {
+		leave(sh);
+		sessdb_release(sh->db, sh->id);
+	}
 	session_free(sh->s);
+	sessdb_kept_free(&sh->kept);
 	sh->s = s;
+	sh->kept = kept;
 	sh->id = id;
+	sh->label = NULL;
 	printf("Resumed session %lld.\n", id);
 	if (note)
 		labelled(sh, S_YELLOW, "Note", note);
@@ -859,7 +1173,7 @@ static int cmd_help(shell_state *sh, char *arg, tr_err *e);
 
 static const shell_command shell_commands[] = {
 	{ "?", cmd_hint, "", "how to find out the answer to the question, with the commands to check it" },
-	{ "why", cmd_why, "", "why this question or fix, and why the top cause leads" },
+	{ "why", cmd_why, "[--detail]", "why this question or fix, and why the top cause leads (--detail: the planner's numbers)" },
 	{ "how", cmd_how, "CAUSE", "what points to a cause (an id or a rank), and its fixes" },
 	{ "facts", cmd_facts, "", "the facts so far and where each came from" },
 	{ "causes", cmd_causes, "", "every cause still possible, most likely first" },
@@ -869,8 +1183,9 @@ static const shell_command shell_commands[] = {
 	{ "next", cmd_next, "", "show the ranking and the pending step again" },
 	{ "export", cmd_export, "[FILE]", "the session report (Markdown) to FILE or the screen" },
 	{ "save", cmd_save, "", "save now and show the session id (every change is saved anyway)" },
-	{ "sessions", cmd_sessions, "", "the saved sessions, newest first" },
+	{ "sessions", cmd_sessions, "[TEXT]", "the saved sessions, newest first (with TEXT in the title)" },
 	{ "resume", cmd_resume, "ID", "continue a saved session" },
+	{ "title", cmd_title, "TEXT", "name this session (a ticket number, a few words) to find it later" },
 	{ "help", cmd_help, "", "this list" },
 	{ "quit", cmd_quit, "", "save and leave (Ctrl-D does the same)" },
 };
@@ -882,8 +1197,9 @@ static int cmd_help(shell_state *sh, char *arg, tr_err *e)
 
 	(void)arg;
 	(void)e;
-	say(sh, 0, "Answer a question with a number, a name or unknown; a fix with worked, "
-	    "failed or skip. Tab completes commands, fact ids and choices.");
+	say(sh, 0, "Answer a question with a number, a name or unknown (the first letters will "
+	    "do when no other choice starts with them); a fix with worked (yes), failed (no) or "
+	    "skip. Commands and ids may be shortened too. Tab completes commands, fact ids and choices.");
 	head(sh, "Commands:");
 	for (size_t i = 0; i < NSHELL_COMMANDS; i++) {
 		const shell_command *c = &shell_commands[i];
@@ -905,13 +1221,83 @@ static const shell_command *lookup(const char *word, size_t n)
 	return NULL;
 }
 
+static void command_words(words *W)
+{
+	W->n = 0;
+	for (size_t i = 0; i < NSHELL_COMMANDS; i++)
+		word_add(W, shell_commands[i].name, NULL);
+}
+
+/* An error for a line that is neither a command nor a reply: "unknown
+ * command", with what it may have meant. */
+static int not_understood(shell_state *sh, const char *first, const char *line, tr_err *e)
+{
+	const char *eq = strchr(first, '=');
+	char fact[64];
+	words C;
+	buf b = {0};
+
+	command_words(&C);
+	buf_printf(&b, "unknown command '%s'", first);
+	snprintf(fact, sizeof fact, "%.*s", eq ? (int)(eq - first) : 0, first);
+	if (eq && model_fact(sh->m, fact) >= 0)
+		buf_printf(&b, " (did you mean set %s?)", line);
+	else
+		did_you_mean(&b, &C, first);
+	buf_puts(&b, "; help lists the commands");
+	tr_fail(e, TR_EUSAGE, "%s", buf_str(&b));
+	buf_free(&b);
+	return TR_EUSAGE;
+}
+
+/* Runs line: a command (its name or a unique prefix), else a reply to the
+ * pending step (a choice or a unique prefix of one, a result word, or free
+ * text). A line of several words whose first is not a command is never
+ * taken as a choice. */
+static int dispatch(shell_state *sh, char *word, size_t n, tr_err *e)
+{
+	const action *a = session_next(sh->s);
+	char *rest = word + n + strspn(word + n, " \t"), first[64];
+	const shell_command *cmd = lookup(word, n);
+	int free_text = a->kind == ACT_QUESTION && sh->m->facts[a->fact].nvalues == 0;
+	const char *name;
+	words R, C;
+	buf b = {0};
+	int rc;
+
+	if (cmd)
+		return cmd->run(sh, rest, e);
+	snprintf(first, sizeof first, "%.*s", (int)(n < 63 ? n : 63), word);
+	reply_words(sh, a, &R);
+	command_words(&C);
+	if (!*rest && !strchr(word, '=') && !free_text &&
+	    (word_match(&R, word) || (a->kind == ACT_QUESTION && strspn(word, "0123456789") == n)))
+		return shell_reply(sh, word, e);
+	if ((name = word_match(&C, first)) && (cmd = lookup(name, strlen(name))))
+		return cmd->run(sh, rest, e);
+	if (free_text) {
+		for (int i = 0; i < C.n; i++)
+			if (distance(C.w[i], first) <= 1 && strlen(C.w[i]) > 2 && *rest)
+				return not_understood(sh, first, word, e);
+		return shell_reply(sh, word, e);
+	}
+	if (*rest || strchr(word, '='))
+		return not_understood(sh, first, word, e);
+	if ((rc = shell_reply(sh, word, e)) == TR_OK)
+		return TR_OK;
+	did_you_mean(&b, &C, word);
+	if (b.len)   /* closer to a command than to an answer */
+		tr_fail(e, rc, "'%s' is not a choice or a command%s", word, buf_str(&b));
+	buf_free(&b);
+	return rc;
+}
+
 /* One input line: a command, else a reply to the pending step. Errors are
  * one line each and change nothing. */
 static void shell_line(shell_state *sh, char *line)
 {
 	char *word = line + strspn(line, " \t"), *end = word + strlen(word);
 	size_t n = strcspn(word, " \t");
-	const shell_command *cmd;
 	tr_err e;
 	int rc;
 
@@ -921,10 +1307,7 @@ static void shell_line(shell_state *sh, char *line)
 		return;
 	sh->width = shell_width();
 	tr_clear(&e);
-	if ((cmd = lookup(word, n)))
-		rc = cmd->run(sh, word + n + strspn(word + n, " \t"), &e);
-	else
-		rc = shell_reply(sh, word, &e);
+	rc = dispatch(sh, word, n, &e);
 	if (rc != TR_OK)
 		shell_error(sh, e.msg[0] ? e.msg : "failed");
 }
@@ -1074,6 +1457,7 @@ static int colour_wanted(void)
  * the --fact facts, saved at once so it has an id. */
 static int start(shell_state *sh, cli *c, const char *resume_id)
 {
+	buf msg = {0};
 	tr_err e;
 	int rc;
 
@@ -1081,20 +1465,35 @@ static int start(shell_state *sh, cli *c, const char *resume_id)
 	if (sessdb_open(NULL, &sh->db, &e) != TR_OK) {
 		if (resume_id)
 			return tr_fail(&c->err, TR_ERR, "%s", e.msg);
-		shell_error(sh, e.msg);
+		buf_puts(&msg, e.msg);
+		buf_puts(&msg, "; this session will not be saved");
+		shell_error(sh, buf_str(&msg));
+		buf_free(&msg);
 		sh->db = NULL;
 	}
-	if (resume_id)
-		return resume(sh, resume_id, &c->err);
+	if (resume_id) {
+		const char *title = sh->label;
+
+		if (resume(sh, resume_id, &c->err) != TR_OK)
+			return TR_ERR;
+		if ((sh->label = title))
+			autosave(sh);
+		return TR_OK;
+	}
 	if ((rc = jsonl_session(c, SESSION_DEPTH, &sh->s)) != TR_OK)
 		return rc;
 	autosave(sh);
+	tr_clear(&e);
+	if (sh->id && sessdb_claim(sh->db, sh->id, &e) != TR_OK)
+		shell_error(sh, e.msg);
 	if (sh->id)
 		printf("Session %lld.\n", (long long)sh->id);
+	for (int f = 0; f < sh->m->nfacts; f++)
+		note_outside(sh, f);
 	return TR_OK;
 }
 
-static int parse_args(cli *c, const char **resume_id)
+static int parse_args(cli *c, const char **resume_id, const char **title)
 {
 	int facts = 0;
 
@@ -1105,6 +1504,12 @@ static int parse_args(cli *c, const char **resume_id)
 			if (!v)
 				return TR_EUSAGE;
 			*resume_id = v;
+		} else if (cli_flag(c, &i, "--title", &v)) {
+			if (!v)
+				return TR_EUSAGE;
+			if (!*v)
+				return tr_fail(&c->err, TR_EUSAGE, "ask: --title needs some text");
+			*title = v;
 		} else if (cli_flag(c, &i, "--fact", &v)) {
 			if (!v)
 				return TR_EUSAGE;
@@ -1157,14 +1562,14 @@ static void run(shell_state *sh)
 		if (sh->keys >= 0)
 			close(sh->keys);
 	}
-	autosave(sh);
+	leave(sh);
 	goodbye(sh);
 }
 
 int shell_cmd(cli *c)
 {
 	shell_state sh;
-	const char *resume_id = NULL;
+	const char *resume_id = NULL, *title = NULL;
 	int rc;
 
 	memset(&sh, 0, sizeof sh);
@@ -1173,8 +1578,11 @@ int shell_cmd(cli *c)
 	sh.interactive = isatty(STDIN_FILENO);
 	sh.colour = sh.interactive && colour_wanted();
 	sh.width = shell_width();
-	if ((rc = parse_args(c, &resume_id)) != TR_OK)
+	setlocale(LC_CTYPE, "");
+	sh.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	if ((rc = parse_args(c, &resume_id, &title)) != TR_OK)
 		return rc;
+	sh.label = title;
 	if (sh.interactive)
 		banner(&sh);
 	sh.order = xcalloc((size_t)(sh.m->ncauses + sh.m->nfixes) + 1, sizeof *sh.order);
@@ -1182,7 +1590,11 @@ int shell_cmd(cli *c)
 		run(&sh);
 	fflush(stdout);
 	session_free(sh.s);
+	sessdb_kept_free(&sh.kept);
+	if (sh.db && sh.id)
+		sessdb_release(sh.db, sh.id);
 	sqlite3_close(sh.db);
+	free(sh.title);
 	free(sh.order);
 	free(cands);
 	return rc;

@@ -5,6 +5,7 @@ order for people; bad facts exit 2 with the message and the usage line.
 Run: TRIAGE_BIN=... TRIAGE_KB=... python3 -m pytest tests/cli/test_diagnose.py
 """
 import json
+import re
 import os
 import subprocess
 from pathlib import Path
@@ -17,8 +18,11 @@ KB = os.environ.get("TRIAGE_KB", str(ROOT / "build" / "kb.sqlite"))
 FACTS = ["--fact", "host_kind=azure_vm", "--fact", "error_code=0x904"]
 
 
-def run(*args):
-    return subprocess.run([BIN, "--kb", KB, *args], capture_output=True, text=True, timeout=30)
+def run(*args, columns=None):
+    env = dict(os.environ)
+    if columns:
+        env["COLUMNS"] = str(columns)
+    return subprocess.run([BIN, "--kb", KB, *args], capture_output=True, text=True, timeout=30, env=env)
 
 
 def diagnose_json(*facts):
@@ -85,7 +89,7 @@ def test_facts_change_the_ranking():
 
 def test_text_output_shows_the_ranking_and_the_fix_list():
     d = diagnose_json(*FACTS)
-    r = run("diagnose", *FACTS)
+    r = run("diagnose", "--all", *FACTS, columns=1000)
     assert r.returncode == 0 and r.stderr == ""
     lines = r.stdout.splitlines()
     assert lines[0] == "Most likely causes:"
@@ -96,17 +100,29 @@ def test_text_output_shows_the_ranking_and_the_fix_list():
         assert line.endswith(c["title"])
     if d["next"]["type"] == "question":
         q = d["next"]
-        assert "Next question worth asking: %s: %s (%s, unknown)" % (
-            q["fact"], q["text"], ", ".join(q["choices"])) in lines
+        at = lines.index("Next question worth asking:")
+        assert lines[at + 1] == "  " + q["fact"]
+        assert lines[at + 2] == "  %s (%s, unknown)" % (q["text"], ", ".join(q["choices"]))
     else:
         assert "No question is worth asking now: try the first fix." in lines
     start = lines.index("Fixes in order:")
     listed_fixes = lines[start + 1:]
-    assert len(listed_fixes) == len(d["fixes"])
-    for i, (line, x) in enumerate(zip(listed_fixes, d["fixes"])):
-        assert line.split()[:2] == ["%d." % (i + 1), x["fix"]], line
-        assert line.endswith(x["title"])
-        assert "%s risk" % x["risk"] in line
+    assert len(listed_fixes) == 2 * len(d["fixes"])
+    for i, x in enumerate(d["fixes"]):
+        head, body = listed_fixes[2 * i], listed_fixes[2 * i + 1]
+        assert head.split() == ["%d." % (i + 1), x["fix"]], head
+        assert body.startswith("      ") and body.endswith(x["title"])
+        assert "%s risk" % x["risk"] in body
+
+
+def test_text_output_shows_the_first_five_fixes_and_wraps_to_the_width():
+    d = diagnose_json(*FACTS)
+    r = run("diagnose", *FACTS, columns=40)
+    lines = r.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 40
+    fixes = [line.split()[1] for line in lines if re.match(r"  +\d+\. ", line)]
+    assert fixes == [x["fix"] for x in d["fixes"][:5]]
+    assert lines[-1] == "  ... %d more (--all lists them)" % (len(d["fixes"]) - 5)
 
 
 def test_same_facts_give_the_same_output():

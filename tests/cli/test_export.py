@@ -482,7 +482,7 @@ def test_session_report(played, sessions):
     md = ok("export", "session", "1", env=sessions)
     doc = tree(md)
     assert_inert(doc, md)
-    assert headings(doc, 1) == ["Troubleshooting session 1"]
+    assert headings(doc, 1) == ["Troubleshooting session 1: test (started 2026-01-01)"]   # number, title, date
     assert headings(doc, 2) == ["Facts", "Questions and answers", "Fixes tried",
                                 "Most likely causes", "Next step", "Recommended next fix"]
     body = [text(b) for b in doc if tag(b) == "paragraph"]

@@ -395,8 +395,9 @@ SCRIPT = [
 
 
 def scripted():
+    """The script, unsaved (a saved session's ranking lines carry its new ID)."""
     text = "".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in SCRIPT)
-    return subprocess.run([BIN, "session", "--jsonl", "--kb", KB, "--fact", "error_code=0x904"],
+    return subprocess.run([BIN, "session", "--jsonl", "--no-save", "--kb", KB, "--fact", "error_code=0x904"],
                           input=text, capture_output=True, text=True, timeout=30)
 
 

@@ -233,7 +233,7 @@ static void offer_sessions(const ctx *x, const char *pre)
 
 	if (paths_sessions(path, sizeof path) && stat(path, &st) == 0 &&
 	    sessdb_open(path, &db, &e) == TR_OK)
-		sessdb_list(db, session_row, &sc, &e);
+		sessdb_list(db, NULL, session_row, &sc, &e);
 	sqlite3_close(db);
 }
 

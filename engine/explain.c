@@ -176,8 +176,8 @@ int explain_outside(const tr_model *m, int v, buf *out)
 
 	if (val->p > EXPLAIN_RARE)
 		return 0;
-	for (int c = 0; c < m->ncauses; c++)
-		if (m->like[(size_t)c * (size_t)m->nvalues + (size_t)v] > 1.5 * val->p)
+	for (int i = 0; i < fact->nev; i++)  /* silent causes give the default */
+		if (m->evidence[fact->ev[i]].lk[v - fact->first] > 1.5 * val->p)
 			return 0;
 	buf_printf(out, "%s=%s: no cause in this knowledge base explains it; it covers %s ",
 		   fact->id, val->value, fact->id);

@@ -612,7 +612,7 @@ static int questions(const plan_in *in, const double *p, int **out)
 	for (int f = 0; f < m->nfacts; f++)
 		if (in->ask_ok[f] && m->facts[f].nvalues > 0)
 			v[n++] = f;
-	if (in->questions && n > in->questions) {
+	if (in->questions && in->focus && m->ncauses > in->focus && n > in->questions) {
 		int *focus, nf = focus_causes(in, p, &focus), nc = 0;
 		unsigned char *mark = xcalloc((size_t)m->nfacts + 1, 1);
 		double *score = xcalloc((size_t)m->nfacts + 1, sizeof *score);

@@ -40,8 +40,8 @@
 #define PLAN_STEP 3.0
 #define PLAN_HIGH_RISK_MIN 0.5    /* a high-risk fix needs this chance to go early */
 /* The approximation's sizes (see above; README "Scale" measures them). */
-#define PLAN_FOCUS 64
-#define PLAN_QUESTIONS 48
+#define PLAN_FOCUS 32
+#define PLAN_QUESTIONS 24
 
 typedef struct plan_check {
 	int fact, value;   /* ask fact; on this value ... */

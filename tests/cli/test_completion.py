@@ -117,9 +117,9 @@ def test_bash_completes_commands_and_subcommands(tmp_path):
 
 def test_bash_completes_options_of_the_command_and_global_ones(tmp_path):
     assert bash_complete(tmp_path, "triage diagnose --") == \
-        ["--fact", "--json", "--kb", "--help", "--version"]
+        ["--fact", "--all", "--json", "--kb", "--exact", "--help", "--version"]
     assert bash_complete(tmp_path, "triage kb test --") == \
-        ["--depth", "--max-steps", "--verbose", "--kb", "--help", "--version"]
+        ["--depth", "--max-steps", "--verbose", "--kb", "--exact", "--help", "--version"]
     # no command yet: the default command's options (ask)
     assert bash_complete(tmp_path, "triage --re") == ["--resume"]
 

@@ -532,7 +532,9 @@ def test_markdown_escapes_only_where_commonmark_needs_it(tmp_path):
     version = json.loads((ROOT / "kb" / "kb.json").read_text())["version"]
     assert ", version %s:" % version in guide            # 2026.11.1, not 2026\.11\.1
     assert "on-premises" in guide and "on\\-premises" not in guide
-    assert "\\(" not in guide and "\\." not in guide and "\\-" not in guide
+    # no escapes inside running text (a segment's first character may be
+    # escaped: the exporter cannot know it will not start a line)
+    assert "\\(" not in guide and not re.search(r"\w\\[.-]", guide)
     env = sessions_env(tmp_path)
     jsonl("--title", "INC-7 *urgent* [vpn]", lines=[{"answer": "unknown"}], env=env)
     md = ok("export", "session", "1", env=env).stdout

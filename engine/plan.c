@@ -135,6 +135,50 @@ int plan_checks(const tr_model *m, plan_check **out)
 
 /* ---- candidates: the fixes, checks and questions a decision weighs ---- */
 
+/* Whether entry a ranks above entry b: larger key, then smaller index. */
+static int above(const double *key, int a, int b)
+{
+	return key[a] > key[b] || (key[a] == key[b] && a < b);
+}
+
+/* Keeps in v[0..k) the k entries of v[0..n) that rank highest by key,
+ * sorted by index; returns how many are kept. A heap of k: n log k. */
+static int top_k(const double *key, int *v, int n, int k)
+{
+	int h = 0;
+
+	if (n <= k)
+		return n;
+	for (int i = 0; i < n; i++) {  /* v[0..h) is a heap with the lowest-ranked on top */
+		int x = v[i], j;
+
+		if (h == k) {
+			if (!above(key, x, v[0]))
+				continue;
+			j = 0;
+			for (;;) {  /* replace the top and sift down */
+				int l = 2 * j + 1, r = l + 1, s = j, sv = x;
+
+				if (l < h && above(key, sv, v[l]))
+					s = l, sv = v[l];
+				if (r < h && above(key, sv, v[r]))
+					s = r;
+				if (s == j)
+					break;
+				v[j] = v[s];
+				j = s;
+			}
+			v[j] = x;
+		} else {
+			for (j = h++; j > 0 && above(key, v[(j - 1) / 2], x); j = (j - 1) / 2)
+				v[j] = v[(j - 1) / 2];
+			v[j] = x;
+		}
+	}
+	qsort(v, (size_t)k, sizeof *v, cmp_int);
+	return k;
+}
+
 /* The steps one plan may take: fixes (ascending) and checks (ascending,
  * indexes into plan_in.checks). */
 typedef struct cands {
@@ -152,8 +196,6 @@ static void cands_free(cands *K)
 
 /* Indexes of the PLAN_FOCUS (in->focus) likeliest causes of p, or all. */
 static int focus_causes(const plan_in *in, const double *p, int **out);
-static const double *sort_key;
-static int by_p_desc(const void *a, const void *b);
 
 /* Collects the open fixes and checks for belief p. */
 static void candidates(const plan_in *in, const double *p, cands *K)
@@ -176,12 +218,7 @@ static void candidates(const plan_in *in, const double *p, cands *K)
 		for (int x = 0; x < m->nfixes; x++)
 			if (in->fix_ok[x] && m->fixes[x].nlink > 0 && (eff[x] = plan_chance(m, p, x) / plan_cost(in, x)) > 0)
 				K->fix[K->nfix++] = x;
-		if (K->nfix > in->focus) {
-			sort_key = eff;
-			qsort(K->fix, (size_t)K->nfix, sizeof *K->fix, by_p_desc);
-			K->nfix = in->focus;
-			qsort(K->fix, (size_t)K->nfix, sizeof *K->fix, cmp_int);
-		}
+		K->nfix = top_k(eff, K->fix, K->nfix, in->focus);
 		free(eff);
 		/* the causes they cover; the rest is the plan's tail */
 		mark = xcalloc((size_t)m->ncauses + 1, 1);
@@ -504,70 +541,16 @@ double plan_sequence(const plan_in *in, const double *p, plan_step *steps, int *
 
 /* ---- focus and questions ---- */
 
-static int by_p_desc(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-	double px = sort_key[x], py = sort_key[y];
-
-	return px > py ? -1 : px < py ? 1 : (x > y) - (x < y);
-}
-
 static int focus_causes(const plan_in *in, const double *p, int **out)
 {
 	const tr_model *m = in->m;
 	int n = 0, *v = xmalloc(sizeof *v * (size_t)(m->ncauses + 1));
-	double cut = -1;
 
-	/* a threshold by sampling would do; a partial pass keeps it exact:
-	 * keep the causes above the focus-th largest p */
-	if (m->ncauses > in->focus) {
-		double *top = xmalloc(sizeof *top * (size_t)in->focus);
-		int nt = 0;
-
-		for (int c = 0; c < m->ncauses; c++) {  /* min-heap of the largest */
-			double x = p[c];
-
-			if (nt < in->focus) {
-				int i = nt++;
-
-				while (i > 0 && top[(i - 1) / 2] > x) {
-					top[i] = top[(i - 1) / 2];
-					i = (i - 1) / 2;
-				}
-				top[i] = x;
-			} else if (x > top[0]) {
-				int i = 0;
-
-				for (;;) {
-					int l = 2 * i + 1, r = l + 1, s = i;
-					double sv = x;
-
-					if (l < nt && top[l] < sv)
-						s = l, sv = top[l];
-					if (r < nt && top[r] < sv)
-						s = r;
-					if (s == i)
-						break;
-					top[i] = top[s];
-					i = s;
-				}
-				top[i] = x;
-			}
-		}
-		cut = top[0];
-		free(top);
-	}
 	for (int c = 0; c < m->ncauses; c++)
-		if (p[c] > 0 && p[c] >= cut)
+		if (p[c] > 0)
 			v[n++] = c;
-	if (n > in->focus) {  /* ties at the cut: the lowest indexes */
-		sort_key = p;
-		qsort(v, (size_t)n, sizeof *v, by_p_desc);
-		n = in->focus;
-		qsort(v, (size_t)n, sizeof *v, cmp_int);
-	}
 	*out = v;
-	return n;
+	return in->focus ? top_k(p, v, n, in->focus) : n;
 }
 
 /* How much asking f would move belief p: the expected total change of the
@@ -631,12 +614,7 @@ static int questions(const plan_in *in, const double *p, int **out)
 				}
 			}
 		}
-		n = nc;
-		if (n > in->questions) {
-			sort_key = score;
-			qsort(v, (size_t)n, sizeof *v, by_p_desc);
-			n = in->questions;
-		}
+		n = top_k(score, v, nc, in->questions);
 		qsort(v, (size_t)n, sizeof *v, cmp_int);
 		free(mark);
 		free(score);

@@ -1,5 +1,5 @@
 /*
- * arena.c: the bump allocator (see arena.h). Blocks are at least 16 KiB;
+ * arena.c: the bump allocator (see arena.h). Blocks are at least 64 KiB;
  * a larger request gets a block of its own.
  */
 #include <stdalign.h>
@@ -14,25 +14,28 @@ struct arena_block {
 	alignas(max_align_t) unsigned char data[];
 };
 
-void *arena_alloc(arena *a, size_t n)
+/* n bytes aligned to align (a power of two), not zeroed. */
+static void *carve(arena *a, size_t n, size_t align)
 {
-	size_t align = alignof(max_align_t);
 	arena_block *b = a->head;
-	void *p;
+	size_t at = b ? (b->used + align - 1) / align * align : 0;
 
-	n = (n + align - 1) / align * align;
-	if (!b || b->cap - b->used < n) {
-		size_t cap = n > 16384 ? n : 16384;
+	if (!b || at > b->cap || b->cap - at < n) {
+		size_t cap = n > 65536 ? n : 65536;
 
 		b = xmalloc(sizeof *b + cap);
 		b->next = a->head;
-		b->used = 0;
 		b->cap = cap;
 		a->head = b;
+		at = 0;
 	}
-	p = b->data + b->used;
-	b->used += n;
-	return memset(p, 0, n);
+	b->used = at + n;
+	return b->data + at;
+}
+
+void *arena_alloc(arena *a, size_t n)
+{
+	return memset(carve(a, n, alignof(max_align_t)), 0, n);
 }
 
 char *arena_strdup(arena *a, const char *s)
@@ -42,7 +45,7 @@ char *arena_strdup(arena *a, const char *s)
 	if (!s)
 		return NULL;
 	n = strlen(s) + 1;
-	return memcpy(arena_alloc(a, n), s, n);
+	return memcpy(carve(a, n, 1), s, n);  /* text needs no alignment */
 }
 
 void arena_free(arena *a)

@@ -19,7 +19,9 @@
 
 enum {
 	CMD_KB = 1,      /* open the knowledge base read-only and load it first */
-	CMD_HIDDEN = 2   /* plumbing: not in help, the man page or completion */
+	CMD_HIDDEN = 2,  /* plumbing: not in help, the man page or completion */
+	CMD_DB = 4       /* open the knowledge base read-only, without loading it:
+			  * a command that reads a record or two by SQL */
 };
 
 typedef struct command {
@@ -70,7 +72,7 @@ static const command commands[] = {
 	  "                    base lacks (each is named); without it such a DIR is refused\n" },
 	{ "kb list", kb_cmd_list, CMD_KB, "facts|causes|fixes|rules|sources [--json]",
 	  "list the records of one kind", "  --json            every field of every record\n" },
-	{ "kb show", kb_cmd_show, CMD_KB, "ID [--json]",
+	{ "kb show", kb_cmd_show, CMD_DB, "ID [--json]",
 	  "show one record (a fact, cause, fix, rule or source)",
 	  "  --json            every field as JSON\n" },
 	{ "kb test", kb_cmd_test, CMD_KB, "[--depth N] [--max-steps N] [--verbose] FILE...",
@@ -340,7 +342,8 @@ int main(int argc, char **argv)
 	c.kb_path = paths_kb(kb_flag, kb, sizeof kb);
 	c.docs = docs();
 	tr_clear(&c.err);
-	rc = (cmd->flags & CMD_KB) ? open_kb(&c) : TR_OK;
+	rc = (cmd->flags & CMD_KB) ? open_kb(&c)
+	   : (cmd->flags & CMD_DB) ? store_open(c.kb_path, STORE_READ, &c.db, &c.err) : TR_OK;
 	if (rc == TR_OK)
 		rc = cmd->run(&c);
 	if (rc != TR_OK) {

@@ -151,6 +151,47 @@ static int load_sources(loader *L)
 	return done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
 }
 
+static unsigned id_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* Indexes n records (stride bytes each, id first) by id. */
+static void ids_build(arena *a, tr_ids *ix, const void *base, int n, size_t stride)
+{
+	unsigned size = 16;
+
+	while (size < 2u * (unsigned)n)
+		size *= 2;
+	ix->mask = size - 1;
+	ix->slot = arena_alloc(a, sizeof *ix->slot * size);
+	for (int i = 0; i < n; i++) {
+		const char *id = *(const char *const *)((const char *)base + (size_t)i * stride);
+		unsigned h = id_hash(id) & ix->mask;
+
+		while (ix->slot[h])
+			h = (h + 1) & ix->mask;
+		ix->slot[h] = i + 1;
+	}
+}
+
+static int ids_find(const tr_ids *ix, const void *base, size_t stride, const char *id)
+{
+	if (!ix->slot || !id)
+		return -1;
+	for (unsigned h = id_hash(id) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask) {
+		int i = ix->slot[h] - 1;
+
+		if (strcmp(*(const char *const *)((const char *)base + (size_t)i * stride), id) == 0)
+			return i;
+	}
+	return -1;
+}
+
 /* Index of record id among n records sorted by id (stride bytes each),
  * looked up from hint on: rows read in id order find theirs at once. */
 static int seek(const void *base, int n, size_t stride, const char *id, int *hint)
@@ -217,6 +258,7 @@ static int load_facts(loader *L)
 	for (int k = 0; k < m->nfacts; k++)
 		if (m->facts[k].first < 0)
 			m->facts[k].first = v;
+	ids_build(&m->mem, &m->fact_ids, m->facts, m->nfacts, sizeof *m->facts);
 	return done(L, vs, rc == SQLITE_ROW ? SQLITE_DONE : rc);
 }
 
@@ -277,6 +319,7 @@ static int load_causes(loader *L)
 		c->prior = col_real(L, st, 3);
 		c->prior_why = col_text(L, st, 4);
 	}
+	ids_build(&m->mem, &m->cause_ids, m->causes, i, sizeof *m->causes);
 	return done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc);
 }
 
@@ -401,6 +444,7 @@ static int load_fixes(loader *L)
 		x->undo = col_text(L, st, 8);
 		x->outcome = col_text(L, st, 9);
 	}
+	ids_build(&m->mem, &m->fix_ids, m->fixes, i, sizeof *m->fixes);
 	if (done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) != TR_OK)
 		return TR_ERR;
 	if (!(ss = prep(L, "SELECT fix, text FROM fix_step ORDER BY fix, seq")))
@@ -493,6 +537,7 @@ static int load_rules(loader *L)
 		r->enabled = col_int(L, st, 2);
 		r->source = col_text(L, st, 3);
 	}
+	ids_build(&m->mem, &m->rule_ids, m->rules, i, sizeof *m->rules);
 	if (done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) != TR_OK)
 		return TR_ERR;
 	if (!(rs = prep(L, "SELECT rule, fact FROM rule_read ORDER BY rule, fact")))
@@ -683,22 +728,26 @@ static int find(const void *base, int n, size_t stride, const char *id)
 
 int model_fact(const tr_model *m, const char *id)
 {
-	return id ? find(m->facts, m->nfacts, sizeof *m->facts, id) : -1;
+	return m->fact_ids.slot ? ids_find(&m->fact_ids, m->facts, sizeof *m->facts, id)
+	       : id ? find(m->facts, m->nfacts, sizeof *m->facts, id) : -1;
 }
 
 int model_cause(const tr_model *m, const char *id)
 {
-	return id ? find(m->causes, m->ncauses, sizeof *m->causes, id) : -1;
+	return m->cause_ids.slot ? ids_find(&m->cause_ids, m->causes, sizeof *m->causes, id)
+	       : id ? find(m->causes, m->ncauses, sizeof *m->causes, id) : -1;
 }
 
 int model_fix(const tr_model *m, const char *id)
 {
-	return id ? find(m->fixes, m->nfixes, sizeof *m->fixes, id) : -1;
+	return m->fix_ids.slot ? ids_find(&m->fix_ids, m->fixes, sizeof *m->fixes, id)
+	       : id ? find(m->fixes, m->nfixes, sizeof *m->fixes, id) : -1;
 }
 
 int model_rule(const tr_model *m, const char *id)
 {
-	return id ? find(m->rules, m->nrules, sizeof *m->rules, id) : -1;
+	return m->rule_ids.slot ? ids_find(&m->rule_ids, m->rules, sizeof *m->rules, id)
+	       : id ? find(m->rules, m->nrules, sizeof *m->rules, id) : -1;
 }
 
 int model_value(const tr_model *m, int f, const char *value)

@@ -105,6 +105,12 @@ typedef struct tr_source {
 	const char *id, *file, *title, *note;
 } tr_source;
 
+/* An id -> record index hash, built at load (open addressing). */
+typedef struct tr_ids {
+	int *slot;              /* record index + 1, 0 empty */
+	unsigned mask;
+} tr_ids;
+
 typedef struct tr_model {
 	const char *kb_id, *title, *version, *summary;
 	char digest[17];        /* hex digest of the content, for saved sessions */
@@ -116,6 +122,7 @@ typedef struct tr_model {
 	tr_link *links; int nlinks;
 	tr_rule *rules; int nrules;
 	tr_source *sources; int nsources;
+	tr_ids fact_ids, cause_ids, fix_ids, rule_ids;
 	int primed;             /* prime holds the rules' starting state */
 	tr_prime *prime; int nprime;  /* sorted by rule */
 	arena mem;              /* owns everything above */

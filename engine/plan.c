@@ -143,6 +143,9 @@ static int above(const double *key, int a, int b)
 
 /* Keeps in v[0..k) the k entries of v[0..n) that rank highest by key,
  * sorted by index; returns how many are kept. A heap of k: n log k. */
+/* The pool kept for the beliefs after an answer, in focus sizes. */
+#define PLAN_POOL 3
+
 static int top_k(const double *key, int *v, int n, int k)
 {
 	int h = 0;
@@ -185,6 +188,7 @@ typedef struct cands {
 	int *fix, nfix;
 	int *check, ncheck;
 	int *focus, nfocus;      /* the focus causes, ascending; none: all */
+	int *pool, npool;        /* focused: the PLAN_POOL x focus most efficient */
 } cands;
 
 static void cands_free(cands *K)
@@ -192,10 +196,61 @@ static void cands_free(cands *K)
 	free(K->fix);
 	free(K->check);
 	free(K->focus);
+	free(K->pool);
 }
 
 /* Indexes of the PLAN_FOCUS (in->focus) likeliest causes of p, or all. */
 static int focus_causes(const plan_in *in, const double *p, int **out);
+
+/* The fixes worth ranking for a focused plan, ascending: every allowed
+ * one; or, below a decision, the pool of the belief before the answer
+ * (in->pool: the PLAN_POOL x focus most efficient there) and the fixes of
+ * the causes with evidence on the fact just answered. Only those causes
+ * change their probability relative to the others, so the most efficient
+ * fixes after the answer are among these unless more than the pool's
+ * spare places fall out of the focus: the same choice as ranking every
+ * fix, but for that (unseen in the benchmark's sessions). *n receives how
+ * many; heap. */
+static int *pool_or_all(const plan_in *in, int *n)
+{
+	const tr_model *m = in->m;
+	int *v, k = 0;
+
+	if (!in->pool) {
+		v = xmalloc(sizeof *v * (size_t)(m->nfixes + 1));
+		for (int x = 0; x < m->nfixes; x++)
+			if (in->fix_ok[x] && m->fixes[x].nlink > 0)
+				v[k++] = x;
+		*n = k;
+		return v;
+	}
+	{
+		const tr_fact *f = &m->facts[in->answered];
+		int cap = in->npool + 1, j = 0, out = 0;
+
+		for (int i = 0; i < f->nev; i++)
+			cap += m->causes[m->evidence[f->ev[i]].cause].nlinks;
+		v = xmalloc(sizeof *v * (size_t)cap);
+		memcpy(v, in->pool, sizeof *v * (size_t)in->npool);
+		k = in->npool;
+		for (int i = 0; i < f->nev; i++) {
+			const tr_cause *c = &m->causes[m->evidence[f->ev[i]].cause];
+
+			for (int l = 0; l < c->nlinks; l++) {
+				int x = m->links[c->links[l]].fix;
+
+				if (in->fix_ok[x])
+					v[k++] = x;
+			}
+		}
+		qsort(v, (size_t)k, sizeof *v, cmp_int);
+		for (; j < k; j++)  /* unique */
+			if (out == 0 || v[out - 1] != v[j])
+				v[out++] = v[j];
+		*n = out;
+		return v;
+	}
+}
 
 /* Collects the open fixes and checks for belief p. */
 static void candidates(const plan_in *in, const double *p, cands *K)
@@ -212,14 +267,30 @@ static void candidates(const plan_in *in, const double *p, cands *K)
 				K->fix[K->nfix++] = x;
 	} else {
 		/* the fixes the plan would take first: the most efficient now */
-		double *eff = xcalloc((size_t)m->nfixes + 1, sizeof *eff);
+		int *from, n = 0, *pos;
+		double *eff;
 
-		K->fix = xmalloc(sizeof *K->fix * (size_t)(m->nfixes + 1));
-		for (int x = 0; x < m->nfixes; x++)
-			if (in->fix_ok[x] && m->fixes[x].nlink > 0 && (eff[x] = plan_chance(m, p, x) / plan_cost(in, x)) > 0)
-				K->fix[K->nfix++] = x;
-		K->nfix = top_k(eff, K->fix, K->nfix, in->focus);
+		from = pool_or_all(in, &n);
+		eff = xmalloc(sizeof *eff * (size_t)(n + 1));
+		pos = xmalloc(sizeof *pos * (size_t)(n + 1));
+		for (int i = 0; i < n; i++) {
+			eff[i] = plan_chance(m, p, from[i]) / plan_cost(in, from[i]);
+			pos[i] = i;
+		}
+		/* positions, so ties go to the lower id: the pool, then the focus */
+		n = top_k(eff, pos, n, PLAN_POOL * in->focus);
+		K->pool = xmalloc(sizeof *K->pool * (size_t)(n + 1));
+		for (int i = 0; i < n; i++)
+			if (eff[pos[i]] > 0)
+				K->pool[K->npool++] = from[pos[i]];
+		n = top_k(eff, pos, n, in->focus);
+		K->fix = xmalloc(sizeof *K->fix * (size_t)(n + 1));
+		for (int i = 0; i < n; i++)
+			if (eff[pos[i]] > 0)
+				K->fix[K->nfix++] = from[pos[i]];
 		free(eff);
+		free(pos);
+		free(from);
 		/* the causes they cover; the rest is the plan's tail */
 		mark = xcalloc((size_t)m->ncauses + 1, 1);
 		focus = xmalloc(sizeof *focus * (size_t)(m->ncauses + 1));
@@ -626,8 +697,10 @@ static int questions(const plan_in *in, const double *p, int **out)
 
 static double value_of(const plan_in *in, const double *p, int depth);
 
-/* ECO of fact f at posterior p, looking depth-1 questions further. */
-static double eco(const plan_in *in, const double *p, int f, int depth, double now, double *after)
+/* ECO of fact f at posterior p, looking depth-1 questions further. pool
+ * (when focused) holds the candidate fixes at p. */
+static double eco(const plan_in *in, const cands *pool, const double *p, int f, int depth, double now,
+		  double *after)
 {
 	const tr_model *m = in->m;
 	const tr_fact *fact = &m->facts[f];
@@ -639,6 +712,11 @@ static double eco(const plan_in *in, const double *p, int f, int depth, double n
 	memcpy(ok, in->ask_ok, (size_t)m->nfacts);  /* once answered, f is known */
 	ok[f] = 0;
 	sub.ask_ok = ok;
+	if (pool && pool->focus) {
+		sub.pool = pool->pool;
+		sub.npool = pool->npool;
+		sub.answered = f;
+	}
 	for (int k = 0; k < fact->nvalues; k++) {
 		double pv = belief_observe(m, p, fact->first + k, post);
 		double v = pv > 1e-12 ? value_of(&sub, post, depth - 1) : 0;
@@ -655,39 +733,50 @@ static double eco(const plan_in *in, const double *p, int f, int depth, double n
 /* The expected cost from posterior p: act now, or (depth > 0) ask first. */
 static double value_of(const plan_in *in, const double *p, int depth)
 {
-	double best = plan_sequence(in, p, NULL, NULL), now = best;
+	cands K;
+	double best, now;
 	int *q, nq;
 
-	if (depth <= 0)
-		return best;
-	nq = questions(in, p, &q);
-	for (int i = 0; i < nq; i++) {
-		double v = eco(in, p, q[i], depth, now, NULL);
+	candidates(in, p, &K);
+	best = now = sequence(in, &K, p, NULL, NULL);
+	if (depth > 0) {
+		nq = questions(in, p, &q);
+		for (int i = 0; i < nq; i++) {
+			double v = eco(in, &K, p, q[i], depth, now, NULL);
 
-		if (v < best)
-			best = v;
+			if (v < best)
+				best = v;
+		}
+		free(q);
 	}
-	free(q);
+	cands_free(&K);
 	return best;
 }
 
 double plan_question(const plan_in *in, int f, double *after)
 {
-	double now = plan_sequence(in, in->p, NULL, NULL);
+	cands K;
+	double now, v;
 
-	return eco(in, in->p, f, in->depth, now, after);
+	candidates(in, in->p, &K);
+	now = sequence(in, &K, in->p, NULL, NULL);
+	v = eco(in, &K, in->p, f, in->depth, now, after);
+	cands_free(&K);
+	return v;
 }
 
 void plan_decide(const plan_in *in, plan_out *out)
 {
+	cands K;
 	int *q, nq;
 
 	out->ask = -1;
-	out->ecr = plan_sequence(in, in->p, out->steps, &out->nsteps);
+	candidates(in, in->p, &K);
+	out->ecr = sequence(in, &K, in->p, out->steps, &out->nsteps);
 	out->eco = out->ecr;
 	nq = questions(in, in->p, &q);
 	for (int i = 0; i < nq; i++) {
-		double v = eco(in, in->p, q[i], in->depth, out->ecr, NULL);
+		double v = eco(in, &K, in->p, q[i], in->depth, out->ecr, NULL);
 
 		if (v < out->eco - 1e-9) {
 			out->eco = v;
@@ -695,6 +784,7 @@ void plan_decide(const plan_in *in, plan_out *out)
 		}
 	}
 	free(q);
+	cands_free(&K);
 	if (out->ask < 0 && out->nsteps > 0 && out->steps[0].check >= 0)
 		out->ask = in->checks[out->steps[0].check].fact;
 }

@@ -65,6 +65,9 @@ typedef struct plan_in {
 	int focus;                     /* plan over this many likeliest causes; 0 all */
 	int questions;                 /* value this many questions; 0 all */
 	double tail, tail_fixes;       /* with focus: plan_tail's estimates */
+	/* set by the planner for the beliefs after an answer; callers leave 0 */
+	const int *pool; int npool;    /* the candidate fixes before the answer */
+	int answered;                  /* the fact answered */
 } plan_in;
 
 typedef struct plan_out {

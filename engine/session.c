@@ -657,6 +657,7 @@ void session_set_exact(session *s, int exact)
 
 void session_planner(session *s, plan_in *in)
 {
+	memset(in, 0, sizeof *in);
 	in->m = s->m;
 	in->p = s->p;
 	in->fix_ok = s->fix_ok;

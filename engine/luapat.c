@@ -257,7 +257,9 @@ static const char *backref(lpat_state *ms, const char *s, int d)
 		snprintf(m, sizeof m, "invalid capture index %%%d", d);
 		return fail(ms, m);
 	}
-	len = ms->cap[l].len == LPAT_POSITION ? 0 : (size_t)ms->cap[l].len;
+	if (ms->cap[l].len == LPAT_POSITION)
+		return NULL;     /* a position is no text: it never matches again */
+	len = (size_t)ms->cap[l].len;
 	if (lpat_charge(ms, 1 + (long)(len >> 6)))
 		return NULL;
 	if ((size_t)(ms->src_end - s) >= len && memcmp(ms->cap[l].init, s, len) == 0)

@@ -250,7 +250,7 @@ static int wrapped(lua_State *L)
 	lua_CFunction fn = lua_tocfunction(L, lua_upvalueindex(1));
 	enum cost kind = (enum cost)lua_tointeger(L, lua_upvalueindex(2));
 	int top = lua_gettop(L), n;
-	long pre = 1 + top / 8, post, from = 0;
+	long pre = 1 + top / 8, post, from = 0, joined = 0;
 
 	if (kind == COST_NEXT)
 		pre += held(self(L)) / 1024;
@@ -260,18 +260,20 @@ static int wrapped(lua_State *L)
 		pre += string_bytes(L, 1, top) / 64;
 	if (kind == COST_SHIFT)
 		pre += shift_cost(L, top);
+	if (kind == COST_CONCAT && lua_type(L, 1) == LUA_TTABLE && top <= 4) {
+		/* the elements joined, read before the call pushes over its arguments */
+		lua_Integer i = lua_isinteger(L, 3) ? lua_tointeger(L, 3) : 1;
+		lua_Integer j = lua_isinteger(L, 4) ? lua_tointeger(L, 4) : (lua_Integer)lua_rawlen(L, 1);
+
+		joined = j >= i && j - i < LONG_MAX / 4 ? (long)(j - i) + 1 : 0;
+	}
 	charge(L, pre);
 	n = fn(L);
 	top = lua_gettop(L);
 	post = n / 8 + string_bytes(L, top - n + 1, top) / 64;
 	if (kind == COST_ITER)
 		post += (n ? (long)lua_tointeger(L, top - 1) : (long)lua_rawlen(L, 1)) - from;
-	if (kind == COST_CONCAT && n == 1 && lua_type(L, 1) == LUA_TTABLE) {
-		lua_Integer i = luaL_optinteger(L, 3, 1);
-		lua_Integer j = lua_isnoneornil(L, 4) ? (lua_Integer)lua_rawlen(L, 1) : lua_tointeger(L, 4);
-
-		post += j >= i && j - i < LONG_MAX / 4 ? (long)(j - i) + 1 : 0;
-	}
+	post += joined;
 	if (kind == COST_CODES && n >= 1 && lua_iscfunction(L, top - n + 1)) {
 		lua_pushvalue(L, top - n + 1);
 		wrap(L, COST_ITER);

@@ -175,6 +175,22 @@ static void send(json_t *o)
 	json_decref(o);
 }
 
+/* Sends a warning line for each session warning after the first *sent. */
+static void send_warnings(session *s, int *sent)
+{
+	const char *const *kinds, *const *msgs;
+	int n = session_warnings(s, &kinds, &msgs);
+
+	for (; *sent < n; (*sent)++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "type", json_string("warning"));
+		json_object_set_new(o, "kind", json_string(kinds[*sent]));
+		json_object_set_new(o, "message", json_string(msgs[*sent]));
+		send(o);
+	}
+}
+
 static void send_error(const char *msg)
 {
 	json_t *o = json_object();
@@ -246,7 +262,7 @@ int jsonl_cmd_session(cli *c)
 {
 	session *s;
 	buf line = {0};
-	int jsonl = 0, depth = SESSION_DEPTH, too_long, rc;
+	int jsonl = 0, depth = SESSION_DEPTH, too_long, rc, warned = 0;
 
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
@@ -268,6 +284,7 @@ int jsonl_cmd_session(cli *c)
 		return tr_fail(&c->err, TR_EUSAGE, "session: only --jsonl is supported (the shell is `triage ask`)");
 	if ((rc = jsonl_session(c, depth, &s)) != TR_OK)
 		return rc;
+	send_warnings(s, &warned);
 	send(jsonl_ranking(s));
 	send(jsonl_action(s));
 	while (session_next(s)->kind != ACT_DONE) {
@@ -288,6 +305,7 @@ int jsonl_cmd_session(cli *c)
 			send_error(e.msg);
 			send(jsonl_action(s));
 		} else if (rc == TR_OK || session_next(s)->kind != ACT_DONE) {
+			send_warnings(s, &warned);
 			send(jsonl_ranking(s));
 			send(jsonl_action(s));
 		}

@@ -77,7 +77,6 @@ static void oom_where(rules *R)
 {
 	lua_Debug ar;
 
-	R->oom_where[0] = 0;
 	if (!R->L || R->phase == PHASE_IDLE)
 		return;
 	for (int level = 0; lua_getstack(R->L, level, &ar); level++)

@@ -46,6 +46,7 @@ struct session {
 	unsigned char *dirty;     /* per rule */
 	long runs;
 	char **notes;
+	char **note_kinds;        /* per note: its warning kind (session_warn) */
 	int nnotes;
 	/* the decision, cached until the state changes */
 	int fresh;
@@ -60,11 +61,25 @@ struct session {
 	unsigned char *failed;    /* per fix: failed, for belief */
 };
 
-static void note(session *s, const char *msg)
+void session_warn(session *s, const char *kind, const char *msg)
 {
 	s->notes = xrealloc(s->notes, sizeof *s->notes * (size_t)(s->nnotes + 1));
+	s->note_kinds = xrealloc(s->note_kinds, sizeof *s->note_kinds * (size_t)(s->nnotes + 1));
+	s->note_kinds[s->nnotes] = xstrdup(kind);
 	s->notes[s->nnotes++] = xstrdup(msg);
 	fprintf(stderr, "triage: %s\n", msg);
+}
+
+int session_warnings(const session *s, const char *const **kinds, const char *const **msgs)
+{
+	*kinds = (const char *const *)s->note_kinds;
+	*msgs = (const char *const *)s->notes;
+	return s->nnotes;
+}
+
+static void note(session *s, const char *msg)
+{
+	session_warn(s, "rule_off", msg);
 }
 
 static int reads(const tr_rule *r, const unsigned char *changed)
@@ -270,8 +285,11 @@ void session_free(session *s)
 	}
 	for (int r = 0; r < s->m->nrules; r++)
 		rules_effects_free(&s->fx[r]);
-	for (int i = 0; i < s->nnotes; i++)
+	for (int i = 0; i < s->nnotes; i++) {
 		free(s->notes[i]);
+		free(s->note_kinds[i]);
+	}
+	free(s->note_kinds);
 	rules_close(s->R);
 	free(s->ev); free(s->given); free(s->text); free(s->unknown); free(s->origin);
 	free(s->fix); free(s->fx); free(s->derived); free(s->dtext); free(s->dby);

@@ -19,6 +19,7 @@
 #include "model.h"
 #include "rules.h"
 #include "store.h"
+#include "text.h"
 
 const char *const kbtext_kinds[KB_NKINDS] = {"fact", "cause", "fix", "rule", "source"};
 
@@ -29,6 +30,10 @@ typedef struct build {
 } build;
 
 /* ---- reading JSON with messages that name the file and field ---- */
+
+/* The only control characters a text field may hold: a multi-line command
+ * or summary keeps its lines and tabs. */
+#define TEXT_LINES "\t\n"
 
 static int bad(build *B, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(build *B, const char *fmt, ...)
@@ -64,6 +69,7 @@ static int only_keys(build *B, json_t *o, const char *where, const char *const *
 static const char *str_at(build *B, json_t *o, const char *key, const char *where)
 {
 	json_t *v = json_object_get(o, key);
+	char why[96];
 
 	if (!json_is_string(v)) {
 		bad(B, "%s: '%s' must be a string", where, key);
@@ -71,6 +77,10 @@ static const char *str_at(build *B, json_t *o, const char *key, const char *wher
 	}
 	if (strlen(json_string_value(v)) != json_string_length(v)) {
 		bad(B, "%s: '%s' contains a NUL character", where, key);
+		return NULL;
+	}
+	if (text_inert(json_string_value(v), TEXT_LINES, why, sizeof why) != 0) {
+		bad(B, "%s: '%s' contains %s", where, key, why);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -355,8 +365,14 @@ static int add_fix(build *B, json_t *o, const char *name)
 		json_is_true(json_object_get(o, "reboot")), undo, outcome))
 		return TR_ERR;
 	json_array_foreach(steps, i, v) {
+		char why[96];
+
 		if (!json_is_string(v) || !*json_string_value(v))
 			return bad(B, "steps item %zu must be a non-empty string", i + 1);
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return bad(B, "steps item %zu contains a NUL character", i + 1);
+		if (text_inert(json_string_value(v), TEXT_LINES, why, sizeof why) != 0)
+			return bad(B, "steps item %zu contains %s", i + 1, why);
 		if (sql(B, "INSERT INTO fix_step VALUES (?1, ?2, ?3)", "sis", id, (int)i, json_string_value(v)))
 			return TR_ERR;
 	}
@@ -396,6 +412,29 @@ static char *read_text(build *B, const char *path)
 	return buf_take(&b);
 }
 
+/* A rule's source may hold tabs, newlines and carriage returns, and no
+ * other control or format character: a bidirectional override in Lua
+ * source makes the code run differently from how it reads. */
+static int source_inert(build *B, const char *src)
+{
+	char why[96];
+	int line = 1;
+
+	for (const char *l = src; *l; line++) {
+		size_t n = strcspn(l, "\n");
+		char *one = xstrdup(l);
+
+		one[n] = 0;
+		if (text_inert(one, "\t\r", why, sizeof why) != 0) {
+			free(one);
+			return bad(B, "line %d contains %s", line, why);
+		}
+		free(one);
+		l += n + (l[n] == '\n');
+	}
+	return TR_OK;
+}
+
 static int add_rule(build *B, const char *dir, const char *name)
 {
 	char path[1024], chunk[256], *src, id[128];
@@ -411,11 +450,24 @@ static int add_rule(build *B, const char *dir, const char *name)
 		free(src);
 		return bad(B, "rule file name '%s' is not an identifier", id);
 	}
+	if (source_inert(B, src) != TR_OK) {
+		free(src);
+		return TR_ERR;
+	}
 	snprintf(chunk, sizeof chunk, "rules/%s", name);
 	tr_clear(&le);
 	if (rules_check(chunk, src, &meta, &le) != TR_OK) {
 		free(src);
 		return tr_fail(B->e, TR_ERR, "%s", le.msg);
+	}
+	{
+		char why[96];
+
+		if (text_inert(meta.description, NULL, why, sizeof why) != 0) {
+			rules_meta_free(&meta);
+			free(src);
+			return bad(B, "'description' contains %s", why);
+		}
 	}
 	rc = sql(B, "INSERT INTO rule VALUES (?1, ?2, ?3, ?4)", "ssis", id, meta.description, meta.enabled, src);
 	for (int i = 0; rc == TR_OK && i < meta.nreads; i++)

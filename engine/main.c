@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include "cli.h"
 #include "paths.h"
+#include "text.h"
 #include "store.h"
 
 #ifndef TRIAGE_VERSION
@@ -232,7 +233,11 @@ int main(int argc, char **argv)
 				n > 1 ? "unknown subcommand" : "missing subcommand");
 			group_help(stderr, args[0]);
 		} else
-			fprintf(stderr, "triage: unknown command '%s' (try triage --help)\n", args[0]);
+		{
+			fputs("triage: unknown command '", stderr);
+			text_put(stderr, args[0]);
+			fputs("' (try triage --help)\n", stderr);
+		}
 		free(args);
 		return TR_EUSAGE;
 	}
@@ -249,8 +254,11 @@ int main(int argc, char **argv)
 	if (rc == TR_OK)
 		rc = cmd->run(&c);
 	if (rc != TR_OK) {
-		if (c.err.msg[0])
-			fprintf(stderr, "triage: %s\n", c.err.msg);
+		if (c.err.msg[0]) {   /* messages quote what was typed: shown safe */
+			fputs("triage: ", stderr);
+			text_put(stderr, c.err.msg);
+			fputc('\n', stderr);
+		}
 		if (rc == TR_EUSAGE)
 			usage_line(stderr, cmd);
 	}

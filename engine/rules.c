@@ -692,6 +692,18 @@ static rules *running(lua_State *L, const char *fn)
 	return R;
 }
 
+/* Raises when text s[0..n) is not inert (text_inert): a rule's text is
+ * shown to people and pasted into shells. */
+static void check_inert(lua_State *L, const char *s, size_t n, const char *what)
+{
+	char why[96];
+
+	if (strlen(s) != n)
+		luaL_error(L, "%s contains a NUL character", what);
+	if (text_inert(s, NULL, why, sizeof why) != 0)
+		luaL_error(L, "%s contains %s", what, why);
+}
+
 /* Checks optional text argument i and returns it ("" when absent). It may
  * raise, so effect functions check every argument before they allocate:
  * no longjmp may cross C code that holds memory. */
@@ -705,6 +717,7 @@ static const char *opt_text(lua_State *L, int i, const char *what)
 	s = luaL_checklstring(L, i, &n);
 	if (n > MAX_TEXT)
 		luaL_error(L, "%s is longer than %d bytes", what, MAX_TEXT);
+	check_inert(L, s, n, what);
 	return s;
 }
 
@@ -747,6 +760,7 @@ static int api_derive(lua_State *L)
 				  R->m->facts[f].id);
 	if (strlen(value) > MAX_TEXT)
 		return luaL_error(L, "derive: value longer than %d bytes", MAX_TEXT);
+	check_inert(L, value, lua_rawlen(L, 2), "derive: value");
 	e = push_effect(R, EFFECT_DERIVE);
 	e->target = f;
 	e->value = v;

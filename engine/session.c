@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "plan.h"
 #include "session.h"
+#include "text.h"
 
 const char *const session_origin_names[] = {"", "given", "answer", "set", "rule"};
 const char *const session_event_names[] = {"given", "answer", "set", "result"};
@@ -330,9 +331,11 @@ static int check(const session *s, enum event_kind kind, const char *subject,
 	if (m->facts[*target].nvalues == 0) {
 		if (!*value || strlen(value) > MAX_TEXT_FACT)
 			return tr_fail(e, TR_EUSAGE, "%s: text must be 1 to %d bytes", subject, MAX_TEXT_FACT);
-		for (const unsigned char *p = (const unsigned char *)value; *p; p++)
-			if (*p < 0x20 || *p == 0x7f)
-				return tr_fail(e, TR_EUSAGE, "%s: text must not contain control characters", subject);
+		char why[96];
+
+		/* free text is shown to people and pasted into shells (text.h) */
+		if (text_inert(value, NULL, why, sizeof why) != 0)
+			return tr_fail(e, TR_EUSAGE, "%s: text contains %s", subject, why);
 		return TR_OK;
 	}
 	if ((*v = model_value(m, *target, value)) < 0) {

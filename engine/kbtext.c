@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -651,6 +652,34 @@ static int fill(build *B, const char *dir)
 	return rc ? rc : check_whole(B);
 }
 
+typedef struct sum_ctx {
+	build *B;
+	enum kb_kind kind;
+} sum_ctx;
+
+static int store_one(const char *id, void *ctx)
+{
+	sum_ctx *c = ctx;
+	char sum[17];
+
+	if (kbtext_checksum(c->B->db, c->kind, id, sum, c->B->e) != 0)
+		return TR_ERR;
+	return sql(c->B, "INSERT INTO record_checksum VALUES (?1, ?2, ?3)", "sss",
+		   kbtext_kinds[c->kind], id, sum);
+}
+
+/* Stores every record's checksum (schema/003_record_checksum.sql). */
+static int store_checksums(build *B)
+{
+	for (int k = 0; k < KB_NKINDS; k++) {
+		sum_ctx c = { B, (enum kb_kind)k };
+
+		if (kbtext_each(B->db, (enum kb_kind)k, store_one, &c) != 0)
+			return TR_ERR;
+	}
+	return TR_OK;
+}
+
 int kbtext_build(const char *dir, const char *out, tr_err *e)
 {
 	build B = { NULL, e, "" };
@@ -676,6 +705,8 @@ int kbtext_build(const char *dir, const char *out, tr_err *e)
 		return TR_ERR;
 	sqlite3_exec(B.db, "BEGIN", NULL, NULL, NULL);
 	rc = fill(&B, dir);
+	if (rc == TR_OK)
+		rc = store_checksums(&B);
 	if (rc == TR_OK && sqlite3_exec(B.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
 	if (rc == TR_OK && (rc = model_load(B.db, &m, e)) == TR_OK)
@@ -1156,4 +1187,27 @@ int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e)
 	rc = write_json(path, sources, e);
 	json_decref(sources);
 	return rc;
+}
+
+int kbtext_checksum(sqlite3 *db, enum kb_kind kind, const char *id, char out[17], tr_err *e)
+{
+	json_t *r = kbtext_record(db, kind, id, 0, e);
+	char *text;
+	uint64_t h = 0xcbf29ce484222325u;   /* FNV-1a, 64 bits */
+
+	if (!r)
+		return -1;
+	text = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	json_decref(r);
+	if (!text) {
+		tr_fail(e, TR_ERR, "%s %s: cannot encode", kbtext_kinds[kind], id);
+		return -1;
+	}
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3u;
+	}
+	free(text);
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	return 0;
 }

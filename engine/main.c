@@ -44,6 +44,12 @@ static const command commands[] = {
 	{ "kb build", kb_cmd_build, 0, "-o FILE [DIR]",
 	  "build a knowledge base from DIR/kb and DIR/rules (DIR defaults to .)",
 	  "  -o FILE           the knowledge base to write (replaced whole, or not at all)\n" },
+	{ "kb check", kb_cmd_check, 0, "",
+	  "verify a knowledge base: integrity, schema, every record, checksums",
+	  "  Checks the file named by --kb (or the default): SQLite's full integrity\n"
+	  "  check, the application id and schema, every record as kb build would\n"
+	  "  validate it, and each record's checksum stored at build time. Prints\n"
+	  "  one line per problem and exits 1 when there is any.\n" },
 	{ "kb dump", kb_cmd_dump, CMD_KB, "DIR",
 	  "write the knowledge base as text to DIR/kb and DIR/rules", "" },
 	{ "kb list", kb_cmd_list, CMD_KB, "facts|causes|fixes|rules|sources [--json]",

@@ -45,7 +45,7 @@ static void title_of(session *s, buf *b)
 			buf_printf(b, "%s%s=%s", b->len ? " " : "", ev[i].subject, ev[i].value);
 }
 
-int sessdb_save(sqlite3 *db, session *s, sqlite3_int64 *id, tr_err *e)
+static int save_tx(sqlite3 *db, session *s, sqlite3_int64 *id, tr_err *e)
 {
 	const tr_model *m = session_model(s);
 	const session_event *ev;
@@ -88,7 +88,10 @@ int sessdb_save(sqlite3 *db, session *s, sqlite3_int64 *id, tr_err *e)
 	if (sqlite3_prepare_v2(db, "DELETE FROM session_event WHERE session = ?1", -1, &q, NULL) != SQLITE_OK)
 		return fail_db(db, e, "save");
 	sqlite3_bind_int64(q, 1, *id);
-	sqlite3_step(q);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		sqlite3_finalize(q);
+		return fail_db(db, e, "save");
+	}
 	sqlite3_finalize(q);
 	if (sqlite3_prepare_v2(db, "INSERT INTO session_event VALUES (?1, ?2, ?3, ?4, ?5)", -1, &q, NULL) != SQLITE_OK)
 		return fail_db(db, e, "save");
@@ -108,6 +111,19 @@ int sessdb_save(sqlite3 *db, session *s, sqlite3_int64 *id, tr_err *e)
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return fail_db(db, e, "save");
 	return TR_OK;
+}
+
+/* A failed save rolls back, so a new session's id, taken from a row that
+ * no longer exists, is given back: the next save inserts it afresh
+ * (found by I/O-error injection, tests/unit/test_faults.c). */
+int sessdb_save(sqlite3 *db, session *s, sqlite3_int64 *id, tr_err *e)
+{
+	sqlite3_int64 was = *id;
+	int rc = save_tx(db, s, id, e);
+
+	if (rc != TR_OK)
+		*id = was;
+	return rc;
 }
 
 int sessdb_load(sqlite3 *db, sqlite3_int64 id, const tr_model *m, int depth,

@@ -134,8 +134,8 @@ fuzz-lib:
 	  echo "== fuzz_$$f for $(FUZZ_TIME)s"; \
 	  FUZZ_KB=$(CURDIR)/build-fuzz/kb.sqlite FUZZ_SCRATCH=$(CURDIR)/build-fuzz/scratch-$$f \
 	  ASAN_OPTIONS=detect_leaks=1 build-fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -timeout=20 \
-	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/$$f- \
-	    build-fuzz/corpus/$$f tests/fuzz/seeds/$$f 2>&1 | \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(CURDIR)/build-fuzz/crashes/$$f- \
+	    $(CURDIR)/build-fuzz/corpus/$$f $(CURDIR)/tests/fuzz/seeds/$$f 2>&1 | \
 	    grep -E '^(==|INFO: seed|#[0-9]+ *DONE|stat::number_of_executed_units|stat::peak_rss)|ERROR|SUMMARY' || true; \
 	  if ls build-fuzz/crashes/$$f-* >/dev/null 2>&1; then echo "fuzz_$$f: crashes in build-fuzz/crashes"; exit 1; fi; \
 	done

@@ -59,7 +59,6 @@ static int save_tx(sqlite3 *db, session *s, sqlite3_int64 *id, tr_err *e)
 	if (session_done(s, &st) && st != DONE_QUIT)
 		status = session_done_names[st];
 	now(ts, sizeof ts);
-	title_of(s, &title);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return fail_db(db, e, "save");
 	if (*id == 0) {
@@ -69,6 +68,7 @@ static int save_tx(sqlite3 *db, session *s, sqlite3_int64 *id, tr_err *e)
 	} else if (sqlite3_prepare_v2(db, "UPDATE session SET updated = ?1, kb_id = ?2, kb_version = ?3,"
 				      " kb_digest = ?4, status = ?5, title = ?6 WHERE id = ?7", -1, &q, NULL) != SQLITE_OK)
 		return fail_db(db, e, "save");
+	title_of(s, &title);    /* only now: every return above would leak it (test_faults) */
 	sqlite3_bind_text(q, 1, ts, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, m->kb_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, m->version, -1, SQLITE_STATIC);

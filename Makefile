@@ -143,7 +143,7 @@ fuzz-lib:
 # The unit tests under valgrind: no invalid access, no definite leak.
 valgrind: $(UNIT)
 	@failed=0; for t in $(UNIT); do echo "== valgrind $$t"; \
-	  TK_TIME_SCALE=40 TRIAGE_RULES_CPU_MS=600000 TRIAGE_SCHEMA_DIR=schema valgrind -q --error-exitcode=99 --leak-check=full \
+	  TK_TIME_SCALE=40 TRIAGE_RULES_CPU_MS=600000 TRIAGE_SCHEMA_DIR=schema valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
 	    --errors-for-leak-kinds=definite $$t || failed=1; done; exit $$failed
 
 # Random and hostile input into session --jsonl and kb build, under the sanitizers.

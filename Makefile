@@ -3,7 +3,9 @@
 #   make run      install missing Debian packages (as root), build, start the shell
 #   make test     unit tests (cmocka), command-line tests (pytest), knowledge tests
 #   make asan     the same tests against an address/UB-sanitizer build
-#   make fuzz     random and hostile input under the sanitizers (RUNS=N)
+#   make fuzz     libFuzzer harnesses (FUZZ_TIME=seconds each), then random and
+#                 hostile input under the sanitizers (RUNS=N); not in CI
+#   make valgrind the unit tests under valgrind
 #   make bench    speed and memory figures
 #   make install PREFIX=/usr/local   (DESTDIR=... to stage; make uninstall)
 #   make deb      a Debian package of it, checked by lintian
@@ -24,7 +26,8 @@ FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 PYTHON  := /usr/bin/python3
 DEBS    := build-essential pkg-config libsqlite3-dev liblua5.4-dev libedit-dev \
            libjansson-dev libcmocka-dev python3-pytest python3-pexpect cmark \
-           cmark-gfm groff-base man-db dpkg-dev lintian zsh fish
+           cmark-gfm groff-base man-db dpkg-dev lintian zsh fish \
+           clang libclang-rt-14-dev valgrind
 
 B       ?= build
 SRC     := $(filter-out engine/main.c,$(wildcard engine/*.c))
@@ -42,7 +45,7 @@ VERSION := $(shell head -n 1 packaging/changelog | cut -d ' ' -f 2 | tr -d '()')
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
-.PHONY: all run deps test unit clitest kbtest debtest asan fuzz bench install uninstall deb clean
+.PHONY: all run deps test unit clitest kbtest debtest asan fuzz fuzz-lib fuzz-random valgrind bench install uninstall deb clean
 DOCS    := $(B)/man/triage.1 $(B)/man/triage-kb.5 \
            $(B)/completion/triage $(B)/completion/_triage $(B)/completion/triage.fish
 all: $(B)/triage $(B)/kb.sqlite $(DOCS)
@@ -153,8 +156,43 @@ asan:
 	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	  LDFLAGS='-fsanitize=address,undefined' DEBTEST= test
 
+# Coverage-guided fuzzing: one libFuzzer harness per input format
+# (tests/fuzz/fuzz_*.c), each from its seed corpus for FUZZ_TIME seconds;
+# new inputs go to build-fuzz/corpus, crashes to build-fuzz/crashes.
+FUZZ_TIME ?= 60
+FUZZERS   := jsonl shell kbtext rulemeta
+FUZZ_SAN  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+fuzz: fuzz-lib fuzz-random
+
+fuzz-lib:
+	$(MAKE) --no-print-directory B=build-fuzz CC=clang \
+	  CWARN='$(CWARN) -Wno-unknown-warning-option' \
+	  CFLAGS='-O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link' LDFLAGS='$(FUZZ_SAN)' all
+	@for f in $(FUZZERS); do \
+	  clang -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer $(PKG_CFLAGS) -D_POSIX_C_SOURCE=200809L \
+	    -D_DEFAULT_SOURCE -Iengine -o build-fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c \
+	    build-fuzz/libtriage.a $(PKG_LIBS) || exit 1; \
+	done
+	@set -e; for f in $(FUZZERS); do \
+	  rm -rf build-fuzz/scratch-$$f; mkdir -p build-fuzz/scratch-$$f/src build-fuzz/corpus/$$f build-fuzz/crashes; \
+	  cp -r kb rules build-fuzz/scratch-$$f/src/; \
+	  echo "== fuzz_$$f for $(FUZZ_TIME)s"; \
+	  FUZZ_KB=$(CURDIR)/build-fuzz/kb.sqlite FUZZ_SCRATCH=$(CURDIR)/build-fuzz/scratch-$$f \
+	  ASAN_OPTIONS=detect_leaks=1 build-fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -timeout=20 \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(CURDIR)/build-fuzz/crashes/$$f- \
+	    $(CURDIR)/build-fuzz/corpus/$$f $(CURDIR)/tests/fuzz/seeds/$$f 2>&1 | \
+	    grep -E '^(==|INFO: seed|#[0-9]+ *DONE|stat::number_of_executed_units|stat::peak_rss)|ERROR|SUMMARY' || true; \
+	  if ls build-fuzz/crashes/$$f-* >/dev/null 2>&1; then echo "fuzz_$$f: crashes in build-fuzz/crashes"; exit 1; fi; \
+	done
+
+# The unit tests under valgrind: no invalid access, no definite leak.
+valgrind: $(UNIT)
+	@failed=0; for t in $(UNIT); do echo "== valgrind $$t"; \
+	  TK_TIME_SCALE=40 TRIAGE_RULES_CPU_MS=600000 TRIAGE_SCHEMA_DIR=schema valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
+	    --errors-for-leak-kinds=definite $$t || failed=1; done; exit $$failed
+
 # Random and hostile input into session --jsonl and kb build, under the sanitizers.
-fuzz:
+fuzz-random:
 	$(MAKE) --no-print-directory B=build-asan \
 	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	  LDFLAGS='-fsanitize=address,undefined' all
@@ -203,6 +241,6 @@ $(DEB): all packaging/control packaging/changelog packaging/copyright
 	lintian --fail-on error $@
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(wildcard $(B)/*.d)

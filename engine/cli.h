@@ -47,6 +47,7 @@ int cli_flag(cli *c, int *i, const char *flag, const char **val);
 /* Command handlers (one module each). */
 int kb_cmd_build(cli *c);
 int kb_cmd_dump(cli *c);
+int kb_cmd_check(cli *c);
 int kb_cmd_list(cli *c);
 int kb_cmd_show(cli *c);
 int kb_cmd_test(cli *c);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "buf.h"
 #include "cli.h"
+#include "kbcheck.h"
 #include "kbtext.h"
 #include "text.h"
 
@@ -255,4 +256,35 @@ int kb_cmd_show(cli *c)
 	}
 	json_decref(r);
 	return rc;
+}
+
+int kb_cmd_check(cli *c)
+{
+	buf out = {0};
+	int n;
+
+	if (c->argc > 0)
+		return tr_fail(&c->err, TR_EUSAGE, "kb check: unexpected argument '%s' (the file is --kb FILE)",
+			       c->argv[0]);
+	n = kbcheck_run(c->kb_path, &out, &c->err);
+	if (n < 0) {
+		buf_free(&out);
+		return TR_ERR;
+	}
+	for (const char *l = buf_str(&out); *l;) {
+		size_t k = strcspn(l, "\n");
+		char *line = xstrdup(l);
+
+		line[k] = 0;
+		printf("%s: ", c->kb_path);
+		text_put(stdout, line);
+		putchar('\n');
+		free(line);
+		l += k + (l[k] == '\n');
+	}
+	buf_free(&out);
+	if (n > 0)
+		return tr_fail(&c->err, TR_ERR, "kb check: %d problem%s in %s", n, n == 1 ? "" : "s", c->kb_path);
+	printf("%s: ok\n", c->kb_path);
+	return TR_OK;
 }

@@ -18,6 +18,7 @@
 #include "export.h"
 #include "plan.h"
 #include "sessdb.h"
+#include "text.h"
 
 /* The risk-priced cost the planner uses for fix x (plan.h). */
 static double priced(const tr_model *m, int x)
@@ -1137,14 +1138,24 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Standard output; on a terminal, with control and format characters
+ * shown escaped (text_safe), as the shell shows them. */
 static int write_stdout(const buf *text, tr_err *e)
 {
+	buf safe = {0};
+
+	if (isatty(fileno(stdout))) {
+		text_safe(&safe, buf_str(text), 1);
+		text = &safe;
+	}
 	if (fwrite(buf_str(text), 1, text->len, stdout) != text->len || fflush(stdout) != 0) {
 		int err = errno;
 
 		clearerr(stdout);
+		buf_free(&safe);
 		return tr_fail(e, TR_ERR, "cannot write to standard output: %s", strerror(err));
 	}
+	buf_free(&safe);
 	return TR_OK;
 }
 
@@ -1153,14 +1164,21 @@ static int write_stdout(const buf *text, tr_err *e)
 static int write_in_place(const char *path, const buf *text, tr_err *e)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC), err;
+	buf safe = {0};
 
 	if (fd < 0)
 		return tr_fail(e, TR_ERR, "%s: %s", path, strerror(errno));
+	if (isatty(fd)) {        /* -o /dev/tty: as safe as standard output */
+		text_safe(&safe, buf_str(text), 1);
+		text = &safe;
+	}
 	if (write_all(fd, buf_str(text), text->len) != 0) {
 		err = errno;
 		close(fd);
+		buf_free(&safe);
 		return tr_fail(e, TR_ERR, "%s: %s", path, strerror(err));
 	}
+	buf_free(&safe);
 	if (close(fd) != 0)
 		return tr_fail(e, TR_ERR, "%s: %s", path, strerror(errno));
 	return TR_OK;

@@ -184,6 +184,22 @@ static void send(json_t *o)
 	json_decref(o);
 }
 
+/* Sends a warning line for each session warning after the first *sent. */
+static void send_warnings(session *s, int *sent)
+{
+	const char *const *kinds, *const *msgs;
+	int n = session_warnings(s, &kinds, &msgs);
+
+	for (; *sent < n; (*sent)++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "type", json_string("warning"));
+		json_object_set_new(o, "kind", json_string(kinds[*sent]));
+		json_object_set_new(o, "message", json_string(msgs[*sent]));
+		send(o);
+	}
+}
+
 static void send_error(const char *msg)
 {
 	json_t *o = json_object();
@@ -355,7 +371,7 @@ int jsonl_cmd_session(cli *c)
 	saver sv;
 	buf line = {0};
 	const char *resume = NULL;
-	int jsonl = 0, save = 1, facts = 0, depth = SESSION_DEPTH, too_long, rc;
+	int jsonl = 0, save = 1, facts = 0, depth = SESSION_DEPTH, too_long, rc, warned = 0;
 
 	memset(&sv, 0, sizeof sv);
 	for (int i = 0; i < c->argc; i++) {
@@ -394,6 +410,7 @@ int jsonl_cmd_session(cli *c)
 	}
 	if (save)
 		saver_save(&sv, s);
+	send_warnings(s, &warned);
 	send_ranking(s, &sv);
 	send(jsonl_action(s));
 	while (session_next(s)->kind != ACT_DONE) {
@@ -417,6 +434,7 @@ int jsonl_cmd_session(cli *c)
 		}
 		saver_save(&sv, s);
 		if (rc == TR_OK || session_next(s)->kind != ACT_DONE) {
+			send_warnings(s, &warned);
 			send_ranking(s, &sv);
 			send(jsonl_action(s));
 		}

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "model.h"
 #include "rules.h"
 #include "store.h"
+#include "text.h"
 
 const char *const kbtext_kinds[KB_NKINDS] = {"fact", "cause", "fix", "rule", "source"};
 
@@ -52,6 +54,10 @@ static int record(build *B, const tr_err *one)
 	B->nerrs++;
 	return TR_ERR;
 }
+
+/* The only control characters a text field may hold: a multi-line command
+ * or summary keeps its lines and tabs. */
+#define TEXT_LINES "\t\n"
 
 static int bad(build *B, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(build *B, const char *fmt, ...)
@@ -89,6 +95,7 @@ static int only_keys(build *B, json_t *o, const char *where, const char *const *
 static const char *str_at(build *B, json_t *o, const char *key, const char *where)
 {
 	json_t *v = json_object_get(o, key);
+	char why[96];
 
 	if (!json_is_string(v)) {
 		bad(B, v ? "%s: '%s' must be a string" : "%s: '%s' is missing", where, key);
@@ -96,6 +103,10 @@ static const char *str_at(build *B, json_t *o, const char *key, const char *wher
 	}
 	if (strlen(json_string_value(v)) != json_string_length(v)) {
 		bad(B, "%s: '%s' contains a NUL character", where, key);
+		return NULL;
+	}
+	if (text_inert(json_string_value(v), TEXT_LINES, why, sizeof why) != 0) {
+		bad(B, "%s: '%s' contains %s", where, key, why);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -420,8 +431,14 @@ static int add_fix(build *B, json_t *o, const char *name)
 		json_is_true(json_object_get(o, "reboot")), undo, outcome))
 		return TR_ERR;
 	json_array_foreach(steps, i, v) {
+		char why[96];
+
 		if (!json_is_string(v) || !*json_string_value(v))
 			return bad(B, "steps item %zu must be a non-empty string", i + 1);
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return bad(B, "steps item %zu contains a NUL character", i + 1);
+		if (text_inert(json_string_value(v), TEXT_LINES, why, sizeof why) != 0)
+			return bad(B, "steps item %zu contains %s", i + 1, why);
 		if (sql(B, "INSERT INTO fix_step VALUES (?1, ?2, ?3)", "sis", id, (int)i, json_string_value(v)))
 			return TR_ERR;
 	}
@@ -461,6 +478,29 @@ static char *read_text(build *B, const char *path)
 	return buf_take(&b);
 }
 
+/* A rule's source may hold tabs, newlines and carriage returns, and no
+ * other control or format character: a bidirectional override in Lua
+ * source makes the code run differently from how it reads. */
+static int source_inert(build *B, const char *src)
+{
+	char why[96];
+	int line = 1;
+
+	for (const char *l = src; *l; line++) {
+		size_t n = strcspn(l, "\n");
+		char *one = xstrdup(l);
+
+		one[n] = 0;
+		if (text_inert(one, "\t\r", why, sizeof why) != 0) {
+			free(one);
+			return bad(B, "line %d contains %s", line, why);
+		}
+		free(one);
+		l += n + (l[n] == '\n');
+	}
+	return TR_OK;
+}
+
 static int add_rule(build *B, const char *dir, const char *name)
 {
 	char path[1024], chunk[256], *src, id[128];
@@ -476,11 +516,24 @@ static int add_rule(build *B, const char *dir, const char *name)
 		free(src);
 		return bad(B, "rule file name '%s' is not an identifier", id);
 	}
+	if (source_inert(B, src) != TR_OK) {
+		free(src);
+		return TR_ERR;
+	}
 	snprintf(chunk, sizeof chunk, "rules/%s", name);
 	tr_clear(&le);
 	if (rules_check(chunk, src, &meta, &le) != TR_OK) {
 		free(src);
 		return record(B, &le);
+	}
+	{
+		char why[96];
+
+		if (text_inert(meta.description, NULL, why, sizeof why) != 0) {
+			rules_meta_free(&meta);
+			free(src);
+			return bad(B, "'description' contains %s", why);
+		}
 	}
 	rc = sql(B, "INSERT INTO rule VALUES (?1, ?2, ?3, ?4)", "ssis", id, meta.description, meta.enabled, src);
 	for (int i = 0; rc == TR_OK && i < meta.nreads; i++)
@@ -670,20 +723,51 @@ static int fill(build *B, const char *dir)
 	return rc ? rc : check_whole(B);
 }
 
+typedef struct sum_ctx {
+	build *B;
+	enum kb_kind kind;
+} sum_ctx;
+
+static int store_one(const char *id, void *ctx)
+{
+	sum_ctx *c = ctx;
+	char sum[17];
+
+	if (kbtext_checksum(c->B->db, c->kind, id, sum, c->B->e) != 0)
+		return TR_ERR;
+	return sql(c->B, "INSERT INTO record_checksum VALUES (?1, ?2, ?3)", "sss",
+		   kbtext_kinds[c->kind], id, sum);
+}
+
+/* Stores every record's checksum (schema/003_record_checksum.sql). */
+static int store_checksums(build *B)
+{
+	for (int k = 0; k < KB_NKINDS; k++) {
+		sum_ctx c = { B, (enum kb_kind)k };
+
+		if (kbtext_each(B->db, (enum kb_kind)k, store_one, &c) != 0)
+			return TR_ERR;
+	}
+	return TR_OK;
+}
+
 /* Runs rule r on facts, recording an error (the rule, file and line). */
 static void dry_one(build *B, rules *R, int r, const char *const *facts, rule_effects *fx)
 {
 	tr_err le;
 
 	tr_clear(&le);
-	if (rules_active(R, r, NULL) && rules_run(R, r, facts, fx, NULL, &le) != TR_OK)
+	if (rules_active(R, r, NULL) && rules_run(R, r, facts, fx, NULL, &le) != TR_OK &&
+	    strstr(le.msg, "is not in this rule's reads"))
 		record(B, &le);
 }
 
 /* A dry run of every rule: once with every fact unknown, then once for
  * each value of each fact it declares reading (free text: "example"), so a
- * rule that reads a fact it did not declare, or errs on some value, fails
- * the build instead of a session. Stops at a rule's first error. */
+ * rule that reads a fact it did not declare (or no fact at all) fails the
+ * build instead of a session. Other errors a value provokes (a budget or
+ * memory limit, an effect refused) are the sandbox's to contain: a session
+ * switches such a rule off and says so. Stops at a rule's first error. */
 static void dry_run(build *B, const tr_model *m)
 {
 	const char **facts = xcalloc((size_t)m->nfacts + 1, sizeof *facts);
@@ -747,6 +831,8 @@ int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_
 		return TR_ERR;
 	sqlite3_exec(B.db, "BEGIN", NULL, NULL, NULL);
 	rc = fill(&B, dir);
+	if (rc == TR_OK)
+		rc = store_checksums(&B);
 	if (rc == TR_OK && sqlite3_exec(B.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
 	if (rc == TR_OK && (rc = model_load(B.db, &m, e)) == TR_OK) {
@@ -1362,4 +1448,27 @@ int kbtext_dump(sqlite3 *db, const char *dir, int force, FILE *report, tr_err *e
 	free(changed);
 	plan_free(&P);
 	return rc;
+}
+
+int kbtext_checksum(sqlite3 *db, enum kb_kind kind, const char *id, char out[17], tr_err *e)
+{
+	json_t *r = kbtext_record(db, kind, id, 0, e);
+	char *text;
+	uint64_t h = 0xcbf29ce484222325u;   /* FNV-1a, 64 bits */
+
+	if (!r)
+		return -1;
+	text = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	json_decref(r);
+	if (!text) {
+		tr_fail(e, TR_ERR, "%s %s: cannot encode", kbtext_kinds[kind], id);
+		return -1;
+	}
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3u;
+	}
+	free(text);
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	return 0;
 }

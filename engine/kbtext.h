@@ -44,6 +44,14 @@ json_t *kbtext_record(sqlite3 *db, enum kb_kind kind, const char *id, int full, 
 /* Finds which kind id is; returns 0 and sets *kind, or -1 when none. */
 int kbtext_kind_of(sqlite3 *db, const char *id, enum kb_kind *kind);
 
+/* The checksum of record id of kind as db holds it now: FNV-1a (64 bits,
+ * as 16 hex digits in out) over its canonical JSON, the dump's. kb build
+ * stores it in record_checksum; a command that edits a record must store
+ * the new one, or kb check names the record as changed behind triage's
+ * back. A checksum catches accidents (a bad disk, a hand edit), not an
+ * attacker, who can recompute it. Returns 0, or -1 with e set. */
+int kbtext_checksum(sqlite3 *db, enum kb_kind kind, const char *id, char out[17], tr_err *e);
+
 /* Calls fn for each id of kind in id order; stops at the first non-zero. */
 int kbtext_each(sqlite3 *db, enum kb_kind kind, int (*fn)(const char *id, void *ctx), void *ctx);
 

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "manpage.h"
 #include "paths.h"
+#include "text.h"
 #include "store.h"
 
 #ifndef TRIAGE_VERSION
@@ -66,6 +67,12 @@ static const command commands[] = {
 	{ "kb build", kb_cmd_build, 0, "-o FILE [DIR]",
 	  "build a knowledge base from DIR/kb and DIR/rules (DIR defaults to .)",
 	  "  -o FILE           the knowledge base to write (replaced whole, or not at all)\n" },
+	{ "kb check", kb_cmd_check, 0, "",
+	  "verify a knowledge base: integrity, schema, every record, checksums",
+	  "  Checks the file named by --kb (or the default): SQLite's full integrity\n"
+	  "  check, the application id and schema, every record as kb build would\n"
+	  "  validate it, and each record's checksum stored at build time. Prints\n"
+	  "  one line per problem and exits 1 when there is any.\n" },
 	{ "kb dump", kb_cmd_dump, CMD_KB, "[--force] DIR",
 	  "write the knowledge base as text to DIR/kb and DIR/rules",
 	  "  --force           replace edited record files and remove ones the knowledge\n"
@@ -328,7 +335,11 @@ int main(int argc, char **argv)
 				n > 1 ? "unknown subcommand" : "missing subcommand");
 			group_help(stderr, args[0]);
 		} else
-			fprintf(stderr, "triage: unknown command '%s' (try triage --help)\n", args[0]);
+		{
+			fputs("triage: unknown command '", stderr);
+			text_put(stderr, args[0]);
+			fputs("' (try triage --help)\n", stderr);
+		}
 		free(args);
 		return TR_EUSAGE;
 	}
@@ -347,8 +358,11 @@ int main(int argc, char **argv)
 	if (rc == TR_OK)
 		rc = cmd->run(&c);
 	if (rc != TR_OK) {
-		if (c.err.msg[0])
-			fprintf(stderr, "triage: %s\n", c.err.msg);
+		if (c.err.msg[0]) {   /* messages quote what was typed: shown safe */
+			fputs("triage: ", stderr);
+			text_put(stderr, c.err.msg);
+			fputc('\n', stderr);
+		}
 		if (rc == TR_EUSAGE)
 			usage_line(stderr, cmd);
 	}

@@ -106,8 +106,8 @@ static int put_events(sqlite3 *db, sqlite3_int64 id, session *s, const sessdb_ke
 	return rc;
 }
 
-int sessdb_save(sqlite3 *db, session *s, const sessdb_kept *kept, const char *label,
-		sqlite3_int64 *id, tr_err *e)
+static int save_tx(sqlite3 *db, session *s, const sessdb_kept *kept, const char *label,
+		   sqlite3_int64 *id, tr_err *e)
 {
 	const tr_model *m = session_model(s);
 	enum done_status st;
@@ -119,7 +119,6 @@ int sessdb_save(sqlite3 *db, session *s, const sessdb_kept *kept, const char *la
 	if (session_done(s, &st) && st != DONE_QUIT)
 		status = session_done_names[st];
 	now(ts, sizeof ts);
-	title_of(s, &title);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return fail_db(db, e, "save");
 	if (*id == 0) {
@@ -130,6 +129,7 @@ int sessdb_save(sqlite3 *db, session *s, const sessdb_kept *kept, const char *la
 				      " kb_digest = ?4, status = ?5, title = ?6, label = coalesce(?7, label)"
 				      " WHERE id = ?8", -1, &q, NULL) != SQLITE_OK)
 		return fail_db(db, e, "save");
+	title_of(s, &title);    /* only now: every return above would leak it (test_faults) */
 	sqlite3_bind_text(q, 1, ts, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, m->kb_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, m->version, -1, SQLITE_STATIC);
@@ -151,13 +151,30 @@ int sessdb_save(sqlite3 *db, session *s, const sessdb_kept *kept, const char *la
 	if (sqlite3_prepare_v2(db, "DELETE FROM session_event WHERE session = ?1", -1, &q, NULL) != SQLITE_OK)
 		return fail_db(db, e, "save");
 	sqlite3_bind_int64(q, 1, *id);
-	sqlite3_step(q);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		sqlite3_finalize(q);
+		return fail_db(db, e, "save");
+	}
 	sqlite3_finalize(q);
 	if (put_events(db, *id, s, kept) != TR_OK)
 		return fail_db(db, e, "save");
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return fail_db(db, e, "save");
 	return TR_OK;
+}
+
+/* A failed save rolls back, so a new session's id, taken from a row that
+ * no longer exists, is given back: the next save inserts it afresh
+ * (found by I/O-error injection, tests/unit/test_faults.c). */
+int sessdb_save(sqlite3 *db, session *s, const sessdb_kept *kept, const char *label,
+		sqlite3_int64 *id, tr_err *e)
+{
+	sqlite3_int64 was = *id;
+	int rc = save_tx(db, s, kept, label, id, e);
+
+	if (rc != TR_OK)
+		*id = was;
+	return rc;
 }
 
 int sessdb_load(sqlite3 *db, sqlite3_int64 id, const tr_model *m, int depth,

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "plan.h"
 #include "session.h"
+#include "text.h"
 
 const char *const session_origin_names[] = {"", "given", "answer", "set", "rule"};
 const char *const session_event_names[] = {"given", "answer", "set", "result"};
@@ -62,6 +63,7 @@ struct session {
 	ivec tfacts, tcauses;     /* facts and causes a rule run touched */
 	long runs;
 	char **notes;
+	char **note_kinds;        /* per note: its warning kind (session_warn) */
 	int nnotes;
 	/* the decision, cached until the state changes */
 	int fresh;
@@ -76,11 +78,25 @@ struct session {
 	unsigned char *failed;    /* per fix: failed, for belief */
 };
 
-static void note(session *s, const char *msg)
+void session_warn(session *s, const char *kind, const char *msg)
 {
 	s->notes = xrealloc(s->notes, sizeof *s->notes * (size_t)(s->nnotes + 1));
+	s->note_kinds = xrealloc(s->note_kinds, sizeof *s->note_kinds * (size_t)(s->nnotes + 1));
+	s->note_kinds[s->nnotes] = xstrdup(kind);
 	s->notes[s->nnotes++] = xstrdup(msg);
 	fprintf(stderr, "triage: %s\n", msg);
+}
+
+int session_warnings(const session *s, const char *const **kinds, const char *const **msgs)
+{
+	*kinds = (const char *const *)s->note_kinds;
+	*msgs = (const char *const *)s->notes;
+	return s->nnotes;
+}
+
+static void note(session *s, const char *msg)
+{
+	session_warn(s, "rule_off", msg);
 }
 
 static void ivec_push(ivec *a, int x)
@@ -472,8 +488,11 @@ void session_free(session *s)
 	}
 	for (int r = 0; r < s->m->nrules; r++)
 		rules_effects_free(&s->fx[r]);
-	for (int i = 0; i < s->nnotes; i++)
+	for (int i = 0; i < s->nnotes; i++) {
 		free(s->notes[i]);
+		free(s->note_kinds[i]);
+	}
+	free(s->note_kinds);
 	rules_close(s->R);
 	free(s->ev); free(s->given); free(s->text); free(s->unknown); free(s->origin);
 	free(s->fix); free(s->fx); free(s->derived); free(s->dtext); free(s->dby);
@@ -520,9 +539,11 @@ static int check(const session *s, enum event_kind kind, const char *subject,
 	if (m->facts[*target].nvalues == 0) {
 		if (!*value || strlen(value) > MAX_TEXT_FACT)
 			return tr_fail(e, TR_EUSAGE, "%s: text must be 1 to %d bytes", subject, MAX_TEXT_FACT);
-		for (const unsigned char *p = (const unsigned char *)value; *p; p++)
-			if (*p < 0x20 || *p == 0x7f)
-				return tr_fail(e, TR_EUSAGE, "%s: text must not contain control characters", subject);
+		char why[96];
+
+		/* free text is shown to people and pasted into shells (text.h) */
+		if (text_inert(value, NULL, why, sizeof why) != 0)
+			return tr_fail(e, TR_EUSAGE, "%s: text contains %s", subject, why);
 		return TR_OK;
 	}
 	if ((*v = model_value(m, *target, value)) < 0) {

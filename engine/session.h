@@ -110,6 +110,14 @@ int session_effects(const session *s, int r, const rule_effect **fx);
 int session_rule_on(const session *s, int r, const char **why);
 /* Rule problems reported so far (a rule switched off, and why). */
 int session_notes(const session *s, const char *const **notes);
+/* Adds a warning for the front ends: kind is a short identifier
+ * ("rule_off" for a rule switched off; other modules add their own, e.g.
+ * an unfilled template slot), msg one line. It is also written once to
+ * stderr ("triage: msg") and listed by session_notes. Both are copied. */
+void session_warn(session *s, const char *kind, const char *msg);
+/* Every warning so far, oldest first: kinds[i] and msgs[i]; returns how
+ * many. The arrays belong to the session and grow as warnings are added. */
+int session_warnings(const session *s, const char *const **kinds, const char *const **msgs);
 /* How many rule runs the session has made (tests check dependency tracking). */
 long session_rule_runs(const session *s);
 

@@ -63,7 +63,7 @@ def test_every_command_its_usage_and_options_are_in_triage_1():
     assert len(names) >= 12 and "__complete" not in names
     for name in names:
         help_text = triage(*name.split(), "--help")
-        usage = help_text.splitlines()[0][len("usage: "):]
+        usage = help_text.splitlines()[0][len("usage: "):].rstrip()
         assert re.search(r"^\s+" + re.escape(usage) + r"\s*$", text, re.M), usage
         for line in help_text.splitlines()[1:]:
             m = re.match(r"  (-\S+(?: [A-Z][A-Z=_]*)?)  ", line)

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -128,17 +129,11 @@ def session_id(text):
 @pytest.fixture(scope="module")
 def odd_kb(tmp_path_factory):
     """The default knowledge base plus a rule (derive, warn, fill), with
-    control characters in every question and every cause title."""
+    control characters in every question and every cause title: kb build
+    refuses them, so they are written behind its back, as a bad disk or a
+    hand edit with sqlite3 would."""
     top = tmp_path_factory.mktemp("oddkb")
     shutil.copytree(ROOT / "kb", top / "kb")
-    for p in (top / "kb" / "facts").glob("*.json"):
-        d = json.loads(p.read_text())
-        d["text"] += " \x1b[2J\x1b]0;pwned\x07"
-        p.write_text(json.dumps(d, indent=2))
-    for p in (top / "kb" / "causes").glob("*.json"):
-        d = json.loads(p.read_text())
-        d["title"] = "\x1b[31m" + d["title"]
-        p.write_text(json.dumps(d, indent=2))
     (top / "rules").mkdir()
     # `enabled` is optional, but kb build aborts without it for now (rules.c
     # read_meta reads the undeclared global outside a protected call).
@@ -152,6 +147,11 @@ def odd_kb(tmp_path_factory):
         '    fill("resource_group", "rg-office", "the office resource group")\n'
         '  end\nend\n')
     subprocess.run([BIN, "kb", "build", "-o", str(top / "odd.sqlite"), str(top)], check=True)
+    db = sqlite3.connect(top / "odd.sqlite")
+    db.execute("UPDATE fact SET text = text || ' \x1b[2J\x1b]0;pwned\x07'")
+    db.execute("UPDATE cause SET title = '\x1b[31m' || title")
+    db.commit()
+    db.close()
     return str(top / "odd.sqlite")
 
 
@@ -506,7 +506,7 @@ def test_hostile_values_are_refused_and_shown_escaped(tmp_path):
     err, out = r.stderr.decode(), r.stdout.decode()
     assert r.returncode == 0
     lines = re.sub(r"\n {7}(?=\S)", " ", err).splitlines()   # wrapped under "error: "
-    assert lines[0] == "error: host_name: text must not contain control characters"
+    assert lines[0] == "error: host_name: text contains a control character U+001B at byte 2"
     assert re.fullmatch(r"error: '\\x1b\]0;pwned\\x07' is not a choice for \w+ \(choose .*, or unknown\)",
                         lines[1])
     assert lines[2] == "error: unknown fact '\\x1b[2J'"

@@ -1,4 +1,4 @@
--- 003_rule_prime.sql: version 3.
+-- 004_rule_prime.sql: version 4.
 -- The rules' starting state: the effects each rule has while no fact is
 -- known (and the rules switched off then), computed by kb build, so that a
 -- session on a knowledge base of 100,000 rules starts without running them.

@@ -4,7 +4,7 @@
 #   make test     unit tests (cmocka), command-line tests (pytest), knowledge tests
 #   make asan     the same tests against an address/UB-sanitizer build
 #   make fuzz     random and hostile input under the sanitizers (RUNS=N)
-#   make bench    speed and memory figures
+#   make bench    speed and memory figures by size, CLIPS side by side (SIZES="rdp medium")
 #   make install PREFIX=/usr/local
 
 PREFIX  ?= /usr/local
@@ -16,7 +16,7 @@ CFLAGS  ?= -O2 -g
 DEPFLAGS = -MMD -MP
 PYTHON  := /usr/bin/python3
 DEBS    := build-essential pkg-config libsqlite3-dev liblua5.4-dev libedit-dev \
-           libjansson-dev libcmocka-dev python3-pytest python3-pexpect cmark
+           libjansson-dev libcmocka-dev python3-pytest python3-pexpect cmark clips clips-common
 
 B       ?= build
 SRC     := $(filter-out engine/main.c,$(wildcard engine/*.c))
@@ -115,8 +115,12 @@ fuzz:
 	  LDFLAGS='-fsanitize=address,undefined' all
 	$(PYTHON) tests/fuzz.py build-asan/triage build-asan/kb.sqlite --runs $(or $(RUNS),100)
 
+# SIZES: any of rdp small medium large (default all); TIMEOUT=seconds per timed
+# session run, BUILD_TIMEOUT= per kb build or CLIPS load. Cache: $(B)/bench.
+SIZES   ?= rdp small medium large
 bench: all
-	$(PYTHON) tests/bench.py $(B)/triage $(B)/kb.sqlite
+	$(PYTHON) tests/bench/bench.py --bin $(B)/triage --cache $(B)/bench --json $(B)/bench/results.json $(SIZES)
+	$(PYTHON) tests/bench/auto_replay.py --bin $(B)/triage --work $(B)/bench/auto
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/triage

@@ -176,7 +176,7 @@ class Gen:
                 "check": [{"shell": "cmd", "on": "client", "text": "gauge %d" % (f + 1)}] if f % 3 == 0 else [],
                 "asker": ASKERS[f % 4],
                 "cost": self.fcost[f],
-                "unknown_rate": 0.05 + 0.05 * (f % 3),
+                "unknown_rate": (0.05, 0.1, 0.15)[f % 3],
                 "values": [{"value": v, "text": "the gauge reads %s" % v, "p": p} for v, p in zip(vals, self.defp[f])],
                 "sources": cite})
         for c, cid in enumerate(self.cid):

@@ -213,8 +213,8 @@ def main():
         print(json.dumps([{"path": p, "triage": r} for p, r in zip(paths, results)], indent=1))
         return 0 if all(r["reached"] for r in results) else 1
     print("auto.clp (CLIPS %s) vs its triage port (tests/bench/auto), every path:" % "6.30")
-    print("  %-3s %-58s %-34s %5s %5s %7s %7s %s" % ("#", "auto.clp's answers", "repair", "Q", "Q", "CLIPS", "triage", "triage"))
-    print("  %-3s %-58s %-34s %5s %5s %7s %7s %s" % ("", "", "", "CLIPS", "tri.", "ms", "ms", "outcome"))
+    print("  %-3s %-33s %7s %8s %8s %9s  %-40s %s" % ("#", "repair (auto.clp's text)", "Q CLIPS", "Q triage",
+                                                    "CLIPS ms", "triage ms", "triage outcome", "auto.clp's answers"))
     for i, (p, r) in enumerate(zip(paths, results), 1):
         ans = " ".join("%s=%s" % (QUESTIONS[q].replace("engine_", "").replace("_", "-"), a) for q, a in p["answers"])
         out = "same repair" if r["reached"] else "DIFFERENT (%s)" % r["end"]
@@ -222,8 +222,8 @@ def main():
             out += ", %d wrong fix%s first" % (len(r["wrong_fixes"]), "es" if len(r["wrong_fixes"]) > 1 else "")
         if r["off_path"]:
             out += ", %d off-path question%s" % (len(r["off_path"]), "s" if len(r["off_path"]) > 1 else "")
-        print("  %-3d %-58s %-34s %5d %5d %7.1f %7.1f %s" % (i, ans, p["repair"], len(p["answers"]), r["questions"],
-                                                         1000 * p["seconds"], 1000 * r["seconds"], out))
+        print("  %-3d %-33s %7d %8d %8.1f %9.1f  %-40s %s" % (i, p["repair"], len(p["answers"]), r["questions"],
+                                                           1000 * p["seconds"], 1000 * r["seconds"], out, ans))
     n = len(paths)
     print("  %d paths; triage reached auto.clp's repair on %d. Mean questions: CLIPS %.2f, triage %.2f; "
           "mean wrong fixes before it (triage) %.2f; mean time per path (process start to the repair, with the "

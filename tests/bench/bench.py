@@ -478,20 +478,57 @@ def ratios(r):
     cl, out = r.get("clips") or {}, []
     b, s, rt = r["build"], r.get("session") or {}, r.get("react") or {}
     if b.get("wall") and cl.get("load_wall"):
-        out.append(("kb build / load", "%.2f" % (b["wall"] / cl["load_wall"])))
+        out.append(("kb build / load", "%.1fx" % (b["wall"] / cl["load_wall"])))
     elif "timeout" in b and cl.get("load_wall"):
-        out.append(("kb build / load", "> %.0f" % (b["timeout"] / cl["load_wall"])))
+        out.append(("kb build / load", "> %.0fx (timeout)" % (b["timeout"] / cl["load_wall"])))
     if cl.get("bload_wall"):
         if "start" in s:
-            out.append(("start / bload", "%.1f" % (s["start"] / cl["bload_wall"])))
+            out.append(("start / bload", "%.1fx" % (s["start"] / cl["bload_wall"])))
         elif "timeout_at" in s:
-            out.append(("start / bload", "timeout"))
+            out.append(("start / bload", "> %.0fx (timeout)" % (r["timeout"] / cl["bload_wall"])))
     if cl.get("react"):
         if rt.get("react"):
-            out.append(("react", "%.0f" % (statistics.median(rt["react"]) / statistics.median(cl["react"]))))
+            out.append(("react", "%.0fx" % (statistics.median(rt["react"]) / statistics.median(cl["react"]))))
         elif "timeout_at" in rt:
             out.append(("react", "timeout"))
     return out
+
+
+def cell_session(r):
+    s = r.get("session")
+    if not s:
+        return "", "", ""
+    start = fmt_secs(s["start"]) if "start" in s else "timeout (> %d s)" % r["timeout"]
+    if s["steps"]:
+        step = "%s / %s (%d%s)" % (fmt_secs(statistics.median(s["steps"])), fmt_secs(max(s["steps"])), len(s["steps"]),
+                                  "; then timeout" if "timeout_at" in s else "")
+    else:
+        step = "timeout" if "start" in s and "timeout_at" in s else "-"
+    rss = "%s%.0f MiB" % (">= " if s["rss_lower_bound"] else "", s["rss_kib"] / 1024)
+    return start, step, rss
+
+
+def markdown(results):
+    """The results as one Markdown table (for the README)."""
+    rows = ["| size | kb build (file) | start to first action | step median / worst (steps) | peak RSS | kb show "
+            "| react to one fact | CLIPS load / bload / react | triage / CLIPS |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for size, r in results.items():
+        b = r["build"]
+        build = ("%s (%.1f MiB)" % (fmt_secs(b["wall"]), b["bytes"] / 1048576) if b.get("wall")
+                 else "timeout (> %d s)" % b["timeout"] if "timeout" in b else "error")
+        start, step, rss = cell_session(r)
+        sh = r.get("show") or {}
+        show = fmt_secs(sh["wall"]) if "wall" in sh else "timeout" if "timeout" in sh else ""
+        rt = r.get("react") or {}
+        react = fmt_secs(statistics.median(rt["react"])) if rt.get("react") else "timeout" if "timeout_at" in rt else ""
+        cl = r.get("clips") or {}
+        clips = " / ".join(fmt_secs(cl[k]) if k in cl and not isinstance(cl[k], list) else
+                           fmt_secs(statistics.median(cl[k])) if cl.get(k) else "-" for k in ("load_wall", "bload_wall", "react"))
+        ratio = "; ".join("%s %s" % kv for kv in ratios(r)) if cl else ""
+        rows.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            size, build, start, step, rss, show, react, clips if cl else "", ratio))
+    return "\n".join(rows)
 
 
 def main():
@@ -519,7 +556,7 @@ def main():
     for size in sizes:
         log("[%s]" % size)
         tree, kb, fig, man = prepare(size, args, log)
-        r = {"build": fig, "counts": man.get("counts")}
+        r = {"build": fig, "counts": man.get("counts"), "timeout": args.timeout}
         if kb:
             log("  session ...")
             r["session"] = measure_session(args, kb, man, log)
@@ -536,6 +573,7 @@ def main():
             r["clips"] = measure_clips(args, tree, man, log)
         results[size] = r
         print(report(size, r, args), flush=True)
+    print("\n" + markdown(results))
     if args.json:
         json.dump(results, open(args.json, "w"), indent=1)
 

@@ -116,7 +116,8 @@ fuzz:
 	$(PYTHON) tests/fuzz.py build-asan/triage build-asan/kb.sqlite --runs $(or $(RUNS),100)
 
 # SIZES: any of rdp small medium large (default all); TIMEOUT=seconds per timed
-# session run, BUILD_TIMEOUT= per kb build or CLIPS load. Cache: $(B)/bench.
+# session run, BUILD_TIMEOUT= per kb build or CLIPS load, MEM_LIMIT= MiB per
+# process (default 4096). Cache: $(B)/bench.
 SIZES   ?= rdp small medium large
 bench: all
 	$(PYTHON) tests/bench/bench.py --bin $(B)/triage --cache $(B)/bench --json $(B)/bench/results.json $(SIZES)

@@ -24,7 +24,8 @@ through ../shared/eval/oracle.py.
 
 Every timed run has a deadline (--timeout, TIMEOUT=; --build-timeout for kb
 build and CLIPS load); past it the process is killed and the figure reads
-"timeout". Generated trees are cached in CACHE/SIZE-GENHASH/ (made again only
+"timeout". Every process runs with its address space capped at MEM_LIMIT=
+MiB (default 4096). Generated trees are cached in CACHE/SIZE-GENHASH/ (made again only
 when gen_kb.py changes), built files in there as kb-BINHASH.sqlite with the
 build's figures (built again when the triage binary changes). Nothing asserts.
 """
@@ -44,6 +45,18 @@ class Timeout(Exception):
     pass
 
 
+MEM_LIMIT_MIB = int(os.environ.get("MEM_LIMIT") or 4096)
+
+
+def limit_memory():
+    """In the child: cap the address space (MEM_LIMIT= MiB, default 4096), so
+    a dense model of a large knowledge base fails instead of exhausting a
+    shared machine."""
+    import resource
+    lim = MEM_LIMIT_MIB << 20
+    resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
+
+
 def sha(path, n=16):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -58,7 +71,7 @@ def run_cpu(argv, timeout, cwd=None):
     killed and Timeout raised."""
     t = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                         start_new_session=True, cwd=cwd)
+                         start_new_session=True, cwd=cwd, preexec_fn=limit_memory)
     out, err = b"", b""
     deadline = t + timeout
     fds = {p.stdout.fileno(): [], p.stderr.fileno(): []}
@@ -90,7 +103,7 @@ class Session:
     def __init__(self, argv):
         self.t0 = time.perf_counter()
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                  start_new_session=True)
+                                  start_new_session=True, preexec_fn=limit_memory)
         self.buf = b""
         self.rss = None
 
@@ -103,7 +116,7 @@ class Session:
             if r:
                 b = os.read(self.p.stdout.fileno(), 1 << 20)
                 if not b:
-                    raise EOFError("the session ended without a line")
+                    raise EOFError("the session ended without a line (memory cap MEM_LIMIT=%d MiB)" % MEM_LIMIT_MIB)
                 self.buf += b
         i = self.buf.index(b"\n")
         ln, self.buf = self.buf[:i], self.buf[i + 1:]

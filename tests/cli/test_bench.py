@@ -24,9 +24,11 @@ sys.path.insert(0, str(ROOT / "tests" / "bench"))
 import auto_replay  # noqa: E402
 import gen_kb  # noqa: E402
 
-# Generous: today's engine needs about a minute for the small size's first
-# steps (issue 9); this only stops a hang.
-SMALL_DEADLINE = 900
+# Only against a hang. Today's engine (before issue 9's work) needs 1-4
+# minutes for the small size's first action and one step on a loaded 2-core
+# machine, and more than 15 under `make asan`; the issue's targets make it
+# well under a second.
+SMALL_DEADLINE = 3600
 
 
 def test_auto_clp_every_path_reaches_its_repair(tmp_path):

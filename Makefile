@@ -117,10 +117,10 @@ fuzz:
 
 # SIZES: any of rdp small medium large (default all); TIMEOUT=seconds per timed
 # session run, BUILD_TIMEOUT= per kb build or CLIPS load, MEM_LIMIT= MiB per
-# process (default 4096). Cache: $(B)/bench.
+# process (default 4096); BENCHFLAGS=--no-clips skips CLIPS. Cache: $(B)/bench.
 SIZES   ?= rdp small medium large
 bench: all
-	$(PYTHON) tests/bench/bench.py --bin $(B)/triage --cache $(B)/bench --json $(B)/bench/results.json $(SIZES)
+	$(PYTHON) tests/bench/bench.py --bin $(B)/triage --cache $(B)/bench --json $(B)/bench/results.json $(BENCHFLAGS) $(SIZES)
 	$(PYTHON) tests/bench/auto_replay.py --bin $(B)/triage --work $(B)/bench/auto
 
 install: all

@@ -556,6 +556,7 @@ def main():
     ap.add_argument("--build-timeout", type=float, default=float(os.environ.get("BUILD_TIMEOUT") or 900),
                     help="seconds allowed for kb build and the CLIPS load (default 900)")
     ap.add_argument("--json", help="also write every figure to this file")
+    ap.add_argument("--no-clips", action="store_true", help="skip CLIPS (its load of 100k rules takes minutes)")
     ap.add_argument("sizes", nargs="*")
     args = ap.parse_args()
     sizes = [s for a in (args.sizes or ALL_SIZES) for s in a.split()]
@@ -583,7 +584,7 @@ def main():
             else:
                 log("  react ...")
                 r["react"] = measure_react(args, kb, man)
-        if size != "rdp":
+        if size != "rdp" and not args.no_clips:
             log("  CLIPS ...")
             r["clips"] = measure_clips(args, tree, man, log)
         results[size] = r

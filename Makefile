@@ -6,7 +6,7 @@
 #   make fuzz     libFuzzer harnesses (FUZZ_TIME=seconds each), then random and
 #                 hostile input under the sanitizers (RUNS=N); not in CI
 #   make valgrind the unit tests under valgrind
-#   make bench    speed and memory figures
+#   make bench    speed and memory figures by size, CLIPS side by side (SIZES="rdp medium")
 #   make install PREFIX=/usr/local   (DESTDIR=... to stage; make uninstall)
 #   make deb      a Debian package of it, checked by lintian
 
@@ -27,7 +27,7 @@ PYTHON  := /usr/bin/python3
 DEBS    := build-essential pkg-config libsqlite3-dev liblua5.4-dev libedit-dev \
            libjansson-dev libcmocka-dev python3-pytest python3-pexpect cmark \
            cmark-gfm groff-base man-db dpkg-dev lintian zsh fish \
-           clang libclang-rt-14-dev valgrind
+           clang libclang-rt-14-dev valgrind clips clips-common
 
 B       ?= build
 SRC     := $(filter-out engine/main.c,$(wildcard engine/*.c))
@@ -198,8 +198,13 @@ fuzz-random:
 	  LDFLAGS='-fsanitize=address,undefined' all
 	$(PYTHON) tests/fuzz.py build-asan/triage build-asan/kb.sqlite --runs $(or $(RUNS),100)
 
+# SIZES: any of rdp small medium large (default all); TIMEOUT=seconds per timed
+# session run, BUILD_TIMEOUT= per kb build or CLIPS load, MEM_LIMIT= MiB per
+# process (default 4096); BENCHFLAGS=--no-clips skips CLIPS. Cache: $(B)/bench.
+SIZES   ?= rdp small medium large
 bench: all
-	$(PYTHON) tests/bench.py $(B)/triage $(B)/kb.sqlite
+	$(PYTHON) tests/bench/bench.py --bin $(B)/triage --cache $(B)/bench --json $(B)/bench/results.json $(BENCHFLAGS) $(SIZES)
+	$(PYTHON) tests/bench/auto_replay.py --bin $(B)/triage --work $(B)/bench/auto
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/triage $(DESTDIR)$(MANDIR)/man1 \

@@ -459,13 +459,18 @@ static tr_model *rules_model(const char *dir, const char *name, sqlite3 **dbp)
 			snprintf(reads, sizeof reads, "f%02d f%02d", f, g);
 		else
 			snprintf(reads, sizeof reads, "f%02d", f);
-		src = tk_fmt("description = \"r\"\nreads = {\"f%02d\"%s}\nfunction run(f)\n"
-			     "  if f.f%02d == %s then %s end\nend\n",
-			     f, r % 3 == 0 ? tk_fmt(", \"f%02d\"", g) : "", f,
-			     r % 2 ? "\"yes\"" : "nil",
-			     r % 5 == 0 ? tk_fmt("derive(\"f%02d\", \"yes\", \"d\")", 9 + r % 3)
-			     : r % 5 == 1 ? tk_fmt("hide(\"f%02d\", \"h\")", 9 + r % 3)
-			     : tk_fmt("scale(\"%s\", %d, \"s\")", r % 2 ? "a" : "b", 2 + r % 3));
+		{
+			char *second = r % 3 == 0 ? tk_fmt(", \"f%02d\"", g) : tk_fmt("%s", "");
+			char *effect = r % 5 == 0 ? tk_fmt("derive(\"f%02d\", \"yes\", \"d\")", 9 + r % 3)
+				     : r % 5 == 1 ? tk_fmt("hide(\"f%02d\", \"h\")", 9 + r % 3)
+				     : tk_fmt("scale(\"%s\", %d, \"s\")", r % 2 ? "a" : "b", 2 + r % 3);
+
+			src = tk_fmt("description = \"r\"\nreads = {\"f%02d\"%s}\nfunction run(f)\n"
+				     "  if f.f%02d == %s then %s end\nend\n",
+				     f, second, f, r % 2 ? "\"yes\"" : "nil", effect);
+			free(second);
+			free(effect);
+		}
 		tk_rule(db, id, reads, src);
 		free(src);
 	}

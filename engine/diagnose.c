@@ -44,7 +44,7 @@ static void print_text(session *s)
 		const tr_fix *x = &m->fixes[order[i]];
 
 		printf("  %2d. %-32s %3.0f%% likely, %g min, %s risk: ", i + 1, x->id,
-		       100 * plan_chance(m, p, order[i]), x->cost, model_risk_names[x->risk]);
+		       100 * plan_chance(m, p, order[i]) * session_applies(s, order[i], NULL), x->cost, model_risk_names[x->risk]);
 		text_put(stdout, x->title);
 		putchar('\n');
 	}

@@ -105,7 +105,7 @@ void explain_fix(session *s, int x, buf *out)
 	double ch, cost;
 
 	session_planner(s, &in);
-	ch = plan_chance(m, p, x);
+	ch = plan_chance(m, p, x) * session_applies(s, x, NULL);
 	cost = plan_cost(&in, x);
 
 	buf_printf(out, "%s (%s): %.0f%% likely to resolve the problem now, for %.0f min of effort "
@@ -116,7 +116,7 @@ void explain_fix(session *s, int x, buf *out)
 			at = i;
 	if (at >= 0 && at + 1 < n) {
 		int y = order[at + 1];
-		double cy = plan_chance(m, p, y), ky = plan_cost(&in, y);
+		double cy = plan_chance(m, p, y) * session_applies(s, y, NULL), ky = plan_cost(&in, y);
 
 		buf_printf(out, "  It comes before %s (%.0f%% for %.0f priced min: %.4f per minute)%s.\n",
 			   m->fixes[y].id, 100 * cy, ky, cy / ky,
@@ -124,6 +124,20 @@ void explain_fix(session *s, int x, buf *out)
 			   ? ", which is high-risk and waits until the evidence is strong" : "");
 	} else if (at >= 0)
 		buf_puts(out, "  It is the last fix left in the plan.\n");
+	if (fix->applies.n || session_applies(s, x, NULL) < 1) {
+		const char *why;
+		double a = session_applies(s, x, &why);
+		char when[512];
+
+		model_where_text(m, &fix->applies, when, sizeof when);
+		if (why)
+			buf_printf(out, "  It does not apply here: %s.\n", why);
+		else if (a <= 0)
+			buf_printf(out, "  It does not apply here: it applies only if %s.\n", when);
+		else if (a < 1)
+			buf_printf(out, "  It applies only if %s: %.0f%% likely here, which weighs its chance.\n",
+				   when, 100 * a);
+	}
 	for (int i = 0; i < m->nlinks; i++)
 		if (m->links[i].fix == x)
 			buf_printf(out, "  resolves %s with p=%.2f (now %.0f%% likely): %s\n",
@@ -140,7 +154,7 @@ void explain_brief(session *s, buf *out)
 		buf_printf(out, "asking first is expected to cost %.1f min to a fix, acting now %.1f min",
 			   a->eco, a->ecr);
 	else if (a->kind == ACT_RECOMMEND) {
-		double ch = plan_chance(m, session_p(s), a->fix);
+		double ch = plan_chance(m, session_p(s), a->fix) * session_applies(s, a->fix, NULL);
 
 		buf_printf(out, "%.0f%% likely to resolve the problem for %.0f min (%s risk): the best "
 			   "chance per minute; no question is worth its cost now", 100 * ch,

@@ -11,6 +11,12 @@
 
 static const double risk_factor[] = { 1.0, 1.5, 3.0 };
 
+/* The probability that fix x applies (plan_in.applies; 1 when NULL). */
+static double applies(const plan_in *in, int x)
+{
+	return in->applies ? in->applies[x] : 1.0;
+}
+
 double plan_cost(const plan_in *in, int x)
 {
 	return (in->m->fixes[x].cost + in->step) * risk_factor[in->m->fixes[x].risk];
@@ -84,7 +90,7 @@ static double step_value(const planner *P, int x, int check, double *cost)
 {
 	const tr_model *m = P->in->m;
 	const double *r = &m->resolve[(size_t)x * (size_t)m->ncauses];
-	double win = 0, reach = P->still;
+	double win = 0, reach = P->still, a = applies(P->in, x);
 
 	if (check >= 0) {
 		const plan_check *k = &P->in->checks[check];
@@ -102,6 +108,7 @@ static double step_value(const planner *P, int x, int check, double *cost)
 			win += P->rest[c] * r[c];
 		*cost = P->still * plan_cost(P->in, x);
 	}
+	win *= a;
 	return win > 1e-12 && *cost > 0 ? win / *cost : 0;
 }
 
@@ -123,7 +130,7 @@ static int next_step(planner *P, plan_step *best, double *cost)
 		for (int x = 0; x < in->m->nfixes; x++) {
 			double c, v;
 
-			if (!P->fix_open[x] || late(P, x) != pass)
+			if (!P->fix_open[x] || applies(in, x) <= 0 || late(P, x) != pass)
 				continue;
 			if ((v = step_value(P, x, -1, &c)) > top * (1 + 1e-9)) {
 				top = v, *cost = c, found = 1;
@@ -134,7 +141,8 @@ static int next_step(planner *P, plan_step *best, double *cost)
 			const plan_check *ck = &in->checks[k];
 			double c, v;
 
-			if (!P->fix_open[ck->fix] || !P->ask_open[ck->fact] || late(P, ck->fix))
+			if (!P->fix_open[ck->fix] || applies(in, ck->fix) <= 0 || !P->ask_open[ck->fact] ||
+			    late(P, ck->fix))
 				continue;
 			if ((v = step_value(P, ck->fix, k, &c)) > top * (1 + 1e-9)) {
 				top = v, *cost = c, found = 1;
@@ -150,12 +158,13 @@ static void take(planner *P, const plan_step *st)
 	const tr_model *m = P->in->m;
 	const double *r = &m->resolve[(size_t)st->fix * (size_t)m->ncauses];
 	int value = st->check >= 0 ? P->in->checks[st->check].value : -1;
+	double a = applies(P->in, st->fix);
 
 	P->still = 0;
 	for (int c = 0; c < m->ncauses; c++) {
 		double l = value >= 0 ? m->like[(size_t)c * (size_t)m->nvalues + (size_t)value] : 1;
 
-		P->rest[c] *= 1 - l * r[c];
+		P->rest[c] *= 1 - a * l * r[c];
 		P->still += P->rest[c];
 	}
 	P->fix_open[st->fix] = 0;
@@ -210,13 +219,20 @@ static double eco(const plan_in *in, const double *p, int f, int depth, double n
 	double expect = 0;
 	plan_in sub = *in;
 	unsigned char ask[512], *ok = m->nfacts <= 512 ? ask : xmalloc((size_t)m->nfacts);
+	double *app = in->applies_after ? xmalloc(sizeof *app * ((size_t)m->nfixes + 1)) : NULL;
 
 	memcpy(ok, in->ask_ok, (size_t)m->nfacts);
 	ok[f] = 0;
 	sub.ask_ok = ok;
 	for (int k = 0; k < fact->nvalues; k++) {
 		double pv = belief_observe(m, p, fact->first + k, post);
-		double v = pv > 1e-12 ? value_of(&sub, post, depth - 1) : 0;
+		double v;
+
+		if (app && pv > 1e-12) {
+			in->applies_after(in->applies_ctx, fact->first + k, post, app);
+			sub.applies = app;
+		}
+		v = pv > 1e-12 ? value_of(&sub, post, depth - 1) : 0;
 
 		if (after)
 			after[k] = v;
@@ -226,6 +242,7 @@ static double eco(const plan_in *in, const double *p, int f, int depth, double n
 		free(post);
 	if (ok != ask)
 		free(ok);
+	free(app);
 	return fact->cost + in->step + fact->unknown_rate * now + (1 - fact->unknown_rate) * expect;
 }
 

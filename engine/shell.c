@@ -523,9 +523,10 @@ static void offer_slots(shell_state *sh)
 			continue;
 		sh->offered[f] = 1;
 		sh->offer = f;
-		buf_printf(&b, "The commands need <%s>. %s (Enter to skip)", rep.v[i].name, sh->m->facts[f].text);
+		buf_printf(&b, "The commands need <%s>: %s Type it, or press Enter to skip.", rep.v[i].name,
+			   sh->m->facts[f].text);
 		say(sh, 0, buf_str(&b));
-		snprintf(sh->prompt, sizeof sh->prompt, "%.64s? ", sh->m->facts[f].id);
+		snprintf(sh->prompt, sizeof sh->prompt, "%.64s (Enter to skip)> ", sh->m->facts[f].id);
 		buf_free(&b);
 		return;
 	}

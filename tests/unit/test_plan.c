@@ -64,7 +64,7 @@ static void all(unsigned char *ok, int n)
 static plan_in input(const tr_model *m, const double *p, const unsigned char *fix_ok,
 		     const unsigned char *ask_ok, int depth, double step)
 {
-	plan_in in = { m, p, fix_ok, ask_ok, NULL, 0, depth, step };
+	plan_in in = { m, p, fix_ok, ask_ok, NULL, 0, depth, step, NULL, NULL, NULL };
 
 	return in;
 }

@@ -1290,3 +1290,61 @@ int kbtext_dump(sqlite3 *db, const char *dir, tr_err *e)
 	json_decref(sources);
 	return rc;
 }
+
+/* ---- slots no fact fills ---- */
+
+/* Whether db can fill slot (n bytes): a fact declares it, or a rule's
+ * source calls fill("slot" or fill('slot'. */
+static int fillable(sqlite3 *db, const char *slot, size_t n)
+{
+	sqlite3_stmt *st;
+	char a[80], b[80];
+	int ok = 0;
+
+	snprintf(a, sizeof a, "%%fill(\"%.*s\"%%", (int)n, slot);
+	snprintf(b, sizeof b, "%%fill('%.*s'%%", (int)n, slot);
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM fact WHERE slot = ?1 UNION ALL"
+			       " SELECT 1 FROM rule WHERE source LIKE ?2 OR source LIKE ?3", -1, &st, NULL) != SQLITE_OK)
+		return 1;  /* before schema 3: nothing to say */
+	sqlite3_bind_text(st, 1, slot, (int)n, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, b, -1, SQLITE_STATIC);
+	ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+int kbtext_slots(sqlite3 *db, buf *out)
+{
+	static const char *const q =
+		"SELECT 'fact ' || id, help FROM fact UNION ALL SELECT 'fact ' || fact, text FROM fact_check"
+		" UNION ALL SELECT 'fix ' || id, summary || ' ' || undo || ' ' || outcome FROM fix"
+		" UNION ALL SELECT 'fix ' || fix, text FROM fix_step"
+		" UNION ALL SELECT 'fix ' || fix, text FROM fix_command ORDER BY 1";
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *p = text_col(st, 1), *open, *close;
+
+		while ((open = strstr(p, "{{")) && (close = strstr(open + 2, "}}"))) {
+			size_t k = (size_t)(close - open - 2);
+			char line[256];
+
+			p = close + 2;
+			if (k == 0 || k > 64 || strspn(open + 2, "abcdefghijklmnopqrstuvwxyz0123456789_") != k ||
+			    fillable(db, open + 2, k))
+				continue;
+			snprintf(line, sizeof line, "%s: {{%.*s}} is filled by no fact (\"slot\") nor rule\n",
+				 text_col(st, 0), (int)k, open + 2);
+			if (!strstr(buf_str(out), line)) {
+				buf_puts(out, line);
+				n++;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	return n;
+}

@@ -10,6 +10,7 @@
 #define TR_KBTEXT_H
 #include <jansson.h>
 #include <sqlite3.h>
+#include "buf.h"
 #include "err.h"
 
 /* Builds a knowledge base at out from dir/kb and dir/rules. The file is
@@ -17,6 +18,12 @@
  * existing out that is not a triage knowledge base is never overwritten.
  * Errors name the source file and the field. */
 int kbtext_build(const char *dir, const char *out, tr_err *e);
+
+/* Appends to out one line ("fix x: {{slot}} ...\n") for each template slot
+ * in a text of db that no free-text fact declares ("slot") and no rule
+ * fills by name (a literal fill("slot", ...) in its source); returns how
+ * many. `kb build` prints them as warnings. */
+int kbtext_slots(sqlite3 *db, buf *out);
 
 /* Writes db as dir/kb and dir/rules (created when missing), replacing
  * record files that are no longer in db. Byte-for-byte canonical. */

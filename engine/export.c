@@ -364,16 +364,20 @@ static char *fill(session *s, const char *text, const char *shell)
 	return s ? session_fill(s, text, shell, NULL) : slot_render(text, shell, NULL, NULL, NULL);
 }
 
-/* ", only if host_kind is azure_vm" while s does not know (or s is NULL). */
-static void put_when(buf *b, const tr_model *m, session *s, const tr_where *w)
+/* lead "only if host_kind is azure_vm" tail, while s does not know that
+ * (or s is NULL). */
+static void put_when(buf *b, const tr_model *m, session *s, const tr_where *w, const char *lead,
+		     const char *tail)
 {
 	char when[512];
 
 	if (w->n == 0 || (s && session_where(s, w) > 0))
 		return;
 	model_where_text(m, w, when, sizeof when);
-	buf_puts(b, ", only if ");
+	buf_puts(b, lead);
+	buf_puts(b, "only if ");
 	md_inline(b, when);
+	buf_puts(b, tail);
 }
 
 /* "On the host, in PowerShell:" then the command in a fenced block; s
@@ -394,7 +398,7 @@ static void put_command(buf *b, const tr_model *m, const tr_command *cmd, sessio
 		buf_puts(b, how);
 	else
 		md_code(b, cmd->shell);
-	put_when(b, m, s, &cmd->applies);
+	put_when(b, m, s, &cmd->applies, ", ", "");
 	buf_puts(b, ":\n\n");
 	md_fence(b, cmd->shell, text);
 	free(text);
@@ -415,11 +419,7 @@ static void put_steps(buf *b, const tr_model *m, const tr_fix *fix, session *s)
 		t = fill(s, fix->steps[i], NULL);
 		buf_printf(b, "%d. ", ++k);
 		md_inline(b, t);
-		if (fix->step_applies[i].n && !(s && session_where(s, &fix->step_applies[i]) > 0)) {
-			buf_puts(b, " (");
-			put_when(b, m, s, &fix->step_applies[i]);
-			buf_puts(b, ")");
-		}
+		put_when(b, m, s, &fix->step_applies[i], " (", ")");
 		buf_putc(b, '\n');
 		free(t);
 	}

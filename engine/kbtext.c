@@ -300,7 +300,7 @@ static const char *record_id(build *B, json_t *o, const char *name)
 static int add_fact(build *B, json_t *o, const char *name)
 {
 	static const char *const keys[] = {"id", "text", "help", "check", "asker", "cost",
-		"unknown_rate", "kind", "slot", "values", "sources", NULL};
+		"unknown_rate", "holds", "slot", "values", "sources", NULL};
 	static const char *const vkeys[] = {"value", "text", "p", NULL};
 	static const char *const askers[] = {"client", "host_admin", "cloud_admin", "network_admin", NULL};
 	const char *id, *text, *help, *asker, *kind = "", *slot = "";
@@ -317,13 +317,13 @@ static int add_fact(build *B, json_t *o, const char *name)
 		return bad(B, "asker '%s' is not one of client, host_admin, cloud_admin, network_admin", asker);
 	if (json_array_size(vals) == 1)
 		return bad(B, "a fact needs two values or more (or none, for free text)");
-	if ((json_object_get(o, "kind") && !(kind = str_at(B, o, "kind", id))) ||
+	if ((json_object_get(o, "holds") && !(kind = str_at(B, o, "holds", id))) ||
 	    (json_object_get(o, "slot") && !(slot = str_at(B, o, "slot", id))))
 		return TR_ERR;
 	if ((*kind || *slot) && json_array_size(vals) > 0)
-		return bad(B, "'kind' and 'slot' are for free-text facts (\"values\": [])");
-	if (json_object_get(o, "kind") && slot_kind_of(kind) < 0)
-		return bad(B, "kind '%s' is not one of text, host, ip, azure_name, port, path, name", kind);
+		return bad(B, "'holds' and 'slot' are for free-text facts (\"values\": [])");
+	if (json_object_get(o, "holds") && slot_kind_of(kind) < 0)
+		return bad(B, "holds '%s' is not one of text, host, ip, azure_name, port, path, name", kind);
 	if (json_object_get(o, "slot") && !is_ident(slot))
 		return bad(B, "slot '%s' is not an identifier", slot);
 	if (sql(B, "INSERT INTO fact (id, text, help, asker, cost, unknown_rate, kind, slot)"
@@ -925,7 +925,7 @@ static void fact_fit_json(sqlite3 *db, const char *id, json_t *o)
 	if (!st)
 		return;
 	if (*text_col(st, 0))
-		json_object_set_new(o, "kind", json_string(text_col(st, 0)));
+		json_object_set_new(o, "holds", json_string(text_col(st, 0)));
 	if (*text_col(st, 1))
 		json_object_set_new(o, "slot", json_string(text_col(st, 1)));
 	sqlite3_finalize(st);

@@ -180,7 +180,9 @@ def test_guide_fix_section_matches_kb_show():
     fix = json.loads(ok("kb", "show", "renew_rdp_certificate", "--json"))
     blocks = section(doc, fix["title"], level=4)
     steps = [b for b in blocks if tag(b) == "list" and b.get("type") == "ordered"]
-    assert [text(i) for i in steps[0]] == [unfilled(s) for s in fix["steps"]]
+    assert [text(i) for i in steps[0]] == [
+        unfilled(s) if isinstance(s, str) else unfilled(s["text"]) + " (only if host_kind is azure_vm or avd)"
+        for s in fix["steps"]]
     assert code_blocks(blocks) == [(c["shell"], unfilled(c["text"]) + "\n") for c in fix["commands"]]
     assert f"Undo: {unfilled(fix['undo'])}" in [text(b) for b in blocks]
     risk = [t for t in items(blocks) if t.startswith("Risk: ")]

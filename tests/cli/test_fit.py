@@ -166,6 +166,14 @@ def test_a_port_given_as_a_number_says_whether_it_is_the_default():
     assert "Test-NetConnection -ComputerName srv -Port 5000" in [c["text"] for c in custom["commands"]]
 
 
+def test_a_rule_fills_a_slot_through_the_same_quoting():
+    d = diagnose("rdp_listening_port=3389", "host_name=srv")
+    fw = next(f for f in d["fixes"] if f["fix"] == "enable_rdp_firewall_rules")
+    assert ("New-NetFirewallRule -DisplayName 'Remote Desktop custom port (TCP-In)' -Direction Inbound"
+            " -Protocol TCP -LocalPort 3389 -Action Allow") in [c["text"] for c in fw["commands"]]
+    assert fw["unfilled"] == []
+
+
 def test_guide_and_text_exports_show_unfilled_slots_the_same_way():
     r = run("export", "guide", "--cause", "corrupt_saved_credentials")
     assert r.returncode == 0
@@ -313,11 +321,11 @@ def test_kb_build_refuses_bad_kinds_and_slots(tmp_path):
     top = kb_copy(tmp_path)
     p = top / "kb" / "facts" / "host_ip.json"
     d = json.loads(p.read_text())
-    d["kind"] = "hostname"
+    d["holds"] = "hostname"
     p.write_text(json.dumps(d, indent=2))
     r = subprocess.run([BIN, "kb", "build", "-o", str(tmp_path / "o.sqlite"), str(top)], capture_output=True, text=True)
-    assert r.stderr == "triage: %s: kind 'hostname' is not one of text, host, ip, azure_name, port, path, name\n" % p
-    d["kind"], d["slot"] = "ip", "host"
+    assert r.stderr == "triage: %s: holds 'hostname' is not one of text, host, ip, azure_name, port, path, name\n" % p
+    d["holds"], d["slot"] = "ip", "host"
     p.write_text(json.dumps(d, indent=2))
     r = subprocess.run([BIN, "kb", "build", "-o", str(tmp_path / "o.sqlite"), str(top)], capture_output=True, text=True)
     assert r.stderr == "triage: knowledge base: slot host is filled by more than one fact\n"

@@ -181,8 +181,8 @@ def test_plain_triage_starts_the_shell_and_runs_a_session_to_a_worked_fix(tmp_pa
     fix = FIXES[what]
     assert "  Steps:\r\n   1. Sign in to the host at its console" in sh.text
     assert "    [powershell on host]\r\n      Restart-Service -Name TermService -Force\r\n" in sh.text
-    assert ("    [azure-cli on portal]\r\n      az vm run-command invoke --resource-group <resource_group>"
-            " --name <vm_name> --command-id ResetRDPCert\r\n") in sh.text
+    assert "az vm run-command" not in sh.text, "the host is a server: no Azure command"
+    assert "    [powershell on host]\r\n      Get-ChildItem -Path 'Cert:\\LocalMachine\\Remote Desktop'" in sh.text
     assert "low risk; needs admin rights." in sh.text
     assert "  Undo: " + fix["undo"][:40] in sh.text
     assert "Did it work? Answer worked, failed or skip." in sh.text
@@ -211,7 +211,8 @@ def test_a_failed_fix_then_a_worked_one(tmp_path):
     title = kb_record(first)["title"]
     sh.send("why")
     assert sh.step() == ("fix", first)
-    assert re.search(r"Why this fix:\r\n%s \(%s\): \d+%% likely to resolve" % (re.escape(title), first), sh.text)
+    assert re.search(r"Why this fix:\r\n%s\s+\(%s\):\s+\d+%%\s+likely\s+to\s+resolve" % (re.escape(title), first),
+                     sh.text)
     sh.send("skip")
     assert sh.step() != ("fix", first)
     assert "Noted: fix %s skipped.\r\n" % first in sh.text
@@ -297,9 +298,9 @@ def test_back_twice_and_errors_that_lose_nothing(tmp_path):
 def test_set_volunteers_and_revises_facts_and_facts_shows_where_each_came_from(tmp_path):
     sh = Shell(tmp_path, "ask", "--fact", "error_code=0x904", NO_COLOR="1")
     kind, q1 = sh.step()
-    sh.send("set host_name = pc-042-é")
+    sh.send("set host_name = pc-042")
     sh.step()
-    assert "Noted: host_name = pc-042-é (set).\r\n" in sh.text
+    assert "Noted: host_name = pc-042 (set).\r\n" in sh.text
     sh.send("set host_kind=azure_vm")
     sh.step()
     assert "Noted: host_kind = azure_vm (set).\r\n" in sh.text
@@ -319,7 +320,7 @@ def test_set_volunteers_and_revises_facts_and_facts_shows_where_each_came_from(t
     sh.step()
     assert "  error_code = 0x904 (given on the command line)\r\n" in sh.text
     assert "  host_kind = server (set)\r\n" in sh.text
-    assert "  host_name = pc-042-é (set)\r\n" in sh.text
+    assert "  host_name = pc-042 (set)\r\n" in sh.text
     assert "  %s = %s (answer)\r\n" % (q, CERT["facts"][q]) in sh.text
     assert sh.finish() == 0
 
@@ -336,7 +337,7 @@ def test_rules_show_in_facts_warnings_and_filled_commands(tmp_path, odd_kb):
     kind, what = sh.run_until(CERT, lambda k, w: k == "fix", (kind, what))
     assert what == "renew_rdp_certificate"
     assert "  Warning: restarting TermService ends the open sessions\r\n" in sh.text
-    assert "      az vm run-command invoke --resource-group rg-office --name <vm_name>" in sh.text
+    assert "az vm run-command" not in sh.text, "an on-premises server gets no Azure command"
     assert sh.finish() == 0
 
 

@@ -189,7 +189,7 @@ GATEWAY_FIXES = {"fix_rd_gateway_policies", "trust_gateway_certificate", "rd_gat
 
 def check_in_context(action, known, where):
     """An action shown for the facts known fits them, by its records and by its text."""
-    hk, cp = known.get("host_kind"), known.get("connection_path")
+    hk, cp = (None if known.get(f) == "unknown" else known.get(f) for f in ("host_kind", "connection_path"))
     fix = FIXES[action["fix"]]
     assert holds(fix.get("applies"), known) is not False, (where, action["fix"])
     for c in action["commands"]:

@@ -616,9 +616,11 @@ static void put_fix_facts(buf *b, const tr_model *m, int x, int link, session *s
 static void put_fix(buf *b, const tr_model *m, int x, int level, int link, session *s)
 {
 	const tr_fix *fix = &m->fixes[x];
+	char *summary = fill(s, fix->summary, NULL);
 
 	md_heading(b, level, fix->title);
-	md_para(b, fix->summary);
+	md_para(b, summary);
+	free(summary);
 	put_fix_facts(b, m, x, link, s);
 	if (fix->applies.n) {
 		char when[512];

@@ -86,7 +86,7 @@ def test_injection_refused_in_json_lines_and_nothing_lost():
 def test_injection_refused_by_shell_set(tmp_path):
     r = run("ask", stdin="set host_name=%s\nfacts\nquit\n" % INJECTION,
             env={"TRIAGE_SESSIONS": str(tmp_path / "s.sqlite"), "NO_COLOR": "1"})
-    assert "error: " + INJECTION_MSG in r.stderr
+    assert "error: " + INJECTION_MSG in re.sub(r"\n {7}(?=\S)", " ", r.stderr)  # unwrapped
     assert "host_name" not in r.stdout.split("Facts so far:")[-1]
 
 
@@ -151,7 +151,7 @@ def test_slots_fill_in_commands_checks_steps_undo_and_gui_paths():
             "TERMSRV/srv-01 > Remove"} in creds["commands"]
     dns = fixes["connect_by_ip_and_flush_dns"]
     assert dns["commands"][-1]["text"] == ('Add-Content -Path "$env:SystemRoot\\System32\\drivers\\etc\\hosts"'
-                                          ' -Value "10.0.0.4 srv-01"')
+                                          ' -Value "`r`n10.0.0.4 srv-01"')
     out = jsonl([], "host_name=srv-01")
     q = [o for o in out if o["type"] == "question"][0]
     if q["fact"] == "port_3389_open":
@@ -170,8 +170,8 @@ def test_a_rule_fills_a_slot_through_the_same_quoting():
     d = diagnose("rdp_listening_port=3389", "host_name=srv")
     fw = next(f for f in d["fixes"] if f["fix"] == "enable_rdp_firewall_rules")
     assert ("New-NetFirewallRule -DisplayName 'Remote Desktop custom port (TCP-In)' -Direction Inbound"
-            " -Protocol TCP -LocalPort 3389 -Action Allow") in [c["text"] for c in fw["commands"]]
-    assert fw["unfilled"] == []
+            " -Protocol TCP -LocalPort 3389 -Profile Domain, Private -Action Allow") in [c["text"] for c in fw["commands"]]
+    assert [u for u in fw["unfilled"] if u["slot"] == "port"] == []   # the rule filled it
 
 
 def test_guide_and_text_exports_show_unfilled_slots_the_same_way():
@@ -370,9 +370,9 @@ def test_a_rule_excludes_a_fix_and_says_why(tmp_path):
         'description = "test"\nreads = {"client_os"}\nsources = {"seed_000"}\n'
         'function run(f)\n  exclude("no_such_fix", "x")\nend\n')
     out2 = tmp_path / "o2.sqlite"
-    assert subprocess.run([BIN, "kb", "build", "-o", str(out2), str(top)]).returncode == 0
-    r = run("diagnose", kb=str(out2))
-    assert "rule no_winsock: rules/no_winsock.lua:5: exclude: unknown fix 'no_such_fix' (rule switched off)" in r.stderr
+    r = subprocess.run([BIN, "kb", "build", "-o", str(out2), str(top)], capture_output=True, text=True)
+    assert r.returncode == 1 and not out2.exists()   # the dry run of every rule refuses it
+    assert r.stderr == "triage: rule no_winsock: rules/no_winsock.lua:5: exclude: unknown fix 'no_such_fix'\n"
 
 
 # ---- the shell offers to fill a slot ----

@@ -96,7 +96,8 @@ int plan_checks(const tr_model *m, plan_check **out)
 		for (int k = fix->link; k < fix->link + fix->nlink; k++)
 			if (m->links[k].p >= CHECK_FIXES)
 				causes[nc++] = m->links[k].cause;
-		qsort(causes, (size_t)nc, sizeof *causes, cmp_int);
+		if (nc > 1)  /* causes may still be NULL (qsort wants a pointer) */
+			qsort(causes, (size_t)nc, sizeof *causes, cmp_int);
 		for (int i = 0; i < nc; i++) {
 			const tr_cause *c = &m->causes[causes[i]];
 			int nv = 0;
@@ -116,7 +117,8 @@ int plan_checks(const tr_model *m, plan_check **out)
 					vals[nv++] = f->first + k;
 				}
 			}
-			qsort(vals, (size_t)nv, sizeof *vals, cmp_int);
+			if (nv > 1)  /* vals may still be NULL */
+				qsort(vals, (size_t)nv, sizeof *vals, cmp_int);
 			for (int j = 0; j < nv; j++) {
 				int dup = 0;
 

@@ -9,7 +9,31 @@
 #include "cli.h"
 #include "kbcheck.h"
 #include "kbtext.h"
+#include "store.h"
 #include "text.h"
+
+/* Warns on stderr, once per slot and record, of template slots in the
+ * built file that nothing can fill (they would always show as <slot>). */
+static void warn_slots(const char *path)
+{
+	sqlite3 *db;
+	buf b = {0};
+	tr_err e;
+	const char *p;
+
+	tr_clear(&e);
+	if (store_open(path, STORE_READ, &db, &e) != TR_OK)
+		return;
+	kbtext_slots(db, &b);
+	sqlite3_close(db);
+	for (p = buf_str(&b); *p;) {
+		size_t n = strcspn(p, "\n");
+
+		fprintf(stderr, "triage: warning: %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+	buf_free(&b);
+}
 
 int kb_cmd_build(cli *c)
 {
@@ -28,7 +52,10 @@ int kb_cmd_build(cli *c)
 	}
 	if (!out)
 		return tr_fail(&c->err, TR_EUSAGE, "kb build: -o FILE is required");
-	return kbtext_build(dir ? dir : ".", out, stdout, stderr, &c->err);
+	if (kbtext_build(dir ? dir : ".", out, stdout, stderr, &c->err) != TR_OK)
+		return TR_ERR;
+	warn_slots(out);
+	return TR_OK;
 }
 
 int kb_cmd_dump(cli *c)

@@ -115,7 +115,7 @@ void explain_fix(session *s, int x, int detail, buf *out)
 	double ch, cost;
 
 	session_planner(s, &in);
-	ch = plan_chance(m, p, x);
+	ch = plan_chance(m, p, x) * session_applies(s, x, NULL);
 	cost = plan_cost(&in, x);
 
 	if (detail)
@@ -131,7 +131,7 @@ void explain_fix(session *s, int x, int detail, buf *out)
 			at = i;
 	if (at >= 0 && at + 1 < n) {
 		int y = order[at + 1];
-		double cy = plan_chance(m, p, y), ky = plan_cost(&in, y);
+		double cy = plan_chance(m, p, y) * session_applies(s, y, NULL), ky = plan_cost(&in, y);
 
 		const char *waits = m->fixes[y].risk == RISK_HIGH && cy < PLAN_HIGH_RISK_MIN
 				    ? ", which is high-risk and waits until the evidence is strong" : "";
@@ -145,6 +145,20 @@ void explain_fix(session *s, int x, int detail, buf *out)
 				   model_risk_names[m->fixes[y].risk], waits);
 	} else if (at >= 0)
 		buf_puts(out, "  It is the last fix left in the plan.\n");
+	if (fix->applies.n || session_applies(s, x, NULL) < 1) {
+		const char *why;
+		double a = session_applies(s, x, &why);
+		char when[512];
+
+		model_where_text(m, &fix->applies, when, sizeof when);
+		if (why)
+			buf_printf(out, "  It does not apply here: %s.\n", why);
+		else if (a <= 0)
+			buf_printf(out, "  It does not apply here: it applies only if %s.\n", when);
+		else if (a < 1)
+			buf_printf(out, "  It applies only if %s: %.0f%% likely here, which weighs its chance.\n",
+				   when, 100 * a);
+	}
 	for (int i = 0; i < m->nlinks; i++)
 		if (m->links[i].fix == x)
 			buf_printf(out, "  resolves %s with p=%.2f (now %.0f%% likely): %s\n",
@@ -160,7 +174,7 @@ void explain_brief(session *s, buf *out)
 	if (a->kind == ACT_QUESTION)
 		buf_printf(out, "its answer is expected to get to a fix sooner than trying one now");
 	else if (a->kind == ACT_RECOMMEND) {
-		double ch = plan_chance(m, session_p(s), a->fix);
+		double ch = plan_chance(m, session_p(s), a->fix) * session_applies(s, a->fix, NULL);
 
 		buf_printf(out, "%.0f%% likely to resolve the problem, about %d min of work (%s risk): "
 			   "the best chance for the time and risk; no question is worth asking first", 100 * ch,

@@ -405,12 +405,35 @@ static const char *how_runs(const char *shell)
 	return NULL;
 }
 
+/* text with its slots filled as s knows them (s NULL: every slot shown
+ * unfilled, as <slot>), quoted for shell (NULL: text a person reads). */
+static char *fill(session *s, const char *text, const char *shell)
+{
+	return s ? session_fill(s, text, shell, NULL) : slot_render(text, shell, NULL, NULL, NULL);
+}
+
+/* lead "only if host_kind is azure_vm" tail, while s does not know that
+ * (or s is NULL). */
+static void put_when(buf *b, const tr_model *m, session *s, const tr_where *w, const char *lead,
+		     const char *tail)
+{
+	char when[512];
+
+	if (w->n == 0 || (s && session_where(s, w) > 0))
+		return;
+	model_where_text(m, w, when, sizeof when);
+	buf_puts(b, lead);
+	buf_puts(b, "only if ");
+	md_inline(b, when);
+	buf_puts(b, tail);
+}
+
 /* "On the host, in PowerShell:" then the command in a fenced block; s
  * (when not NULL) fills the {{slots}} as the session knows them. */
-static void put_command(buf *b, const tr_command *cmd, session *s)
+static void put_command(buf *b, const tr_model *m, const tr_command *cmd, session *s)
 {
 	const char *where = where_runs(cmd->on), *how = how_runs(cmd->shell);
-	char *text = s ? session_render(s, cmd->text) : xstrdup(cmd->text);
+	char *text = fill(s, cmd->text, cmd->shell);
 
 	if (where)
 		buf_puts(b, where);
@@ -423,31 +446,42 @@ static void put_command(buf *b, const tr_command *cmd, session *s)
 		buf_puts(b, how);
 	else
 		md_code(b, cmd->shell);
+	put_when(b, m, s, &cmd->applies, ", ", "");
 	buf_puts(b, ":\n\n");
 	md_fence(b, cmd->shell, text);
 	free(text);
 }
 
-static void put_steps(buf *b, const tr_fix *fix)
+static void put_steps(buf *b, const tr_model *m, const tr_fix *fix, session *s)
 {
+	int k = 0;
+
 	if (!fix->nsteps)
 		return;
 	buf_puts(b, "**Steps**\n\n");
 	for (int i = 0; i < fix->nsteps; i++) {
-		buf_printf(b, "%d. ", i + 1);
-		md_inline(b, fix->steps[i]);
+		char *t;
+
+		if (s && session_where(s, &fix->step_applies[i]) == 0)
+			continue;
+		t = fill(s, fix->steps[i], NULL);
+		buf_printf(b, "%d. ", ++k);
+		md_inline(b, t);
+		put_when(b, m, s, &fix->step_applies[i], " (", ")");
 		buf_putc(b, '\n');
+		free(t);
 	}
 	buf_putc(b, '\n');
 }
 
-static void put_commands(buf *b, const tr_fix *fix, session *s)
+static void put_commands(buf *b, const tr_model *m, const tr_fix *fix, session *s)
 {
 	if (!fix->ncmds)
 		return;
 	buf_puts(b, "**Commands**\n\n");
 	for (int i = 0; i < fix->ncmds; i++)
-		put_command(b, &fix->cmds[i], s);
+		if (!s || session_where(s, &fix->cmds[i].applies) != 0)
+			put_command(b, m, &fix->cmds[i], s);
 }
 
 /* Risk and effort as list items. */
@@ -462,13 +496,17 @@ static void put_effort(buf *b, const tr_model *m, int x)
 }
 
 /* Undo, expected outcome and sources. */
-static void put_fix_tail(buf *b, const tr_model *m, const tr_fix *fix)
+static void put_fix_tail(buf *b, const tr_model *m, const tr_fix *fix, session *s)
 {
+	char *undo = fill(s, fix->undo, NULL), *outcome = fill(s, fix->outcome, NULL);
+
 	if (*fix->undo)
-		md_field(b, "Undo:", fix->undo);
+		md_field(b, "Undo:", undo);
 	else
 		buf_puts(b, "**Undo:** nothing to undo.\n\n");
-	md_field(b, "Expected outcome:", fix->outcome);
+	md_field(b, "Expected outcome:", outcome);
+	free(undo);
+	free(outcome);
 	buf_puts(b, "**Sources**\n\n");
 	put_cites(b, m, fix->cites, fix->ncites);
 }
@@ -563,7 +601,7 @@ static void put_fix_facts(buf *b, const tr_model *m, int x, int link, session *s
 	}
 	if (s)
 		buf_printf(b, "- **Chance it resolves the problem now:** %.0f%%\n",
-			   100 * plan_chance(m, session_p(s), x));
+			   100 * plan_chance(m, session_p(s), x) * session_applies(s, x, NULL));
 	put_effort(b, m, x);
 	for (int i = 0; s && (warn = session_warning(s, x, i)); i++) {
 		buf_puts(b, "- **Warning:** ");
@@ -579,13 +617,21 @@ static void put_fix_facts(buf *b, const tr_model *m, int x, int link, session *s
 static void put_fix(buf *b, const tr_model *m, int x, int level, int link, session *s)
 {
 	const tr_fix *fix = &m->fixes[x];
+	char *summary = fill(s, fix->summary, NULL);
 
 	md_heading(b, level, fix->title);
-	md_para(b, fix->summary);
+	md_para(b, summary);
+	free(summary);
 	put_fix_facts(b, m, x, link, s);
-	put_steps(b, fix);
-	put_commands(b, fix, s);
-	put_fix_tail(b, m, fix);
+	if (fix->applies.n) {
+		char when[512];
+
+		model_where_text(m, &fix->applies, when, sizeof when);
+		md_field(b, "Applies only if:", when);
+	}
+	put_steps(b, m, fix, s);
+	put_commands(b, m, fix, s);
+	put_fix_tail(b, m, fix, s);
 }
 
 static void guide_cause(buf *b, const tr_model *m, int c, double prior_sum)
@@ -829,9 +875,15 @@ static void report_question(buf *b, session *s, int f)
 		buf_putc(b, '\n');
 	}
 	buf_puts(b, "- unknown (cannot tell)\n\n");
-	md_field(b, "How to find out:", fact->help);
+	{
+		char *help = fill(s, fact->help, NULL);
+
+		md_field(b, "How to find out:", help);
+		free(help);
+	}
 	for (int i = 0; i < fact->ncheck; i++)
-		put_command(b, &fact->check[i], s);
+		if (session_where(s, &fact->check[i].applies) != 0)
+			put_command(b, m, &fact->check[i], s);
 	explain_brief(s, &why);
 	md_field(b, "Why ask:", buf_str(&why));
 	buf_free(&why);

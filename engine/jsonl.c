@@ -45,17 +45,78 @@ json_t *jsonl_ranking(session *s)
 	return o;
 }
 
-static json_t *commands(const tr_command *cmds, int n, session *s)
+/* Adds what rep left unfilled to the action's list (each slot once, with
+ * the fact that fills it) and a warning for each value refused by a shell. */
+static void unfilled(session *s, const slot_report *rep, json_t *slots, json_t *warn)
+{
+	const tr_model *m = session_model(s);
+
+	for (int i = 0; i < rep->n; i++) {
+		int f = model_slot_fact(m, rep->v[i].name), seen = 0;
+		size_t k;
+		json_t *o;
+
+		json_array_foreach(slots, k, o)
+			seen |= strcmp(json_string_value(json_object_get(o, "slot")), rep->v[i].name) == 0;
+		if (!seen) {
+			o = json_object();
+			json_object_set_new(o, "slot", json_string(rep->v[i].name));
+			json_object_set_new(o, "fact", f >= 0 ? json_string(m->facts[f].id) : json_null());
+			json_array_append_new(slots, o);
+		}
+		if (rep->v[i].why && warn) {
+			buf b = {0};
+
+			buf_printf(&b, "<%s> left unfilled: %s", rep->v[i].name, rep->v[i].why);
+			json_array_append_new(warn, json_string(buf_str(&b)));
+			buf_free(&b);
+		}
+	}
+}
+
+/* A text a person reads, with its slots filled. */
+static json_t *prose(session *s, const char *text, json_t *slots)
+{
+	slot_report rep;
+	char *t = session_fill(s, text, NULL, &rep);
+	json_t *o = json_string(t);
+
+	unfilled(s, &rep, slots, NULL);
+	free(t);
+	return o;
+}
+
+/* Commands that may apply here, each filled and quoted for its shell; a
+ * command whose context is not known yet says when it applies. */
+static json_t *commands(const tr_command *cmds, int n, session *s, json_t *slots, json_t *warn)
 {
 	json_t *a = json_array();
 
 	for (int i = 0; i < n; i++) {
-		json_t *c = json_object();
-		char *text = s ? session_render(s, cmds[i].text) : xstrdup(cmds[i].text);
+		json_t *c;
+		slot_report rep;
+		char *text, when[512];
 
+		if (s && session_where(s, &cmds[i].applies) == 0)
+			continue;
+		c = json_object();
+		text = s ? session_fill(s, cmds[i].text, cmds[i].shell, &rep) : xstrdup(cmds[i].text);
 		json_object_set_new(c, "shell", json_string(cmds[i].shell));
 		json_object_set_new(c, "on", json_string(cmds[i].on));
 		json_object_set_new(c, "text", json_string(text));
+		if (cmds[i].applies.n) {
+			model_where_text(session_model(s), &cmds[i].applies, when, sizeof when);
+			json_object_set_new(c, "when", json_string(when));
+		}
+		if (s) {
+			json_t *mine = json_array();
+
+			unfilled(s, &rep, mine, warn);
+			if (json_array_size(mine))
+				json_object_set(c, "unfilled", mine);
+			unfilled(s, &rep, slots, NULL);
+			json_decref(mine);
+		}
 		json_array_append_new(a, c);
 		free(text);
 	}
@@ -66,7 +127,7 @@ json_t *jsonl_fix(session *s, int x)
 {
 	const tr_model *m = session_model(s);
 	const tr_fix *fix = &m->fixes[x];
-	json_t *o = json_object(), *a = json_array(), *w = json_array();
+	json_t *o = json_object(), *a = json_array(), *w = json_array(), *slots = json_array();
 	const char *warn;
 
 	json_object_set_new(o, "type", json_string("recommend"));
@@ -77,19 +138,28 @@ json_t *jsonl_fix(session *s, int x)
 			json_array_append_new(a, json_string(m->causes[m->links[i].cause].id));
 	json_object_set_new(o, "causes", a);
 	json_object_set_new(o, "risk", json_string(model_risk_names[fix->risk]));
-	a = json_array();
-	for (int i = 0; i < fix->nsteps; i++)
-		json_array_append_new(a, json_string(fix->steps[i]));
-	json_object_set_new(o, "steps", a);
-	json_object_set_new(o, "commands", commands(fix->cmds, fix->ncmds, s));
-	json_object_set_new(o, "undo", json_string(fix->undo));
-	json_object_set_new(o, "outcome", json_string(fix->outcome));
-	json_object_set_new(o, "summary", json_string(fix->summary));
-	json_object_set_new(o, "cost", json_real(fix->cost));
-	json_object_set_new(o, "p", json_real(plan_chance(m, session_p(s), x)));
 	for (int i = 0; (warn = session_warning(s, x, i)); i++)
 		json_array_append_new(w, json_string(warn));
+	a = json_array();
+	for (int i = 0; i < fix->nsteps; i++)
+		if (session_where(s, &fix->step_applies[i]) != 0)
+			json_array_append_new(a, prose(s, fix->steps[i], slots));
+	json_object_set_new(o, "steps", a);
+	json_object_set_new(o, "commands", commands(fix->cmds, fix->ncmds, s, slots, w));
+	json_object_set_new(o, "undo", prose(s, fix->undo, slots));
+	json_object_set_new(o, "outcome", prose(s, fix->outcome, slots));
+	json_object_set_new(o, "summary", prose(s, fix->summary, slots));
+	json_object_set_new(o, "cost", json_real(fix->cost));
+	json_object_set_new(o, "p", json_real(plan_chance(m, session_p(s), x) * session_applies(s, x, NULL)));
+	if (fix->applies.n) {
+		char when[512];
+
+		model_where_text(m, &fix->applies, when, sizeof when);
+		json_object_set_new(o, "applies", json_string(when));
+		json_object_set_new(o, "p_applies", json_real(session_applies(s, x, NULL)));
+	}
 	json_object_set_new(o, "warnings", w);
+	json_object_set_new(o, "unfilled", slots);
 	return o;
 }
 
@@ -123,9 +193,16 @@ json_t *jsonl_action(session *s)
 		for (int k = 0; k < f->nvalues; k++)
 			json_array_append_new(ch, json_string(m->values[f->first + k].text));
 		json_object_set_new(o, "labels", ch);
-		json_object_set_new(o, "help", json_string(f->help));
-		json_object_set_new(o, "check", commands(f->check, f->ncheck, s));
+		json_t *slots = json_array(), *w = json_array();
+
+		json_object_set_new(o, "help", prose(s, f->help, slots));
+		json_object_set_new(o, "check", commands(f->check, f->ncheck, s, slots, w));
 		json_object_set_new(o, "asker", json_string(f->asker));
+		json_object_set_new(o, "unfilled", slots);
+		if (json_array_size(w))
+			json_object_set_new(o, "warnings", w);
+		else
+			json_decref(w);
 	}
 	explain_brief(s, &why);
 	json_object_set_new(o, "why", json_string(buf_str(&why)));

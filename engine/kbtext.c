@@ -20,6 +20,7 @@
 #include "prime.h"
 #include "model.h"
 #include "rules.h"
+#include "slot.h"
 #include "store.h"
 #include "text.h"
 
@@ -259,11 +260,74 @@ static int cites(build *B, json_t *o, const char *kind, const char *id)
 static const char *const shells[] = {"powershell", "cmd", "reg", "gui", "azure-cli", NULL};
 static const char *const places[] = {"client", "host", "router", "portal", "gateway", NULL};
 
+/* Reads a list of conditions ("applies") on key of o into the applies
+ * tables for (kind, record, item). A missing key is no condition. */
+static int where(build *B, json_t *o, const char *kind, const char *record, int item,
+		 const char *what)
+{
+	static const char *const keys[] = {"fact", "is", "not", NULL};
+	json_t *a = json_object_get(o, "applies"), *c;
+	size_t i;
+
+	if (!a)
+		return TR_OK;
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return bad(B, "%s: 'applies' must be a non-empty list of conditions", what);
+	json_array_foreach(a, i, c) {
+		const char *fact, *value;
+		json_t *is, *not, *vals, *v;
+		sqlite3_stmt *st;
+		size_t k;
+		int nvalues = -1;
+
+		if (only_keys(B, c, "applies item", keys) || !(fact = str_at(B, c, "fact", "applies item")))
+			return TR_ERR;
+		is = json_object_get(c, "is");
+		not = json_object_get(c, "not");
+		if (!is == !not)
+			return bad(B, "%s: applies on %s: give exactly one of 'is' and 'not'", what, fact);
+		vals = is ? is : not;
+		if (!json_is_array(vals) || json_array_size(vals) == 0)
+			return bad(B, "%s: applies on %s: '%s' must be a non-empty list of values", what, fact,
+				   is ? "is" : "not");
+		if (sqlite3_prepare_v2(B->db, "SELECT count(*) FROM fact_value WHERE fact = ?1", -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, fact, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0)
+				nvalues = sqlite3_column_int(st, 0);
+			sqlite3_finalize(st);
+		}
+		if (nvalues < 0)
+			return bad(B, "%s: applies on '%s': no such fact with values", what, fact);
+		if (sql(B, "INSERT INTO applies VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "ssiisi", kind, record, item,
+			(int)i, fact, is ? 0 : 1))
+			return bad(B, "%s: applies on %s twice", what, fact);
+		json_array_foreach(vals, k, v) {
+			int found = 0;
+
+			if (!json_is_string(v))
+				return bad(B, "%s: applies on %s: values must be strings", what, fact);
+			value = json_string_value(v);
+			if (sqlite3_prepare_v2(B->db, "SELECT 1 FROM fact_value WHERE fact = ?1 AND value = ?2", -1, &st, NULL) == SQLITE_OK) {
+				sqlite3_bind_text(st, 1, fact, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+				found = sqlite3_step(st) == SQLITE_ROW;
+				sqlite3_finalize(st);
+			}
+			if (!found)
+				return bad(B, "%s: applies on %s: '%s' is not one of its values", what, fact, value);
+			if (sql(B, "INSERT INTO applies_value VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", "ssiiiss", kind,
+				record, item, (int)i, (int)k, fact, value))
+				return bad(B, "%s: applies on %s: '%s' named twice", what, fact, value);
+		}
+	}
+	return TR_OK;
+}
+
 static int commands(build *B, json_t *o, const char *key, const char *table, const char *id)
 {
-	static const char *const keys[] = {"shell", "on", "text", NULL};
+	static const char *const keys[] = {"shell", "on", "text", "applies", NULL};
 	json_t *a = arr_at(B, o, key, id), *c;
-	char q[128];
+	char q[128], what[96];
 	size_t i;
 
 	if (!a)
@@ -282,6 +346,9 @@ static int commands(build *B, json_t *o, const char *key, const char *table, con
 		if (!*text)
 			return bad(B, "%s item %zu: empty command", key, i + 1);
 		if (sql(B, q, "siss" "s", id, (int)i, shell, on, text))
+			return TR_ERR;
+		snprintf(what, sizeof what, "%s item %zu", key, i + 1);
+		if (where(B, c, strcmp(key, "check") == 0 ? "check" : "command", id, (int)i, what))
 			return TR_ERR;
 	}
 	return TR_OK;
@@ -309,10 +376,10 @@ static const char *record_id(build *B, json_t *o, const char *name)
 static int add_fact(build *B, json_t *o, const char *name)
 {
 	static const char *const keys[] = {"id", "text", "help", "check", "asker", "cost",
-		"unknown_rate", "values", "sources", NULL};
+		"unknown_rate", "holds", "slot", "values", "sources", NULL};
 	static const char *const vkeys[] = {"value", "text", "p", NULL};
 	static const char *const askers[] = {"client", "host_admin", "cloud_admin", "network_admin", NULL};
-	const char *id, *text, *help, *asker;
+	const char *id, *text, *help, *asker, *kind = "", *slot = "";
 	double cost, unk, sum = 0;
 	json_t *vals, *v;
 	size_t i;
@@ -326,8 +393,17 @@ static int add_fact(build *B, json_t *o, const char *name)
 		return bad(B, "asker '%s' is not one of client, host_admin, cloud_admin, network_admin", asker);
 	if (json_array_size(vals) == 1)
 		return bad(B, "a fact needs two values or more (or none, for free text)");
-	if (sql(B, "INSERT INTO fact (id, text, help, asker, cost, unknown_rate) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-		"ssssdd", id, text, help, asker, cost, unk))
+	if ((json_object_get(o, "holds") && !(kind = str_at(B, o, "holds", id))) ||
+	    (json_object_get(o, "slot") && !(slot = str_at(B, o, "slot", id))))
+		return TR_ERR;
+	if ((*kind || *slot) && json_array_size(vals) > 0)
+		return bad(B, "'holds' and 'slot' are for free-text facts (\"values\": [])");
+	if (json_object_get(o, "holds") && slot_kind_of(kind) < 0)
+		return bad(B, "holds '%s' is not one of text, host, ip, azure_name, port, path, name", kind);
+	if (json_object_get(o, "slot") && !is_ident(slot))
+		return bad(B, "slot '%s' is not an identifier", slot);
+	if (sql(B, "INSERT INTO fact (id, text, help, asker, cost, unknown_rate, kind, slot)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "ssssddss", id, text, help, asker, cost, unk, kind, slot))
 		return TR_ERR;
 	json_array_foreach(vals, i, v) {
 		const char *value, *vtext;
@@ -400,7 +476,8 @@ static int add_cause(build *B, json_t *o, const char *name)
 static int add_fix(build *B, json_t *o, const char *name)
 {
 	static const char *const keys[] = {"id", "title", "summary", "risk", "cost", "minutes",
-		"admin", "reboot", "steps", "commands", "undo", "outcome", "resolves", "sources", NULL};
+		"admin", "reboot", "applies", "steps", "commands", "undo", "outcome", "resolves", "sources", NULL};
+	static const char *const skeys[] = {"text", "applies", NULL};
 	static const char *const risks[] = {"low", "medium", "high", NULL};
 	static const char *const rkeys[] = {"cause", "p", "why", NULL};
 	const char *id, *title, *summary, *risk, *undo, *outcome;
@@ -430,16 +507,26 @@ static int add_fix(build *B, json_t *o, const char *name)
 		cost, (int)minutes, json_is_true(json_object_get(o, "admin")),
 		json_is_true(json_object_get(o, "reboot")), undo, outcome))
 		return TR_ERR;
+	if (where(B, o, "fix", id, -1, id))
+		return TR_ERR;
 	json_array_foreach(steps, i, v) {
-		char why[96];
+		json_t *t = v;
+		char what[64], why[96];
 
-		if (!json_is_string(v) || !*json_string_value(v))
+		snprintf(what, sizeof what, "steps item %zu", i + 1);
+		if (json_is_object(v) && (only_keys(B, v, what, skeys) || where(B, v, "step", id, (int)i, what)))
+			return TR_ERR;
+		if (json_is_object(v) && !json_object_get(v, "applies"))
+			return bad(B, "%s: a step object has 'text' and 'applies' (else write the text alone)", what);
+		if (json_is_object(v))
+			t = json_object_get(v, "text");
+		if (!json_is_string(t) || !*json_string_value(t))
 			return bad(B, "steps item %zu must be a non-empty string", i + 1);
-		if (strlen(json_string_value(v)) != json_string_length(v))
+		if (strlen(json_string_value(t)) != json_string_length(t))
 			return bad(B, "steps item %zu contains a NUL character", i + 1);
-		if (text_inert(json_string_value(v), TEXT_LINES, why, sizeof why) != 0)
+		if (text_inert(json_string_value(t), TEXT_LINES, why, sizeof why) != 0)
 			return bad(B, "steps item %zu contains %s", i + 1, why);
-		if (sql(B, "INSERT INTO fix_step VALUES (?1, ?2, ?3)", "sis", id, (int)i, json_string_value(v)))
+		if (sql(B, "INSERT INTO fix_step VALUES (?1, ?2, ?3)", "sis", id, (int)i, json_string_value(t)))
 			return TR_ERR;
 	}
 	json_array_foreach(res, i, v) {
@@ -678,6 +765,8 @@ static int check_whole(build *B)
 		" WHERE id NOT IN (SELECT cause FROM resolves)",
 		"SELECT kind || ' ' || record || ': cites unknown source ' || source FROM cites"
 		" WHERE source NOT IN (SELECT id FROM source)",
+		"SELECT 'slot ' || slot || ' is filled by more than one fact' FROM fact WHERE slot <> ''"
+		" GROUP BY slot HAVING count(*) > 1",
 		NULL,
 	};
 	snprintf(B->file, sizeof B->file, "knowledge base");
@@ -973,6 +1062,93 @@ static sqlite3_stmt *one(sqlite3 *db, const char *q, const char *id)
 	return st;
 }
 
+/* The conditions of (kind, record, item) as JSON, or NULL when none. */
+static json_t *applies_json(sqlite3 *db, const char *kind, const char *record, int item)
+{
+	sqlite3_stmt *cs, *vs;
+	json_t *a = json_array();
+
+	if (sqlite3_prepare_v2(db, "SELECT seq, fact, negate FROM applies WHERE kind = ?1 AND record = ?2"
+			       " AND item = ?3 ORDER BY seq", -1, &cs, NULL) != SQLITE_OK)
+		return json_decref(a), NULL;  /* a knowledge base before schema 4 */
+	if (sqlite3_prepare_v2(db, "SELECT value FROM applies_value WHERE kind = ?1 AND record = ?2"
+			       " AND item = ?3 AND seq = ?4 ORDER BY vseq", -1, &vs, NULL) != SQLITE_OK) {
+		sqlite3_finalize(cs);
+		return json_decref(a), NULL;
+	}
+	sqlite3_bind_text(cs, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(cs, 2, record, -1, SQLITE_STATIC);
+	sqlite3_bind_int(cs, 3, item);
+	while (sqlite3_step(cs) == SQLITE_ROW) {
+		json_t *c = json_object(), *v = json_array();
+
+		json_object_set_new(c, "fact", json_string(text_col(cs, 1)));
+		sqlite3_bind_text(vs, 1, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(vs, 2, record, -1, SQLITE_STATIC);
+		sqlite3_bind_int(vs, 3, item);
+		sqlite3_bind_int(vs, 4, sqlite3_column_int(cs, 0));
+		while (sqlite3_step(vs) == SQLITE_ROW)
+			json_array_append_new(v, json_string(text_col(vs, 0)));
+		sqlite3_reset(vs);
+		json_object_set_new(c, sqlite3_column_int(cs, 2) ? "not" : "is", v);
+		json_array_append_new(a, c);
+	}
+	sqlite3_finalize(cs);
+	sqlite3_finalize(vs);
+	if (json_array_size(a) == 0)
+		return json_decref(a), NULL;
+	return a;
+}
+
+/* A fact's checks or a fix's commands, each with its conditions. */
+static json_t *commands_json(sqlite3 *db, const char *q, const char *kind, const char *id)
+{
+	json_t *a = list(db, q, id, row_command), *c;
+	size_t i;
+
+	json_array_foreach(a, i, c) {
+		json_t *w = applies_json(db, kind, id, (int)i);
+
+		if (w)
+			json_object_set_new(c, "applies", w);
+	}
+	return a;
+}
+
+/* A fix's steps: text, or {"text", "applies"} for a step with conditions. */
+static json_t *steps_json(sqlite3 *db, const char *id)
+{
+	json_t *a = list(db, "SELECT text FROM fix_step WHERE fix = ?1 ORDER BY seq", id, row_string), *t;
+	size_t i;
+
+	json_array_foreach(a, i, t) {
+		json_t *w = applies_json(db, "step", id, (int)i);
+
+		if (w) {
+			json_t *o = json_object();
+
+			json_object_set(o, "text", t);
+			json_object_set_new(o, "applies", w);
+			json_array_set_new(a, i, o);
+		}
+	}
+	return a;
+}
+
+/* Free-text kind and slot (schema 4), into o when set. */
+static void fact_fit_json(sqlite3 *db, const char *id, json_t *o)
+{
+	sqlite3_stmt *st = one(db, "SELECT kind, slot FROM fact WHERE id = ?1", id);
+
+	if (!st)
+		return;
+	if (*text_col(st, 0))
+		json_object_set_new(o, "holds", json_string(text_col(st, 0)));
+	if (*text_col(st, 1))
+		json_object_set_new(o, "slot", json_string(text_col(st, 1)));
+	sqlite3_finalize(st);
+}
+
 static json_t *fact_json(sqlite3 *db, const char *id, int full)
 {
 	sqlite3_stmt *st = one(db, "SELECT id, text, help, asker, cost, unknown_rate FROM fact WHERE id = ?1", id);
@@ -984,11 +1160,12 @@ static json_t *fact_json(sqlite3 *db, const char *id, int full)
 	json_object_set_new(o, "id", json_string(text_col(st, 0)));
 	json_object_set_new(o, "text", json_string(text_col(st, 1)));
 	json_object_set_new(o, "help", json_string(text_col(st, 2)));
-	json_object_set_new(o, "check", list(db, "SELECT shell, runs_on, text FROM fact_check WHERE fact = ?1 ORDER BY seq", id, row_command));
+	json_object_set_new(o, "check", commands_json(db, "SELECT shell, runs_on, text FROM fact_check WHERE fact = ?1 ORDER BY seq", "check", id));
 	json_object_set_new(o, "asker", json_string(text_col(st, 3)));
 	json_object_set_new(o, "cost", jnum(sqlite3_column_double(st, 4)));
 	json_object_set_new(o, "unknown_rate", jnum(sqlite3_column_double(st, 5)));
 	sqlite3_finalize(st);
+	fact_fit_json(db, id, o);
 	vals = list(db, "SELECT value, text, p FROM fact_value WHERE fact = ?1 ORDER BY seq", id, row_value);
 	if (full) {
 		json_object_set_new(o, "values", list(db, "SELECT value FROM fact_value WHERE fact = ?1 ORDER BY seq", id, row_string));
@@ -1063,8 +1240,14 @@ static json_t *fix_json(sqlite3 *db, const char *id, int full)
 	json_object_set_new(o, "minutes", json_integer(sqlite3_column_int(st, 5)));
 	json_object_set_new(o, "admin", json_boolean(sqlite3_column_int(st, 6)));
 	json_object_set_new(o, "reboot", json_boolean(sqlite3_column_int(st, 7)));
-	json_object_set_new(o, "steps", list(db, "SELECT text FROM fix_step WHERE fix = ?1 ORDER BY seq", id, row_string));
-	json_object_set_new(o, "commands", list(db, "SELECT shell, runs_on, text FROM fix_command WHERE fix = ?1 ORDER BY seq", id, row_command));
+	{
+		json_t *w = applies_json(db, "fix", id, -1);
+
+		if (w)
+			json_object_set_new(o, "applies", w);
+	}
+	json_object_set_new(o, "steps", steps_json(db, id));
+	json_object_set_new(o, "commands", commands_json(db, "SELECT shell, runs_on, text FROM fix_command WHERE fix = ?1 ORDER BY seq", "command", id));
 	json_object_set_new(o, "undo", json_string(text_col(st, 8)));
 	json_object_set_new(o, "outcome", json_string(text_col(st, 9)));
 	sqlite3_finalize(st);
@@ -1471,4 +1654,62 @@ int kbtext_checksum(sqlite3 *db, enum kb_kind kind, const char *id, char out[17]
 	free(text);
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
 	return 0;
+}
+
+/* ---- slots no fact fills ---- */
+
+/* Whether db can fill slot (n bytes): a fact declares it, or a rule's
+ * source calls fill("slot" or fill('slot'. */
+static int fillable(sqlite3 *db, const char *slot, size_t n)
+{
+	sqlite3_stmt *st;
+	char a[80], b[80];
+	int ok = 0;
+
+	snprintf(a, sizeof a, "%%fill(\"%.*s\"%%", (int)n, slot);
+	snprintf(b, sizeof b, "%%fill('%.*s'%%", (int)n, slot);
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM fact WHERE slot = ?1 UNION ALL"
+			       " SELECT 1 FROM rule WHERE source LIKE ?2 OR source LIKE ?3", -1, &st, NULL) != SQLITE_OK)
+		return 1;  /* before schema 4: nothing to say */
+	sqlite3_bind_text(st, 1, slot, (int)n, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, b, -1, SQLITE_STATIC);
+	ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+int kbtext_slots(sqlite3 *db, buf *out)
+{
+	static const char *const q =
+		"SELECT 'fact ' || id, help FROM fact UNION ALL SELECT 'fact ' || fact, text FROM fact_check"
+		" UNION ALL SELECT 'fix ' || id, summary || ' ' || undo || ' ' || outcome FROM fix"
+		" UNION ALL SELECT 'fix ' || fix, text FROM fix_step"
+		" UNION ALL SELECT 'fix ' || fix, text FROM fix_command ORDER BY 1";
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *p = text_col(st, 1), *open, *close;
+
+		while ((open = strstr(p, "{{")) && (close = strstr(open + 2, "}}"))) {
+			size_t k = (size_t)(close - open - 2);
+			char line[256];
+
+			p = close + 2;
+			if (k == 0 || k > 64 || strspn(open + 2, "abcdefghijklmnopqrstuvwxyz0123456789_") != k ||
+			    fillable(db, open + 2, k))
+				continue;
+			snprintf(line, sizeof line, "%s: {{%.*s}} is filled by no fact (\"slot\") nor rule\n",
+				 text_col(st, 0), (int)k, open + 2);
+			if (!strstr(buf_str(out), line)) {
+				buf_puts(out, line);
+				n++;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	return n;
 }

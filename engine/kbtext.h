@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <jansson.h>
 #include <sqlite3.h>
+#include "buf.h"
 #include "err.h"
 
 /* Builds a knowledge base at out from dir/kb and dir/rules. The file is
@@ -23,6 +24,12 @@
  * "triage: ...", and e says how many; with one error, or without errs, e
  * holds the first. */
 int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_err *e);
+
+/* Appends to out one line ("fix x: {{slot}} ...\n") for each template slot
+ * in a text of db that no free-text fact declares ("slot") and no rule
+ * fills by name (a literal fill("slot", ...) in its source); returns how
+ * many. `kb build` prints them as warnings. */
+int kbtext_slots(sqlite3 *db, buf *out);
 
 /* Writes db as dir/kb and dir/rules (created when missing), byte-for-byte
  * canonical. When a file there differs from what db holds, or a record

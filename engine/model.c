@@ -11,6 +11,7 @@
 #include <string.h>
 #include "buf.h"
 #include "model.h"
+#include "slot.h"
 
 const char *const model_risk_names[] = {"low", "medium", "high"};
 
@@ -624,7 +625,7 @@ static int load_cites(loader *L)
 /* Reads the rules' starting state when it was computed for this content. */
 static int load_prime(loader *L)
 {
-	static const char *const kinds[] = {"derive", "hide", "scale", "fill", "warn", "off"};
+	static const char *const kinds[] = {"derive", "hide", "scale", "fill", "warn", "exclude", "off"};
 	tr_model *m = L->m;
 	sqlite3_stmt *st = prep(L, "SELECT digest FROM rules_primed");
 	int rc, n = 0, cap = 0, hint = 0;
@@ -643,7 +644,7 @@ static int load_prime(loader *L)
 		tr_prime *p;
 		int k = 0;
 
-		while (k < 6 && strcmp(kinds[k], kind) != 0)
+		while (k < 7 && strcmp(kinds[k], kind) != 0)
 			k++;
 		if (n == cap) {
 			tr_prime *bigger = arena_alloc(&m->mem, sizeof *bigger * (size_t)(cap = cap ? 2 * cap : 64));
@@ -654,17 +655,17 @@ static int load_prime(loader *L)
 		}
 		p = &m->prime[n];
 		p->rule = seek(m->rules, m->nrules, sizeof *m->rules, (const char *)sqlite3_column_text(st, 0), &hint);
-		p->kind = k == 5 ? -1 : k;
+		p->kind = k == 6 ? -1 : k;
 		p->value = -1;
 		p->factor = sqlite3_column_double(st, 4);
 		p->text = arena_strdup(&m->mem, (const char *)sqlite3_column_text(st, 3));
 		p->why = arena_strdup(&m->mem, (const char *)sqlite3_column_text(st, 5));
 		p->slot = k == 3 ? arena_strdup(&m->mem, target) : NULL;
 		p->target = k == 0 || k == 1 ? model_fact(m, target) : k == 2 ? model_cause(m, target)
-			  : k == 4 ? model_fix(m, target) : -1;
+			  : k == 4 || k == 5 ? model_fix(m, target) : -1;
 		if (k == 0 && p->target >= 0 && m->facts[p->target].nvalues > 0)
 			p->value = model_value(m, p->target, p->text);
-		if (p->rule < 0 || k == 6 || (k != 3 && k != 5 && p->target < 0) ||
+		if (p->rule < 0 || k == 7 || (k != 3 && k != 6 && p->target < 0) ||
 		    (k == 0 && p->target >= 0 && m->facts[p->target].nvalues > 0 && p->value < 0)) {
 			m->primed = 0;  /* does not fit this content: the session settles itself */
 			continue;
@@ -673,6 +674,150 @@ static int load_prime(loader *L)
 	}
 	m->nprime = n;
 	return done(L, st, rc);
+}
+
+/* ---- where things apply, and typed free text (schema 004) ---- */
+
+/* Reads the conditions of (kind, record, item) into *w. */
+static int load_where(loader *L, sqlite3_stmt *cs, sqlite3_stmt *vs, const char *kind,
+		      const char *record, int item, tr_where *w)
+{
+	tr_model *m = L->m;
+	int n = 0, rc;
+
+	sqlite3_bind_text(cs, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(cs, 2, record, -1, SQLITE_STATIC);
+	sqlite3_bind_int(cs, 3, item);
+	while ((rc = sqlite3_step(cs)) == SQLITE_ROW)
+		n++;
+	sqlite3_reset(cs);
+	w->n = 0;
+	w->v = n ? arena_alloc(&m->mem, sizeof *w->v * (size_t)n) : NULL;
+	while (n && (rc = sqlite3_step(cs)) == SQLITE_ROW && w->n < n) {
+		tr_cond *c = &w->v[w->n++];
+		const char *fact = col_text(L, cs, 0);
+		int seq = col_int(L, cs, 2);
+
+		c->fact = model_fact(m, fact);
+		c->negate = col_int(L, cs, 1);
+		if (c->fact < 0 || m->facts[c->fact].nvalues == 0) {
+			sqlite3_reset(cs);
+			return tr_fail(L->e, TR_ERR, "%s %s: applies on '%s', which is not a fact with values",
+				       kind, record, fact);
+		}
+		c->values = arena_alloc(&m->mem, sizeof *c->values * (size_t)m->facts[c->fact].nvalues);
+		sqlite3_bind_text(vs, 1, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(vs, 2, record, -1, SQLITE_STATIC);
+		sqlite3_bind_int(vs, 3, item);
+		sqlite3_bind_int(vs, 4, seq);
+		while (sqlite3_step(vs) == SQLITE_ROW && c->nvalues < m->facts[c->fact].nvalues) {
+			int v = model_value(m, c->fact, col_text(L, vs, 0));
+
+			if (v < 0) {
+				sqlite3_reset(vs);
+				sqlite3_reset(cs);
+				return tr_fail(L->e, TR_ERR, "%s %s: applies on %s: no such value", kind, record,
+					       fact);
+			}
+			c->values[c->nvalues++] = v;
+		}
+		sqlite3_reset(vs);
+	}
+	sqlite3_reset(cs);
+	return TR_OK;
+}
+
+static int load_fit(loader *L)
+{
+	tr_model *m = L->m;
+	sqlite3_stmt *fs = prep(L, "SELECT kind, slot FROM fact WHERE id = ?1");
+	sqlite3_stmt *cs = prep(L, "SELECT fact, negate, seq FROM applies WHERE kind = ?1 AND record = ?2"
+				" AND item = ?3 ORDER BY seq");
+	sqlite3_stmt *vs = prep(L, "SELECT value FROM applies_value WHERE kind = ?1 AND record = ?2"
+				" AND item = ?3 AND seq = ?4 ORDER BY vseq");
+	int rc = (fs && cs && vs) ? TR_OK : TR_ERR;
+
+	for (int f = 0; rc == TR_OK && f < m->nfacts; f++) {
+		tr_fact *F = &m->facts[f];
+
+		F->slot = "";
+		sqlite3_bind_text(fs, 1, F->id, -1, SQLITE_STATIC);
+		if (sqlite3_step(fs) == SQLITE_ROW) {
+			int k = slot_kind_of(col_text(L, fs, 0));
+
+			F->kind = k < 0 ? SLOT_TEXT : k;
+			F->slot = col_text(L, fs, 1);
+		}
+		sqlite3_reset(fs);
+		for (int i = 0; rc == TR_OK && i < F->ncheck; i++)
+			rc = load_where(L, cs, vs, "check", F->id, i, &F->check[i].applies);
+	}
+	for (int x = 0; rc == TR_OK && x < m->nfixes; x++) {
+		tr_fix *X = &m->fixes[x];
+
+		rc = load_where(L, cs, vs, "fix", X->id, -1, &X->applies);
+		X->step_applies = arena_alloc(&m->mem, sizeof *X->step_applies * (size_t)(X->nsteps + 1));
+		for (int i = 0; rc == TR_OK && i < X->nsteps; i++)
+			rc = load_where(L, cs, vs, "step", X->id, i, &X->step_applies[i]);
+		for (int i = 0; rc == TR_OK && i < X->ncmds; i++)
+			rc = load_where(L, cs, vs, "command", X->id, i, &X->cmds[i].applies);
+	}
+	sqlite3_finalize(fs);
+	sqlite3_finalize(cs);
+	sqlite3_finalize(vs);
+	return rc;
+}
+
+int model_load_fit(sqlite3 *db, tr_model *m, tr_err *e)
+{
+	loader L = { db, m, 0, e };
+
+	return load_fit(&L);
+}
+
+int model_slot_fact(const tr_model *m, const char *slot)
+{
+	for (int f = 0; f < m->nfacts; f++)
+		if (m->facts[f].slot && *m->facts[f].slot && strcmp(m->facts[f].slot, slot) == 0)
+			return f;
+	return -1;
+}
+
+int model_where(const tr_model *m, const tr_where *w, const int *obs)
+{
+	int known = 1;
+
+	(void)m;
+	for (int i = 0; i < w->n; i++) {
+		const tr_cond *c = &w->v[i];
+		int v = obs[c->fact], in = 0;
+
+		if (v < 0) {
+			known = 0;
+			continue;
+		}
+		for (int k = 0; k < c->nvalues; k++)
+			in |= c->values[k] == v;
+		if (in == c->negate)
+			return 0;
+	}
+	return known ? 1 : -1;
+}
+
+void model_where_text(const tr_model *m, const tr_where *w, char *out, size_t size)
+{
+	buf b = {0};
+
+	for (int i = 0; i < w->n; i++) {
+		const tr_cond *c = &w->v[i];
+
+		buf_printf(&b, "%s%s is %s", i ? "; " : "", m->facts[c->fact].id, c->negate ? "not " : "");
+		for (int k = 0; k < c->nvalues; k++)
+			buf_printf(&b, "%s%s", k == 0 ? "" : k + 1 == c->nvalues ? " or " : ", ",
+				   m->values[c->values[k]].value);
+	}
+	snprintf(out, size, "%s", buf_str(&b));
+	buf_free(&b);
 }
 
 int model_load(sqlite3 *db, tr_model **out, tr_err *e)
@@ -685,7 +830,7 @@ int model_load(sqlite3 *db, tr_model **out, tr_err *e)
 	    load_commands(&L, "SELECT fact, shell, runs_on, text FROM fact_check ORDER BY fact, seq", 1) ||
 	    load_causes(&L) || load_evidence(&L) || load_fixes(&L) ||
 	    load_commands(&L, "SELECT fix, shell, runs_on, text FROM fix_command ORDER BY fix, seq", 0) ||
-	    load_links(&L) || load_rules(&L) || load_cites(&L)) {
+	    load_links(&L) || load_rules(&L) || load_cites(&L) || load_fit(&L)) {
 		model_free(m);
 		return TR_ERR;
 	}

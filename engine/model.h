@@ -29,10 +29,23 @@ typedef struct tr_cite {
 	const char *note;    /* "" when none */
 } tr_cite;
 
+/* Where something applies: every condition must hold. A condition holds
+ * when the fact's value is (negate: is not) one of values. n == 0: always. */
+typedef struct tr_cond {
+	int fact;
+	int negate;
+	int *values; int nvalues;  /* global value indexes */
+} tr_cond;
+
+typedef struct tr_where {
+	tr_cond *v; int n;
+} tr_where;
+
 typedef struct tr_command {
 	const char *shell;  /* powershell, cmd, reg, gui, azure-cli */
 	const char *on;     /* client, host, router, portal, gateway */
 	const char *text;   /* exactly as stored; may hold {{slot}} templates */
+	tr_where applies;   /* where the command applies (model_load_fit) */
 } tr_command;
 
 typedef struct tr_fact {
@@ -45,6 +58,8 @@ typedef struct tr_fact {
 	tr_cite *cites; int ncites;
 	int *ev; int nev;       /* evidence rows on this fact (m->evidence indexes) */
 	int *rules; int nrules; /* rules that read this fact (m->rules indexes) */
+	int kind;               /* free text: enum slot_kind (model_load_fit) */
+	const char *slot;       /* free text: the {{slot}} it fills, or "" */
 } tr_fact;
 
 typedef struct tr_value {
@@ -76,6 +91,8 @@ typedef struct tr_fix {
 	tr_command *cmds; int ncmds;
 	tr_cite *cites; int ncites;
 	int link, nlink;        /* the causes it resolves: m->links[link .. link+nlink) */
+	tr_where applies;       /* where the fix applies (model_load_fit) */
+	tr_where *step_applies; /* per step (nsteps) */
 } tr_fix;
 
 typedef struct tr_link {
@@ -132,6 +149,22 @@ typedef struct tr_model {
  * (model_free). Fails with a message naming the record when the content is
  * inconsistent (evidence that cannot be completed to a distribution). */
 int model_load(sqlite3 *db, tr_model **out, tr_err *e);
+
+/* Loads what says where fixes, steps and commands apply and what kind of
+ * value each free-text fact holds (schema 004); model_load calls it last.
+ * Fails naming the record when a condition names no such fact or value. */
+int model_load_fit(sqlite3 *db, tr_model *m, tr_err *e);
+
+/* Whether w holds for the fact values obs (global value index per fact, -1
+ * while unknown): 1 holds, 0 does not, -1 not known yet. */
+int model_where(const tr_model *m, const tr_where *w, const int *obs);
+
+/* Writes w as text ("host_kind is azure_vm or avd; connection_path is not
+ * lan") into out (size bytes). */
+void model_where_text(const tr_model *m, const tr_where *w, char *out, size_t size);
+
+/* The free-text fact that fills {{slot}}, or -1. */
+int model_slot_fact(const tr_model *m, const char *slot);
 
 /* Frees m and everything it owns; NULL is a no-op. */
 void model_free(tr_model *m);

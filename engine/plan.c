@@ -45,6 +45,12 @@ void plan_tail(const tr_model *m, double step, double *cost, double *fixes)
 	*fixes = n ? sr / n : 0;
 }
 
+/* The probability that fix x applies (plan_in.applies; 1 when NULL). */
+static double applies(const plan_in *in, int x)
+{
+	return in->applies ? in->applies[x] : 1.0;
+}
+
 double plan_cost(const plan_in *in, int x)
 {
 	return (in->m->fixes[x].cost + in->step) * risk_factor[in->m->fixes[x].risk];
@@ -90,7 +96,7 @@ int plan_checks(const tr_model *m, plan_check **out)
 		for (int k = fix->link; k < fix->link + fix->nlink; k++)
 			if (m->links[k].p >= CHECK_FIXES)
 				causes[nc++] = m->links[k].cause;
-		if (nc > 1)
+		if (nc > 1)  /* causes may still be NULL (qsort wants a pointer) */
 			qsort(causes, (size_t)nc, sizeof *causes, cmp_int);
 		for (int i = 0; i < nc; i++) {
 			const tr_cause *c = &m->causes[causes[i]];
@@ -111,7 +117,7 @@ int plan_checks(const tr_model *m, plan_check **out)
 					vals[nv++] = f->first + k;
 				}
 			}
-			if (nv > 1)
+			if (nv > 1)  /* vals may still be NULL */
 				qsort(vals, (size_t)nv, sizeof *vals, cmp_int);
 			for (int j = 0; j < nv; j++) {
 				int dup = 0;
@@ -265,10 +271,11 @@ static void candidates(const plan_in *in, const double *p, cands *K)
 	if (!in->focus || m->ncauses <= in->focus) {
 		K->fix = xmalloc(sizeof *K->fix * (size_t)(m->nfixes + 1));
 		for (int x = 0; x < m->nfixes; x++)
-			if (in->fix_ok[x] && m->fixes[x].nlink > 0)
+			if (in->fix_ok[x] && m->fixes[x].nlink > 0 && applies(in, x) > 0)
 				K->fix[K->nfix++] = x;
 	} else {
-		/* the fixes the plan would take first: the most efficient now */
+		/* the fixes the plan would take first: the most efficient now,
+		 * their chance weighted by where they apply */
 		int *from, n = 0, *pos;
 		double *eff;
 
@@ -276,7 +283,7 @@ static void candidates(const plan_in *in, const double *p, cands *K)
 		eff = xmalloc(sizeof *eff * (size_t)(n + 1));
 		pos = xmalloc(sizeof *pos * (size_t)(n + 1));
 		for (int i = 0; i < n; i++) {
-			eff[i] = plan_chance(m, p, from[i]) / plan_cost(in, from[i]);
+			eff[i] = applies(in, from[i]) * plan_chance(m, p, from[i]) / plan_cost(in, from[i]);
 			pos[i] = i;
 		}
 		/* positions, so ties go to the lower id: the pool, then the focus */
@@ -344,7 +351,8 @@ typedef struct planner {
 	int *head;               /* per cause: first node, or -1 */
 	node *nodes; int nnodes, cap;
 	int *heads_set, nheads;  /* causes whose head was set */
-	double *win, *cost;      /* per candidate fix */
+	double *win, *cost;      /* per candidate fix (win: as if it applies) */
+	double *app;             /* per candidate fix: the chance it applies */
 	unsigned char *taken;    /* per candidate fix */
 	unsigned char *high;     /* per candidate fix: high risk */
 	double *cwin, *corr;     /* per candidate check */
@@ -421,6 +429,7 @@ static void plan_start(planner *P, const plan_in *in, const cands *K, const doub
 	}
 	P->win = xmalloc(sizeof *P->win * (size_t)(K->nfix + 1));
 	P->cost = xmalloc(sizeof *P->cost * (size_t)(K->nfix + 1));
+	P->app = xmalloc(sizeof *P->app * (size_t)(K->nfix + 1));
 	P->taken = xcalloc((size_t)K->nfix + 1, 1);
 	P->high = xcalloc((size_t)K->nfix + 1, 1);
 	for (int i = 0; i < K->nfix; i++) {
@@ -429,6 +438,7 @@ static void plan_start(planner *P, const plan_in *in, const cands *K, const doub
 		P->high[i] = fix->risk == RISK_HIGH;
 		P->win[i] = fix_win(P, i);
 		P->cost[i] = plan_cost(in, K->fix[i]);
+		P->app[i] = applies(in, K->fix[i]);
 		for (int l = fix->link; l < fix->link + fix->nlink; l++)
 			add_node(P, m->links[l].cause, SUM_FIX, i);
 	}
@@ -465,7 +475,7 @@ static void plan_start(planner *P, const plan_in *in, const cands *K, const doub
 static void plan_end(planner *P)
 {
 	free(P->rest); free(P->head); free(P->heads_set); free(P->nodes);
-	free(P->win); free(P->cost); free(P->taken); free(P->high);
+	free(P->win); free(P->cost); free(P->app); free(P->taken); free(P->high);
 	free(P->cwin); free(P->corr); free(P->lv); free(P->lv_at); free(P->slot);
 	free(P->asked); free(P->asked_list);
 }
@@ -478,7 +488,9 @@ static int late(const planner *P, int i)
 
 /* The value of candidate fix i (or check j when j >= 0): its efficiency,
  * and in *cost its expected cost weighted by still-broken mass; 0 when it
- * cannot help. */
+ * cannot help. Its chance to resolve is weighted by the chance it applies
+ * (the same factor on every link term); its cost is not: finding out that
+ * it does not apply takes the same attention. */
 static double value(const planner *P, int i, int j, double *cost)
 {
 	double win;
@@ -487,10 +499,10 @@ static double value(const planner *P, int i, int j, double *cost)
 		const plan_check *ck = &P->in->checks[P->K->check[j]];
 		double reach = P->in->m->values[ck->value].p * P->still + P->corr[j];
 
-		win = P->cwin[j];
+		win = P->app[i] * P->cwin[j];
 		*cost = P->still * (P->in->m->facts[ck->fact].cost + P->in->step) + reach * P->cost[i];
 	} else {
-		win = P->win[i];
+		win = P->app[i] * P->win[i];
 		*cost = P->still * P->cost[i];
 	}
 	return win > 1e-12 && *cost > 0 ? win / *cost : 0;
@@ -549,13 +561,14 @@ static void take(planner *P, const plan_step *st, int slot, int j)
 {
 	const tr_model *m = P->in->m;
 	const tr_fix *fix = &m->fixes[st->fix];
+	double a = P->app[slot];
 
 	for (int l = fix->link, k = j >= 0 ? P->lv_at[j] : 0; l < fix->link + fix->nlink; l++, k++) {
 		int c = m->links[l].cause;
 		double lv = j >= 0 ? P->lv[k] : 1;
 		double before = P->rest[c];
 
-		P->rest[c] *= 1 - lv * m->links[l].p;
+		P->rest[c] *= 1 - a * lv * m->links[l].p;
 		P->still -= before - P->rest[c];
 	}
 	for (int l = fix->link; l < fix->link + fix->nlink; l++)
@@ -710,6 +723,7 @@ static double eco(const plan_in *in, const cands *pool, const double *p, int f, 
 	double expect = 0;
 	plan_in sub = *in;
 	unsigned char *ok = xmalloc((size_t)m->nfacts + 1);
+	double *app = in->applies_after ? xmalloc(sizeof *app * ((size_t)m->nfixes + 1)) : NULL;
 
 	memcpy(ok, in->ask_ok, (size_t)m->nfacts);  /* once answered, f is known */
 	ok[f] = 0;
@@ -721,7 +735,13 @@ static double eco(const plan_in *in, const cands *pool, const double *p, int f, 
 	}
 	for (int k = 0; k < fact->nvalues; k++) {
 		double pv = belief_observe(m, p, fact->first + k, post);
-		double v = pv > 1e-12 ? value_of(&sub, post, depth - 1) : 0;
+		double v;
+
+		if (app && pv > 1e-12) {  /* where fixes apply were this the answer */
+			in->applies_after(in->applies_ctx, fact->first + k, post, app);
+			sub.applies = app;
+		}
+		v = pv > 1e-12 ? value_of(&sub, post, depth - 1) : 0;
 
 		if (after)
 			after[k] = v;
@@ -729,6 +749,7 @@ static double eco(const plan_in *in, const cands *pool, const double *p, int f, 
 	}
 	free(post);
 	free(ok);
+	free(app);
 	return fact->cost + in->step + fact->unknown_rate * now + (1 - fact->unknown_rate) * expect;
 }
 

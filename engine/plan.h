@@ -68,6 +68,20 @@ typedef struct plan_in {
 	/* set by the planner for the beliefs after an answer; callers leave 0 */
 	const int *pool; int npool;    /* the candidate fixes before the answer */
 	int answered;                  /* the fact answered */
+	/* Applicability (issue 16). applies[x] is the probability that fix x
+	 * applies in this context (NULL: every fix applies). A fix with
+	 * applies[x] == 0 is never in the plan; otherwise its chance to resolve
+	 * is multiplied by applies[x] (its cost is not: finding out that it
+	 * does not apply takes the same attention).
+	 * applies_after, when not NULL, is called in a question's hypothetical
+	 * answer loop: it writes into out (nfixes) the applicability were value
+	 * (a global value index) the answer, post being the posterior after it,
+	 * so that asking a fact that decides which fixes apply is worth what it
+	 * saves. ctx is applies_ctx. With depth 2 the inner answer's call sees
+	 * only that answer, not the outer one. */
+	const double *applies;
+	void (*applies_after)(const void *ctx, int value, const double *post, double *out);
+	const void *applies_ctx;
 } plan_in;
 
 typedef struct plan_out {

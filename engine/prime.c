@@ -5,7 +5,7 @@
 #include "prime.h"
 #include "session.h"
 
-static const char *const kind_names[] = {"derive", "hide", "scale", "fill", "warn"};
+static const char *const kind_names[] = {"derive", "hide", "scale", "fill", "warn", "exclude"};
 
 /* The id an effect targets, as stored. */
 static const char *target_id(const tr_model *m, const rule_effect *fx)
@@ -13,7 +13,7 @@ static const char *target_id(const tr_model *m, const rule_effect *fx)
 	switch (fx->kind) {
 	case EFFECT_DERIVE: case EFFECT_HIDE: return m->facts[fx->target].id;
 	case EFFECT_SCALE: return m->causes[fx->target].id;
-	case EFFECT_WARN: return m->fixes[fx->target].id;
+	case EFFECT_WARN: case EFFECT_EXCLUDE: return m->fixes[fx->target].id;
 	default: return fx->slot;
 	}
 }

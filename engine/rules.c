@@ -841,6 +841,23 @@ static int api_warn(lua_State *L)
 	return 0;
 }
 
+/* exclude(fix, why): the fix does not apply here; it is never recommended. */
+static int api_exclude(lua_State *L)
+{
+	rules *R = running(L, "exclude");
+	const char *id = luaL_checkstring(L, 1);
+	const char *why = opt_text(L, 2, "exclude: why");
+	int x = model_fix(R->m, id);
+	rule_effect *e;
+
+	if (x < 0)
+		return luaL_error(L, "exclude: unknown fix '%s'", id);
+	e = push_effect(R, EFFECT_EXCLUDE);
+	e->target = x;
+	e->why = xstrdup(why);
+	return 0;
+}
+
 /* ---- environments ---- */
 
 static int env_index(lua_State *L)
@@ -893,7 +910,7 @@ static void make_base(lua_State *L)
 	};
 	static const struct { const char *name; lua_CFunction fn; } api[] = {
 		{"derive", api_derive}, {"hide", api_hide}, {"scale", api_scale},
-		{"fill", api_fill}, {"warn", api_warn},
+		{"fill", api_fill}, {"warn", api_warn}, {"exclude", api_exclude},
 	};
 	int g;
 

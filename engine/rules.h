@@ -1,7 +1,7 @@
 /*
  * rules.h: the Lua 5.4 sandbox that loads and runs knowledge-base rules.
  * A rule is metadata (description, reads, sources, enabled) and a run(f)
- * function whose effects (derive, hide, scale, fill, warn) are collected
+ * function whose effects (derive, hide, scale, fill, warn, exclude) are collected
  * here as rule_effect records. Every call into Lua goes through one
  * protected call with an instruction budget and a memory cap.
  * Uses Lua 5.4 and model.h; knows nothing of sessions.
@@ -11,11 +11,11 @@
 #include "err.h"
 #include "model.h"
 
-enum effect_kind { EFFECT_DERIVE, EFFECT_HIDE, EFFECT_SCALE, EFFECT_FILL, EFFECT_WARN };
+enum effect_kind { EFFECT_DERIVE, EFFECT_HIDE, EFFECT_SCALE, EFFECT_FILL, EFFECT_WARN, EFFECT_EXCLUDE };
 
 typedef struct rule_effect {
 	enum effect_kind kind;
-	int target;        /* fact (derive, hide), cause (scale), fix (warn); -1 for fill */
+	int target;        /* fact (derive, hide), cause (scale), fix (warn, exclude); -1 for fill */
 	int value;         /* derive: global value index, or -1 for a free-text fact */
 	double factor;     /* scale */
 	char *slot;        /* fill: the template slot */

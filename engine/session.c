@@ -14,12 +14,11 @@
 #include "plan.h"
 #include "session.h"
 #include "text.h"
+#include "slot.h"
 
 const char *const session_origin_names[] = {"", "given", "answer", "set", "rule"};
 const char *const session_event_names[] = {"given", "answer", "set", "result"};
 const char *const session_done_names[] = {"resolved", "exhausted", "quit"};
-
-#define MAX_TEXT_FACT 256
 
 /* A small growable list of indexes. */
 typedef struct ivec {
@@ -76,6 +75,10 @@ struct session {
 	int *obs;                 /* per fact: observed value index for belief */
 	unsigned char *fix_ok, *ask_ok;
 	unsigned char *failed;    /* per fix: failed, for belief */
+	/* where fixes apply (issue 16) */
+	int *excl_by;             /* per fix: the rule that excluded it, or -1 */
+	const char **excl_why;
+	double *applies;          /* per fix: P(it applies | evidence) */
 };
 
 void session_warn(session *s, const char *kind, const char *msg)
@@ -232,8 +235,9 @@ static void index_rule(session *s, int r, int add)
 }
 
 /* Recomputes the value rules see for fact f: the person's, else the
- * first deriving rule's (in rule order); the first hiding rule hides it.
- * Returns 1 when the seen value changed. */
+ * first deriving rule's (in rule order) whose free text, if any, fits the
+ * fact's kind; the first hiding rule hides it. Returns 1 when the seen
+ * value changed. */
 static int refresh_fact(session *s, int f)
 {
 	const char *now;
@@ -245,9 +249,13 @@ static int refresh_fact(session *s, int f)
 
 		for (int i = 0; i < s->fx[r].n; i++) {
 			const rule_effect *e = &s->fx[r].v[i];
+			tr_err bad;
 
 			if (e->target != f)
 				continue;
+			if (e->kind == EFFECT_DERIVE && e->value < 0 &&
+			    slot_check((enum slot_kind)s->m->facts[f].kind, e->text, &bad) != TR_OK)
+				continue;  /* free text that does not fit its kind */
 			if (e->kind == EFFECT_DERIVE && s->dby[f] < 0) {
 				s->derived[f] = e->value;
 				s->dtext[f] = e->text;
@@ -468,6 +476,9 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 	s->fix_ok = xcalloc(nx, 1);
 	s->failed = xcalloc(nx, 1);
 	s->ask_ok = xcalloc(nf, 1);
+	s->excl_by = xcalloc(nx, sizeof *s->excl_by);
+	s->excl_why = xcalloc(nx, sizeof *s->excl_why);
+	s->applies = xcalloc(nx, sizeof *s->applies);
 	reset_state(s);
 	start_rules(s);
 	*out = s;
@@ -505,6 +516,7 @@ void session_free(session *s)
 	free(s->ran.v); free(s->fmark); free(s->cmark); free(s->tfacts.v); free(s->tcauses.v);
 	free(s->dirty); free(s->p); free(s->steps); free(s->checks); free(s->obs); free(s->fix_ok);
 	free(s->ask_ok); free(s->failed); free(s->notes);
+	free(s->excl_by); free(s->excl_why); free(s->applies);
 	free(s);
 }
 
@@ -537,13 +549,15 @@ static int check(const session *s, enum event_kind kind, const char *subject,
 	if (strcmp(value, "unknown") == 0)
 		return TR_OK;
 	if (m->facts[*target].nvalues == 0) {
-		if (!*value || strlen(value) > MAX_TEXT_FACT)
-			return tr_fail(e, TR_EUSAGE, "%s: text must be 1 to %d bytes", subject, MAX_TEXT_FACT);
 		char why[96];
+		tr_err bad;
 
 		/* free text is shown to people and pasted into shells (text.h) */
 		if (text_inert(value, NULL, why, sizeof why) != 0)
 			return tr_fail(e, TR_EUSAGE, "%s: text contains %s", subject, why);
+		/* and must be what the fact holds (slot.h) */
+		if (slot_check((enum slot_kind)m->facts[*target].kind, value, &bad) != TR_OK)
+			return tr_fail(e, TR_EUSAGE, "%s: %s", subject, bad.msg);
 		return TR_OK;
 	}
 	if ((*v = model_value(m, *target, value)) < 0) {
@@ -676,6 +690,85 @@ void session_set_exact(session *s, int exact)
 	s->fresh = 0;
 }
 
+/* Sets excl_by/excl_why from the rules' exclude effects in force (the
+ * first excluding rule in rule order names the reason). */
+static void exclusions(session *s)
+{
+	for (int x = 0; x < s->m->nfixes; x++)
+		s->excl_by[x] = -1, s->excl_why[x] = NULL;
+	for (int k = 0; k < s->shown.n; k++)
+		for (int i = 0, r = s->shown.v[k]; i < s->fx[r].n; i++) {
+			const rule_effect *e = &s->fx[r].v[i];
+
+			if (e->kind == EFFECT_EXCLUDE && s->excl_by[e->target] < 0) {
+				s->excl_by[e->target] = r;
+				s->excl_why[e->target] = e->why;
+			}
+		}
+}
+
+/* P(cause c meets w), with the facts in obs known (-1: not known): 1 or 0
+ * for known facts, else the likelihood of the values named. */
+static double where_given(const tr_model *m, const tr_where *w, const int *obs, int c)
+{
+	double p = 1;
+
+	for (int i = 0; i < w->n && p > 0; i++) {
+		const tr_cond *k = &w->v[i];
+		double in = 0;
+
+		if (obs[k->fact] >= 0) {
+			for (int j = 0; j < k->nvalues; j++)
+				in += k->values[j] == obs[k->fact];
+		} else
+			for (int j = 0; j < k->nvalues; j++)
+				in += model_like(m, c, k->values[j]);
+		p *= k->negate ? 1 - (in > 1 ? 1 : in) : (in > 1 ? 1 : in);
+	}
+	return p;
+}
+
+/* The probability that each fix applies: 0 when a rule excluded it or a
+ * known fact rules it out; else P(its conditions hold | evidence), the
+ * posterior's predictive probability of the facts it names (issue 16).
+ * excl_by must be current (exclusions). */
+static void fit_applies(const session *s, const int *obs, const double *p, double *out)
+{
+	const tr_model *m = s->m;
+
+	for (int x = 0; x < m->nfixes; x++) {
+		const tr_where *w = &m->fixes[x].applies;
+		int known = model_where(m, w, obs);
+
+		if (s->excl_by[x] >= 0 || known == 0)
+			out[x] = 0;
+		else if (known == 1)
+			out[x] = 1;
+		else {
+			double a = 0, mass = 0;
+
+			for (int c = 0; c < m->ncauses; c++)
+				if (p[c] > 0) {
+					a += p[c] * where_given(m, w, obs, c);
+					mass += p[c];
+				}
+			out[x] = mass > 0 ? a / mass : 1;
+		}
+	}
+}
+
+/* plan_in.applies_after: applicability were value the answer. */
+static void applies_after(const void *ctx, int value, const double *post, double *out)
+{
+	const session *s = ctx;
+	int *obs = xmalloc(sizeof *obs * ((size_t)s->m->nfacts + 1));
+
+	memcpy(obs, s->obs, sizeof *obs * (size_t)s->m->nfacts);
+	obs[s->m->values[value].fact] = value;
+	fit_applies(s, obs, post, out);
+	free(obs);
+}
+
 void session_planner(session *s, plan_in *in)
 {
 	memset(in, 0, sizeof *in);
@@ -691,8 +784,9 @@ void session_planner(session *s, plan_in *in)
 	in->tail_fixes = s->tail_fixes;
 	in->focus = s->exact ? 0 : PLAN_FOCUS;
 	in->questions = s->exact ? 0 : PLAN_QUESTIONS;
-	if (getenv("TRIAGE_XF")) in->focus = atoi(getenv("TRIAGE_XF"));
-	if (getenv("TRIAGE_XQ")) in->questions = atoi(getenv("TRIAGE_XQ"));
+	in->applies = s->applies;
+	in->applies_after = applies_after;
+	in->applies_ctx = s;
 }
 
 const action *session_next(session *s)
@@ -712,6 +806,8 @@ const action *session_next(session *s)
 	for (int x = 0; x < m->nfixes; x++)
 		s->failed[x] = s->fix[x] == FIX_FAILED;
 	belief_posterior(m, s->obs, s->scale, s->failed, s->p);
+	exclusions(s);
+	fit_applies(s, s->obs, s->p, s->applies);
 	s->fresh = 1;
 	session_planner(s, &in);
 	if (s->resolved || s->quit) {
@@ -847,49 +943,57 @@ int session_done(const session *s, enum done_status *status)
 	return 1;
 }
 
-/* The text rules filled for slot (n bytes), or NULL. */
-static const char *filled(const session *s, const char *slot, size_t n)
+/* slot_lookup over a session: the free-text fact that declares the slot
+ * (its value as given or derived), else what a rule filled, if it fits the
+ * kind of the fact that declares the slot. */
+static const char *filled(const void *ctx, const char *slot, size_t n)
 {
+	const session *s = ctx;
+	const tr_model *m = s->m;
+	int kind = SLOT_TEXT;
+
+	for (int f = 0; f < m->nfacts; f++)
+		if (strlen(m->facts[f].slot) == n && strncmp(m->facts[f].slot, slot, n) == 0) {
+			const char *t = session_text(s, f);
+
+			if (t)
+				return t;
+			kind = m->facts[f].kind;
+		}
 	for (int k = 0; k < s->shown.n; k++)
 		for (int i = 0, r = s->shown.v[k]; i < s->fx[r].n; i++) {
 			const rule_effect *e = &s->fx[r].v[i];
+			tr_err bad;
 
-			if (e->kind == EFFECT_FILL && strlen(e->slot) == n && strncmp(e->slot, slot, n) == 0)
+			if (e->kind == EFFECT_FILL && strlen(e->slot) == n && strncmp(e->slot, slot, n) == 0 &&
+			    slot_check((enum slot_kind)kind, e->text, &bad) == TR_OK)
 				return e->text;
 		}
 	return NULL;
 }
 
+char *session_fill(const session *s, const char *text, const char *shell, slot_report *rep)
+{
+	return slot_render(text, shell, filled, s, rep);
+}
+
 char *session_render(const session *s, const char *text)
 {
-	buf b = {0};
-	const char *p = text;
+	return slot_render(text, NULL, filled, s, NULL);
+}
 
-	while (*p) {
-		const char *open = strstr(p, "{{"), *close;
-		size_t n;
+int session_where(session *s, const tr_where *w)
+{
+	session_next(s);
+	return model_where(s->m, w, s->obs);
+}
 
-		if (!open || !(close = strstr(open + 2, "}}"))) {
-			buf_puts(&b, p);
-			break;
-		}
-		n = (size_t)(close - open - 2);
-		buf_add(&b, p, (size_t)(open - p));
-		if (n == 0 || n > 64 || strspn(open + 2, "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
-			buf_add(&b, open, n + 4);  /* not a slot: keep as written */
-		else {
-			const char *t = filled(s, open + 2, n);
-
-			if (t)
-				buf_puts(&b, t);
-			else
-				for (size_t i = 0; i < n; i++)
-					buf_putc(&b, (char)(open[2 + i] >= 'a' && open[2 + i] <= 'z'
-							    ? open[2 + i] - 'a' + 'A' : open[2 + i]));
-		}
-		p = close + 2;
-	}
-	return buf_take(&b);
+double session_applies(session *s, int x, const char **why)
+{
+	session_next(s);
+	if (why)
+		*why = s->excl_by[x] >= 0 ? s->excl_why[x] : NULL;
+	return s->applies[x];
 }
 
 const char *session_warning(const session *s, int x, int i)

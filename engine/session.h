@@ -16,6 +16,7 @@
 #include "model.h"
 #include "plan.h"
 #include "rules.h"
+#include "slot.h"
 
 enum origin { ORIGIN_NONE, ORIGIN_GIVEN, ORIGIN_ANSWER, ORIGIN_SET, ORIGIN_RULE };
 enum fix_state { FIX_UNTRIED, FIX_FAILED, FIX_SKIPPED, FIX_WORKED };
@@ -98,9 +99,18 @@ int session_derived_by(const session *s, int f, const char **why);
 double session_scale(const session *s, int c);
 enum fix_state session_fix_state(const session *s, int x);
 
-/* A fix's command with {{slots}} filled by rules (unfilled: SLOT). The
- * caller frees the result. */
+/* text with its {{slots}} filled from the free-text facts that declare
+ * them (else from rules' fill), quoted for shell (slot_render: NULL or "gui"
+ * for text a person reads); an unfilled slot shows as <slot>, and rep (may
+ * be NULL) lists them. The caller frees the result. */
+char *session_fill(const session *s, const char *text, const char *shell, slot_report *rep);
+/* session_fill for text a person reads (steps, undo, help). */
 char *session_render(const session *s, const char *text);
+/* Whether w holds in the session's context: 1, 0, or -1 not known yet. */
+int session_where(session *s, const tr_where *w);
+/* The probability that fix x applies here (0: it does not; a rule's reason
+ * for excluding it in *why, else NULL). */
+double session_applies(session *s, int x, const char **why);
 /* The i-th warning rules attached to fix x, or NULL past the last. */
 const char *session_warning(const session *s, int x, int i);
 

@@ -52,6 +52,8 @@ typedef struct shell_state {
 	int quit;               /* `quit` was typed */
 	int *order;             /* scratch for rankings and plans */
 	char prompt[96];        /* the prompt for the pending step */
+	int offer;              /* the free-text fact being offered for slots, or -1 */
+	unsigned char *offered; /* per fact: offered once already */
 } shell_state;
 
 typedef struct shell_command {
@@ -257,20 +259,31 @@ static void shell_error(const shell_state *sh, const char *msg)
 	buf_free(&b);
 }
 
-/* Commands, each in its own block: "[shell on where]", then the text
- * exactly as rendered (never wrapped; control characters shown as \xNN). */
+/* Commands that may apply here, each in its own block: "[shell on where]"
+ * (and when it applies, while that is not known), then the text exactly as
+ * rendered and quoted for its shell (never wrapped; control characters shown
+ * as \xNN); a value a shell cannot take is said under it. */
 static void show_commands(const shell_state *sh, const tr_command *cmds, int n)
 {
 	buf b = {0};
 
 	for (int i = 0; i < n; i++) {
-		char *text = session_render(sh->s, cmds[i].text);
+		slot_report rep;
+		char *text, when[512];
 		const char *p;
 
+		if (session_where(sh->s, &cmds[i].applies) == 0)
+			continue;
+		text = session_fill(sh->s, cmds[i].text, cmds[i].shell, &rep);
 		buf_reset(&b);
 		text_safe(&b, cmds[i].shell, 0);
 		buf_puts(&b, " on ");
 		text_safe(&b, cmds[i].on, 0);
+		if (cmds[i].applies.n && session_where(sh->s, &cmds[i].applies) < 0) {
+			model_where_text(sh->m, &cmds[i].applies, when, sizeof when);
+			buf_puts(&b, ", only if ");
+			text_safe(&b, when, 0);
+		}
 		printf("    %s[%s]%s\n", ink(sh, S_DIM), buf_str(&b), ink(sh, S_OFF));
 		buf_reset(&b);
 		text_safe(&b, text, 1);
@@ -280,9 +293,21 @@ static void show_commands(const shell_state *sh, const tr_command *cmds, int n)
 			printf("      %.*s\n", (int)k, p);
 			p += k;
 		}
+		for (int k = 0; k < rep.n; k++)
+			if (rep.v[k].why) {
+				buf_reset(&b);
+				buf_printf(&b, "<%s> left unfilled: %s.", rep.v[k].name, rep.v[k].why);
+				labelled(sh, S_YELLOW, "Warning", buf_str(&b));
+			}
 		free(text);
 	}
 	buf_free(&b);
+}
+
+/* Text a person reads, its slots filled: the caller frees it. */
+static char *filled(const shell_state *sh, const char *text)
+{
+	return session_render(sh->s, text);
 }
 
 /* A bar of cells block characters for p ('#' and '.' outside UTF-8). */
@@ -371,7 +396,7 @@ static void fix_terms(shell_state *sh, int x, buf *b)
 	const tr_fix *fix = &sh->m->fixes[x];
 
 	buf_printf(b, "%.0f%% likely to resolve it; about %d min; %s risk%s%s",
-		   100 * plan_chance(sh->m, session_p(sh->s), x), fix->minutes,
+		   100 * plan_chance(sh->m, session_p(sh->s), x) * session_applies(sh->s, x, NULL), fix->minutes,
 		   model_risk_names[fix->risk], fix->admin ? "; needs admin rights" : "",
 		   fix->reboot ? "; needs a restart" : "");
 }
@@ -391,19 +416,41 @@ static void show_fix(shell_state *sh, int x)
 	say(sh, 2, buf_str(&b));
 	for (int i = 0; (warn = session_warning(sh->s, x, i)); i++)
 		labelled(sh, S_YELLOW, "Warning", warn);
+	if (fix->applies.n && session_applies(sh->s, x, NULL) < 1) {
+		char when[512];
+
+		model_where_text(sh->m, &fix->applies, when, sizeof when);
+		buf_reset(&b);
+		buf_printf(&b, "only if %s (not known yet).", when);
+		labelled(sh, S_YELLOW, "Applies", buf_str(&b));
+	}
 	if (fix->nsteps)
 		head(sh, "  Steps:");
-	for (int i = 0; i < fix->nsteps; i++) {
-		snprintf(lead, sizeof lead, "  %2d. ", i + 1);
-		item(sh, lead, 6, 6, NULL, fix->steps[i]);
+	for (int i = 0, k = 0; i < fix->nsteps; i++) {
+		char *t;
+
+		if (session_where(sh->s, &fix->step_applies[i]) == 0)
+			continue;
+		t = filled(sh, fix->steps[i]);
+		snprintf(lead, sizeof lead, "  %2d. ", ++k);
+		item(sh, lead, 6, 6, NULL, t);
+		free(t);
 	}
 	if (fix->ncmds)
 		head(sh, "  Commands (copy them as they are):");
 	show_commands(sh, fix->cmds, fix->ncmds);
-	if (*fix->undo)
-		labelled(sh, S_BOLD, "Undo", fix->undo);
-	if (*fix->outcome)
-		labelled(sh, S_BOLD, "Expect", fix->outcome);
+	if (*fix->undo) {
+		char *t = filled(sh, fix->undo);
+
+		labelled(sh, S_BOLD, "Undo", t);
+		free(t);
+	}
+	if (*fix->outcome) {
+		char *t = filled(sh, fix->outcome);
+
+		labelled(sh, S_BOLD, "Expect", t);
+		free(t);
+	}
 	say(sh, 0, "Did it work? Answer worked (yes), failed (no) or skip.");
 	snprintf(sh->prompt, sizeof sh->prompt, "worked/failed/skip? ");
 	buf_free(&b);
@@ -429,6 +476,74 @@ static void show_done(shell_state *sh, enum done_status st)
 }
 
 /* The pending step: a question, a fix, or the end. */
+/* Adds the slots text leaves unfilled (for shell) to rep. */
+static void gather(const shell_state *sh, const char *text, const char *shell, slot_report *rep)
+{
+	slot_report one;
+	char *t = session_fill(sh->s, text, shell, &one);
+
+	free(t);
+	for (int i = 0; i < one.n; i++) {
+		int seen = 0;
+
+		for (int k = 0; k < rep->n; k++)
+			seen |= strcmp(rep->v[k].name, one.v[i].name) == 0;
+		if (!seen && rep->n < SLOT_MISS_MAX)
+			rep->v[rep->n++] = one.v[i];
+	}
+}
+
+/* The slots the pending step's texts leave unfilled, in order. */
+static void step_slots(shell_state *sh, slot_report *rep)
+{
+	const action *a = session_next(sh->s);
+	const tr_command *cmds = NULL;
+	int n = 0;
+
+	rep->n = 0;
+	if (a->kind == ACT_QUESTION) {
+		gather(sh, sh->m->facts[a->fact].help, NULL, rep);
+		cmds = sh->m->facts[a->fact].check, n = sh->m->facts[a->fact].ncheck;
+	} else if (a->kind == ACT_RECOMMEND) {
+		const tr_fix *fix = &sh->m->fixes[a->fix];
+
+		for (int i = 0; i < fix->nsteps; i++)
+			if (session_where(sh->s, &fix->step_applies[i]) != 0)
+				gather(sh, fix->steps[i], NULL, rep);
+		cmds = fix->cmds, n = fix->ncmds;
+	}
+	for (int i = 0; i < n; i++)
+		if (session_where(sh->s, &cmds[i].applies) != 0)
+			gather(sh, cmds[i].text, cmds[i].shell, rep);
+}
+
+/* On a terminal, offers once per fact to fill the pending step's
+ * unfilled slots: the next line is the value (Enter skips). */
+static void offer_slots(shell_state *sh)
+{
+	slot_report rep;
+
+	sh->offer = -1;
+	if (!sh->interactive || session_next(sh->s)->kind == ACT_DONE)
+		return;
+	step_slots(sh, &rep);
+	for (int i = 0; i < rep.n; i++) {
+		int f = model_slot_fact(sh->m, rep.v[i].name);
+		buf b = {0};
+
+		if (f < 0 || sh->offered[f] || session_text(sh->s, f))
+			continue;
+		sh->offered[f] = 1;
+		sh->offer = f;
+		buf_printf(&b, "The commands need <%s>: %s Type it, or press Enter to skip.", rep.v[i].name,
+			   sh->m->facts[f].text);
+		say(sh, 0, buf_str(&b));
+		snprintf(sh->prompt, sizeof sh->prompt, "%.64s (Enter to skip)> ", sh->m->facts[f].id);
+		buf_free(&b);
+		return;
+	}
+}
+
 static void show_step(shell_state *sh)
 {
 	const action *a = session_next(sh->s);
@@ -439,6 +554,37 @@ static void show_step(shell_state *sh)
 		show_fix(sh, a->fix);
 	else
 		show_done(sh, a->status);
+	offer_slots(sh);
+}
+
+static void noted(shell_state *sh);
+
+/* The reply to an offer to fill a slot: a value for fact sh->offer, or
+ * nothing to skip it (then the next slot is offered, or the step's prompt
+ * comes back). A value the fact refuses is said and offered again. */
+static void offer_reply(shell_state *sh, const char *line)
+{
+	int f = sh->offer;
+	tr_err e;
+
+	sh->offer = -1;
+	tr_clear(&e);
+	if (!*line) {
+		const action *a = session_next(sh->s);
+
+		if (a->kind == ACT_QUESTION)
+			snprintf(sh->prompt, sizeof sh->prompt, "%.64s? ", sh->m->facts[a->fact].id);
+		else
+			snprintf(sh->prompt, sizeof sh->prompt, "worked/failed/skip? ");
+		offer_slots(sh);
+		return;
+	}
+	if (session_add(sh->s, EV_SET, sh->m->facts[f].id, line, &e) != TR_OK) {
+		shell_error(sh, e.msg);
+		sh->offer = f;
+		return;
+	}
+	noted(sh);
 }
 
 /* Saves the session to the user's file; a failure is said, not fatal. */
@@ -712,8 +858,11 @@ static void hint_fact(shell_state *sh, int f)
 	const tr_fact *fact = &sh->m->facts[f];
 	buf b = {0};
 
+	char *help = filled(sh, fact->help);
+
 	buf_printf(&b, "%s:", fact->id);
-	item(sh, "", 0, 2, buf_str(&b), fact->help);
+	item(sh, "", 0, 2, buf_str(&b), help);
+	free(help);
 	buf_reset(&b);
 	buf_printf(&b, "Who can tell: %s; about %g min.", fact->asker, fact->cost);
 	say(sh, 2, buf_str(&b));
@@ -1303,6 +1452,10 @@ static void shell_line(shell_state *sh, char *line)
 
 	while (end > word && (end[-1] == ' ' || end[-1] == '\t'))
 		*--end = '\0';
+	if (sh->offer >= 0) {
+		offer_reply(sh, word);
+		return;
+	}
 	if (!*word)
 		return;
 	sh->width = shell_width();
@@ -1586,6 +1739,8 @@ int shell_cmd(cli *c)
 	if (sh.interactive)
 		banner(&sh);
 	sh.order = xcalloc((size_t)(sh.m->ncauses + sh.m->nfixes) + 1, sizeof *sh.order);
+	sh.offered = xcalloc((size_t)sh.m->nfacts + 1, 1);
+	sh.offer = -1;
 	if ((rc = start(&sh, c, resume_id)) == TR_OK)
 		run(&sh);
 	fflush(stdout);
@@ -1596,6 +1751,7 @@ int shell_cmd(cli *c)
 	sqlite3_close(sh.db);
 	free(sh.title);
 	free(sh.order);
+	free(sh.offered);
 	free(cands);
 	return rc;
 }

@@ -1,17 +1,15 @@
--- Fill command templates with what the user told us.
-description = "Fill {{host}}, {{resource_group}} and {{vm_name}} with what the user gave, and {{port}} when RDP listens on 3389"
-reads = {"host_name", "rdp_listening_port", "azure_resource_group", "azure_vm_name"}
+-- Command templates: the free-text facts fill their own slots ({{host}} from
+-- host_name, {{port}} from rdp_port...). This rule adds what follows from a
+-- choice: a host that listens on 3389 fills {{port}} with 3389, and a port
+-- given as a number says whether RDP listens on the default port.
+description = "Fill {{port}} when RDP listens on 3389; a port number given says whether it is the default"
+reads = {"rdp_listening_port", "rdp_port"}
 sources = {"seed_000"}
 
 function run(f)
-  if f.host_name then
-    fill("host", f.host_name, "the host name you gave")
-  end
-  if f.azure_resource_group then
-    fill("resource_group", f.azure_resource_group, "the resource group you gave")
-  end
-  if f.azure_vm_name then
-    fill("vm_name", f.azure_vm_name, "the VM name you gave")
+  if f.rdp_port then
+    derive("rdp_listening_port", f.rdp_port == "3389" and "3389" or "other",
+      "the port number you gave")
   end
   if f.rdp_listening_port == "3389" then
     fill("port", "3389", "the host listens on the default port")

@@ -198,7 +198,7 @@ def test_list_json_fields():
         if x["risk"] != "low":
             assert x["undo"], x["id"]
         for cmd in x["commands"]:
-            assert set(cmd) == {"shell", "on", "text"}
+            assert set(cmd) in ({"shell", "on", "text"}, {"shell", "on", "text", "applies"})
             assert cmd["shell"] in ("powershell", "cmd", "reg", "gui", "azure-cli")
             assert cmd["on"] in ("client", "host", "router", "portal", "gateway")
             assert cmd["text"]

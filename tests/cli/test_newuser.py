@@ -131,8 +131,13 @@ class Shell:
         self.p = pexpect.spawn(BIN, list(args), env=env, dimensions=(40, cols), encoding="utf-8", timeout=20)
 
     def prompt(self):
-        self.p.expect([r"\r\n[a-z][a-z0-9_]*\? ", r"\r\nworked/failed/skip\? ", r"\r\ntriage> "])
-        return ANSI.sub("", self.p.before)
+        """Waits for the next prompt; an offer to fill a slot is skipped (Enter)."""
+        text = ""
+        while self.p.expect([r"\r\n[a-z][a-z0-9_]*\? ", r"\r\nworked/failed/skip\? ", r"\r\ntriage> ",
+                             r"\r\n[a-z][a-z0-9_]* \(Enter to skip\)> "]) == 3:
+            text += ANSI.sub("", self.p.before) + "\r\n"
+            self.p.send("\r")
+        return text + ANSI.sub("", self.p.before)
 
     def say(self, line):
         self.p.send(line + "\r")
@@ -340,7 +345,8 @@ def test_a_line_that_looks_like_a_command_is_never_an_answer(tmp_path, line, msg
 def fix_pending(tmp_path):
     """A shell whose pending step is a fix: facts enough for the certificate fix."""
     return ["--fact", "port_3389_open=yes", "--fact", "rdp_cert_expired=yes", "--fact", "failure_stage=before_credentials",
-            "--fact", "cert_regenerates=yes", "--fact", "worked_before=yes", "--fact", "host_kind=server"]
+            "--fact", "cert_regenerates=yes", "--fact", "worked_before=yes", "--fact", "host_kind=server",
+            "--fact", "connection_path=lan"]   # where fixes apply is known: no question about it first
 
 
 @pytest.mark.parametrize("word, meaning", [
@@ -470,7 +476,9 @@ def test_kb_show_prints_evidence_and_steps_one_per_line():
     assert "\n    - fact: failure_stage; p: before_credentials 0.85, after_credentials 0.12; why: " in cause
     fix = ok("kb", "show", "renew_rdp_certificate").stdout
     steps = json.loads((ROOT / "kb" / "fixes" / "renew_rdp_certificate.json").read_text())["steps"]
-    assert "\n  steps:\n" + "".join("    - %s\n" % s for s in steps) in fix
+    shown = ["text: %s; applies: %s" % (s["text"], json.dumps(s["applies"], separators=(",", ":")))
+             if isinstance(s, dict) else s for s in steps]   # a step that applies somewhere
+    assert "\n  steps:\n" + "".join("    - %s\n" % s for s in shown) in fix
     assert "\n    - shell: powershell; on: host; text: Restart-Service -Name TermService -Force\n" in fix
 
 

@@ -201,6 +201,46 @@ static void test_fix_whose_causes_are_all_resolved_is_dropped(void **state)
 	assert_string_equal(fix_at(m, steps, 0), "first");
 }
 
+/* plan_in.applies (issue 16): a fix that does not apply is never in the
+ * plan; one that may apply has its chance weighted, not its cost. */
+static void test_applies_drops_or_weights_a_fix(void **state)
+{
+	fixture *F = *state;
+	tr_model *m;
+	unsigned char ok[2], ask[1] = {0};
+	double p[2], app[2];
+	plan_step steps[2];
+	plan_in in;
+	int n;
+
+	tk_cause(F->db, "c", 0.7);
+	tk_cause(F->db, "d", 0.3);
+	tk_fix(F->db, "first", 5, "low", "c=1");
+	tk_fix(F->db, "other", 5, "low", "d=1");
+	m = load(F);
+	prior(m, p);
+	all(ok, m->nfixes);
+	in = input(m, p, ok, ask, 1, 0);
+	in.applies = app;
+	/* first does not apply: other alone, 5, and c escalates: 60*0.7 */
+	app[tk_x(m, "first")] = 0, app[tk_x(m, "other")] = 1;
+	assert_near(plan_sequence(&in, p, steps, &n), 5 + 42, 1e-9);
+	assert_int_equal(n, 1);
+	assert_string_equal(fix_at(m, steps, 0), "other");
+	/* first applies with 0.2: 0.2*0.7/5 = 0.028 per minute against 0.3/5,
+	 * so other goes first (5); then first (0.7*5 = 3.5) resolves 0.2 of c,
+	 * and 0.56 escalates: 60*0.56 = 33.6 */
+	app[tk_x(m, "first")] = 0.2;
+	assert_near(plan_sequence(&in, p, steps, &n), 5 + 3.5 + 33.6, 1e-9);
+	assert_int_equal(n, 2);
+	assert_string_equal(fix_at(m, steps, 0), "other");
+	assert_string_equal(fix_at(m, steps, 1), "first");
+	/* NULL: every fix applies; first leads by chance */
+	in.applies = NULL;
+	plan_sequence(&in, p, steps, &n);
+	assert_string_equal(fix_at(m, steps, 0), "first");
+}
+
 static void test_risk_prices_cost_by_one_and_a_half_and_three(void **state)
 {
 	fixture *F = *state;
@@ -656,6 +696,7 @@ int main(void)
 		T(test_checks_are_the_signature_values_of_each_fixs_cause),
 		T(test_check_then_fix_step_leads_the_plan),
 		T(test_plan_decide_asks_the_fact_of_a_leading_check),
+		T(test_applies_drops_or_weights_a_fix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -820,27 +820,45 @@ void model_where_text(const tr_model *m, const tr_where *w, char *out, size_t si
 	buf_free(&b);
 }
 
+/* Reads every table of db into m (one read transaction: see model_load). */
+static int load_all(loader *L);
+
 int model_load(sqlite3 *db, tr_model **out, tr_err *e)
 {
 	tr_model *m = xcalloc(1, sizeof *m);
 	loader L = { db, m, 0xcbf29ce484222325ULL, e };
+	/* one read transaction: SQLite then locks and checks the file once,
+	 * not once per statement */
+	int tx = sqlite3_get_autocommit(db) && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	int rc;
 
 	*out = NULL;
-	if (load_meta(&L) || load_sources(&L) || load_facts(&L) ||
-	    load_commands(&L, "SELECT fact, shell, runs_on, text FROM fact_check ORDER BY fact, seq", 1) ||
-	    load_causes(&L) || load_evidence(&L) || load_fixes(&L) ||
-	    load_commands(&L, "SELECT fix, shell, runs_on, text FROM fix_command ORDER BY fix, seq", 0) ||
-	    load_links(&L) || load_rules(&L) || load_cites(&L) || load_fit(&L)) {
-		model_free(m);
-		return TR_ERR;
-	}
-	snprintf(m->digest, sizeof m->digest, "%016llx", (unsigned long long)L.hash);
-	if (load_prime(&L) != TR_OK) {
+	rc = load_all(&L);
+	if (tx)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != TR_OK) {
 		model_free(m);
 		return TR_ERR;
 	}
 	*out = m;
 	return TR_OK;
+}
+
+static int load_all(loader *L0)
+{
+	loader L = *L0;
+	tr_model *m = L.m;
+	int rc;
+
+	if (load_meta(&L) || load_sources(&L) || load_facts(&L) ||
+	    load_commands(&L, "SELECT fact, shell, runs_on, text FROM fact_check ORDER BY fact, seq", 1) ||
+	    load_causes(&L) || load_evidence(&L) || load_fixes(&L) ||
+	    load_commands(&L, "SELECT fix, shell, runs_on, text FROM fix_command ORDER BY fix, seq", 0) ||
+	    load_links(&L) || load_rules(&L) || load_cites(&L) || load_fit(&L))
+		return TR_ERR;
+	snprintf(m->digest, sizeof m->digest, "%016llx", (unsigned long long)L.hash);
+	rc = load_prime(&L);
+	return rc;
 }
 
 void model_free(tr_model *m)

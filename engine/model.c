@@ -727,41 +727,78 @@ static int load_where(loader *L, sqlite3_stmt *cs, sqlite3_stmt *vs, const char 
 	return TR_OK;
 }
 
+/* Whether (kind, record) has conditions: the keys of the applies table,
+ * read once and sorted, so that the many records without conditions cost
+ * no query. */
+typedef struct where_keys {
+	char **v;
+	int n;
+} where_keys;
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int has_where(const where_keys *k, const char *kind, const char *record)
+{
+	char key[160], *p = key;
+
+	snprintf(key, sizeof key, "%s/%s", kind, record);
+	return k->n && bsearch(&p, k->v, (size_t)k->n, sizeof *k->v, cmp_key) != NULL;
+}
+
 static int load_fit(loader *L)
 {
 	tr_model *m = L->m;
-	sqlite3_stmt *fs = prep(L, "SELECT kind, slot FROM fact WHERE id = ?1");
+	sqlite3_stmt *fs = prep(L, "SELECT id, kind, slot FROM fact ORDER BY id");
+	sqlite3_stmt *ks = prep(L, "SELECT DISTINCT kind || '/' || record FROM applies");
 	sqlite3_stmt *cs = prep(L, "SELECT fact, negate, seq FROM applies WHERE kind = ?1 AND record = ?2"
 				" AND item = ?3 ORDER BY seq");
 	sqlite3_stmt *vs = prep(L, "SELECT value FROM applies_value WHERE kind = ?1 AND record = ?2"
 				" AND item = ?3 AND seq = ?4 ORDER BY vseq");
-	int rc = (fs && cs && vs) ? TR_OK : TR_ERR;
+	int rc = (fs && ks && cs && vs) ? TR_OK : TR_ERR, hint = 0, cap = 0, step;
+	where_keys keys = { NULL, 0 };
 
+	for (int f = 0; f < m->nfacts; f++)
+		m->facts[f].slot = "";
+	while (rc == TR_OK && (step = sqlite3_step(fs)) == SQLITE_ROW) {
+		int f = seek(m->facts, m->nfacts, sizeof *m->facts, (const char *)sqlite3_column_text(fs, 0), &hint);
+		int k = slot_kind_of(col_text(L, fs, 1));
+
+		if (f < 0)
+			continue;
+		m->facts[f].kind = k < 0 ? SLOT_TEXT : k;
+		m->facts[f].slot = col_text(L, fs, 2);
+	}
+	while (rc == TR_OK && (step = sqlite3_step(ks)) == SQLITE_ROW) {
+		if (keys.n == cap)
+			keys.v = xrealloc(keys.v, sizeof *keys.v * (size_t)(cap = cap ? 2 * cap : 64));
+		keys.v[keys.n++] = xstrdup((const char *)sqlite3_column_text(ks, 0));
+	}
+	if (keys.n > 1)
+		qsort(keys.v, (size_t)keys.n, sizeof *keys.v, cmp_key);
 	for (int f = 0; rc == TR_OK && f < m->nfacts; f++) {
 		tr_fact *F = &m->facts[f];
 
-		F->slot = "";
-		sqlite3_bind_text(fs, 1, F->id, -1, SQLITE_STATIC);
-		if (sqlite3_step(fs) == SQLITE_ROW) {
-			int k = slot_kind_of(col_text(L, fs, 0));
-
-			F->kind = k < 0 ? SLOT_TEXT : k;
-			F->slot = col_text(L, fs, 1);
-		}
-		sqlite3_reset(fs);
-		for (int i = 0; rc == TR_OK && i < F->ncheck; i++)
+		for (int i = 0; rc == TR_OK && i < F->ncheck && has_where(&keys, "check", F->id); i++)
 			rc = load_where(L, cs, vs, "check", F->id, i, &F->check[i].applies);
 	}
 	for (int x = 0; rc == TR_OK && x < m->nfixes; x++) {
 		tr_fix *X = &m->fixes[x];
 
-		rc = load_where(L, cs, vs, "fix", X->id, -1, &X->applies);
 		X->step_applies = arena_alloc(&m->mem, sizeof *X->step_applies * (size_t)(X->nsteps + 1));
-		for (int i = 0; rc == TR_OK && i < X->nsteps; i++)
+		if (has_where(&keys, "fix", X->id))
+			rc = load_where(L, cs, vs, "fix", X->id, -1, &X->applies);
+		for (int i = 0; rc == TR_OK && i < X->nsteps && has_where(&keys, "step", X->id); i++)
 			rc = load_where(L, cs, vs, "step", X->id, i, &X->step_applies[i]);
-		for (int i = 0; rc == TR_OK && i < X->ncmds; i++)
+		for (int i = 0; rc == TR_OK && i < X->ncmds && has_where(&keys, "command", X->id); i++)
 			rc = load_where(L, cs, vs, "command", X->id, i, &X->cmds[i].applies);
 	}
+	for (int i = 0; i < keys.n; i++)
+		free(keys.v[i]);
+	free(keys.v);
+	sqlite3_finalize(ks);
 	sqlite3_finalize(fs);
 	sqlite3_finalize(cs);
 	sqlite3_finalize(vs);

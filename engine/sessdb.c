@@ -269,6 +269,11 @@ static int each_row(sqlite3_stmt *q, int (*fn)(const sessdb_row *row, void *ctx)
 		if (!*r.title)
 			r.title = r.summary;
 		r.events = sqlite3_column_int(q, 8);
+		r.ending = (const char *)sqlite3_column_text(q, 9);
+		r.ending_fix = (const char *)sqlite3_column_text(q, 10);
+		r.ending_note = (const char *)sqlite3_column_text(q, 11);
+		r.ended = (const char *)sqlite3_column_text(q, 12);
+		r.reach = (const char *)sqlite3_column_text(q, 13);
 		rc = fn(&r, ctx);
 		found++;
 	}
@@ -277,7 +282,8 @@ static int each_row(sqlite3_stmt *q, int (*fn)(const sessdb_row *row, void *ctx)
 }
 
 #define ROW_COLUMNS "SELECT s.id, created, updated, kb_id, kb_version, status, title, label," \
-	" (SELECT count(*) FROM session_event WHERE session = s.id) FROM session s"
+	" (SELECT count(*) FROM session_event WHERE session = s.id)," \
+	" ending, ending_fix, ending_note, ended, reach FROM session s"
 
 int sessdb_list(sqlite3 *db, const char *search, int (*fn)(const sessdb_row *row, void *ctx),
 		void *ctx, tr_err *e)
@@ -418,4 +424,54 @@ void sessdb_release(sqlite3 *db, sqlite3_int64 id)
 	lock_byte(&fl, F_UNLCK, id);
 	if (fd >= 0)
 		fcntl(fd, F_SETLK, &fl);
+}
+
+static int update_one(sqlite3 *db, sqlite3_stmt *q, sqlite3_int64 id, const char *what, tr_err *e)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return tr_fail(e, TR_ERR, "cannot record the %s of session %lld: %s", what,
+			       (long long)id, sqlite3_errmsg(db));
+	if (sqlite3_changes(db) != 1)
+		return tr_fail(e, TR_ERR, "no saved session %lld", (long long)id);
+	return TR_OK;
+}
+
+int sessdb_end(sqlite3 *db, sqlite3_int64 id, const char *ending, const char *fix,
+	       const char *note, tr_err *e)
+{
+	static const char *const endings[] = { "fixed", "outside", "abandoned", "handover" };
+	sqlite3_stmt *q;
+	char ts[32];
+	size_t i;
+
+	for (i = 0; i < sizeof endings / sizeof *endings && strcmp(ending, endings[i]); i++)
+		;
+	if (i == sizeof endings / sizeof *endings)
+		return tr_fail(e, TR_ERR, "unknown ending '%s' (fixed, outside, abandoned or handover)", ending);
+	if (!strcmp(ending, "fixed") && (!fix || !*fix))
+		return tr_fail(e, TR_ERR, "ending 'fixed' needs the fix that worked");
+	now(ts, sizeof ts);
+	if (sqlite3_prepare_v2(db, "UPDATE session SET ending = ?1, ending_fix = ?2, ending_note = ?3,"
+			       " ended = ?4 WHERE id = ?5", -1, &q, NULL) != SQLITE_OK)
+		return fail_db(db, e, "ending");
+	sqlite3_bind_text(q, 1, ending, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, fix ? fix : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, note ? note : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, ts, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, id);
+	return update_one(db, q, id, "ending", e);
+}
+
+int sessdb_set_reach(sqlite3 *db, sqlite3_int64 id, const char *reach, tr_err *e)
+{
+	sqlite3_stmt *q;
+
+	if (sqlite3_prepare_v2(db, "UPDATE session SET reach = ?1 WHERE id = ?2", -1, &q, NULL) != SQLITE_OK)
+		return fail_db(db, e, "reach");
+	sqlite3_bind_text(q, 1, reach ? reach : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, id);
+	return update_one(db, q, id, "reach", e);
 }

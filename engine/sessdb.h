@@ -59,12 +59,24 @@ void sessdb_release(sqlite3 *db, sqlite3_int64 id);
 /* The process id of another process holding session id, or 0. */
 long sessdb_holder(sqlite3 *db, sqlite3_int64 id);
 
+/* Records how session id ended: ending is one of "fixed" (fix names the
+ * knowledge base's fix that worked), "outside" (note says what did it),
+ * "abandoned" or "handover" (fix and note may be NULL); the time is now.
+ * Replaces an earlier ending. TR_ERR naming what is wrong for an unknown
+ * ending, a "fixed" without a fix, or no session id. */
+int sessdb_end(sqlite3 *db, sqlite3_int64 id, const char *ending, const char *fix,
+	       const char *note, tr_err *e);
+
+/* Records the reach session id runs with ("" or NULL: everything). */
+int sessdb_set_reach(sqlite3 *db, sqlite3_int64 id, const char *reach, tr_err *e);
+
 typedef struct sessdb_row {
 	sqlite3_int64 id;
 	const char *created, *updated, *kb_id, *kb_version, *status;
 	const char *title;   /* the user's title, else the summary of the facts */
 	const char *summary; /* the summary of the facts given and answered */
 	int events;
+	const char *ending, *ending_fix, *ending_note, *ended, *reach; /* "" when not said */
 } sessdb_row;
 
 /* Calls fn for each saved session, newest first, whose title or summary

@@ -91,7 +91,7 @@ static void print_text(session *s, int all)
 		const tr_fix *x = &m->fixes[order[i]];
 
 		buf_reset(&b);
-		buf_printf(&b, "%.0f%% likely, about %d min, %s risk: %s", 100 * plan_chance(m, p, order[i]) * session_applies(s, order[i], NULL),
+		buf_printf(&b, "%.0f%% likely, about %d min, %s risk: %s", 100 * session_fix_chance(s, order[i]),
 			   x->minutes, model_risk_names[x->risk], x->title);
 		snprintf(lead, sizeof lead, "  %2d. %s", i + 1, x->id);
 		printf("%s\n", lead);

@@ -115,7 +115,7 @@ void explain_fix(session *s, int x, int detail, buf *out)
 	double ch, cost;
 
 	session_planner(s, &in);
-	ch = plan_chance(m, p, x) * session_applies(s, x, NULL);
+	ch = session_fix_chance(s, x);
 	cost = plan_cost(&in, x);
 
 	if (detail)
@@ -131,7 +131,7 @@ void explain_fix(session *s, int x, int detail, buf *out)
 			at = i;
 	if (at >= 0 && at + 1 < n) {
 		int y = order[at + 1];
-		double cy = plan_chance(m, p, y) * session_applies(s, y, NULL), ky = plan_cost(&in, y);
+		double cy = session_fix_chance(s, y), ky = plan_cost(&in, y);
 
 		const char *waits = m->fixes[y].risk == RISK_HIGH && cy < PLAN_HIGH_RISK_MIN
 				    ? ", which is high-risk and waits until the evidence is strong" : "";
@@ -174,7 +174,7 @@ void explain_brief(session *s, buf *out)
 	if (a->kind == ACT_QUESTION)
 		buf_printf(out, "its answer is expected to get to a fix sooner than trying one now");
 	else if (a->kind == ACT_RECOMMEND) {
-		double ch = plan_chance(m, session_p(s), a->fix) * session_applies(s, a->fix, NULL);
+		double ch = session_fix_chance(s, a->fix);
 
 		buf_printf(out, "%.0f%% likely to resolve the problem, about %d min of work (%s risk): "
 			   "the best chance for the time and risk; no question is worth asking first", 100 * ch,

@@ -601,7 +601,7 @@ static void put_fix_facts(buf *b, const tr_model *m, int x, int link, session *s
 	}
 	if (s)
 		buf_printf(b, "- **Chance it resolves the problem now:** %.0f%%\n",
-			   100 * plan_chance(m, session_p(s), x) * session_applies(s, x, NULL));
+			   100 * session_fix_chance(s, x));
 	put_effort(b, m, x);
 	for (int i = 0; s && (warn = session_warning(s, x, i)); i++) {
 		buf_puts(b, "- **Warning:** ");

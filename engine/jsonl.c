@@ -150,7 +150,7 @@ json_t *jsonl_fix(session *s, int x)
 	json_object_set_new(o, "outcome", prose(s, fix->outcome, slots));
 	json_object_set_new(o, "summary", prose(s, fix->summary, slots));
 	json_object_set_new(o, "cost", json_real(fix->cost));
-	json_object_set_new(o, "p", json_real(plan_chance(m, session_p(s), x) * session_applies(s, x, NULL)));
+	json_object_set_new(o, "p", json_real(session_fix_chance(s, x)));
 	if (fix->applies.n) {
 		char when[512];
 

@@ -51,6 +51,25 @@ static double applies(const plan_in *in, int x)
 	return in->applies ? in->applies[x] : 1.0;
 }
 
+/* The probability that the fix of link l (fix x) applies were the link's
+ * cause the fault. */
+static double link_applies(const plan_in *in, int x, int l)
+{
+	return in->link_applies ? in->link_applies[l] : applies(in, x);
+}
+
+/* plan_chance, each link weighted by where its fix applies. */
+static double chance_in(const plan_in *in, const double *p, int x)
+{
+	const tr_model *m = in->m;
+	const tr_fix *fix = &m->fixes[x];
+	double s = 0;
+
+	for (int k = fix->link; k < fix->link + fix->nlink; k++)
+		s += p[m->links[k].cause] * m->links[k].p * link_applies(in, x, k);
+	return s;
+}
+
 double plan_cost(const plan_in *in, int x)
 {
 	return (in->m->fixes[x].cost + in->step) * risk_factor[in->m->fixes[x].risk];
@@ -283,7 +302,7 @@ static void candidates(const plan_in *in, const double *p, cands *K)
 		eff = xmalloc(sizeof *eff * (size_t)(n + 1));
 		pos = xmalloc(sizeof *pos * (size_t)(n + 1));
 		for (int i = 0; i < n; i++) {
-			eff[i] = applies(in, from[i]) * plan_chance(m, p, from[i]) / plan_cost(in, from[i]);
+			eff[i] = chance_in(in, p, from[i]) / plan_cost(in, from[i]);
 			pos[i] = i;
 		}
 		/* positions, so ties go to the lower id: the pool, then the focus */
@@ -351,8 +370,7 @@ typedef struct planner {
 	int *head;               /* per cause: first node, or -1 */
 	node *nodes; int nnodes, cap;
 	int *heads_set, nheads;  /* causes whose head was set */
-	double *win, *cost;      /* per candidate fix (win: as if it applies) */
-	double *app;             /* per candidate fix: the chance it applies */
+	double *win, *cost;      /* per candidate fix */
 	unsigned char *taken;    /* per candidate fix */
 	unsigned char *high;     /* per candidate fix: high risk */
 	double *cwin, *corr;     /* per candidate check */
@@ -375,22 +393,24 @@ static void add_node(planner *P, int c, int kind, int slot)
 static double fix_win(const planner *P, int i)
 {
 	const tr_model *m = P->in->m;
-	const tr_fix *fix = &m->fixes[P->K->fix[i]];
+	int x = P->K->fix[i];
+	const tr_fix *fix = &m->fixes[x];
 	double win = 0;
 
 	for (int l = fix->link; l < fix->link + fix->nlink; l++)
-		win += P->rest[m->links[l].cause] * m->links[l].p;
+		win += P->rest[m->links[l].cause] * m->links[l].p * link_applies(P->in, x, l);
 	return win;
 }
 
 static double check_win(const planner *P, int j)
 {
 	const tr_model *m = P->in->m;
-	const tr_fix *fix = &m->fixes[P->in->checks[P->K->check[j]].fix];
+	int x = P->in->checks[P->K->check[j]].fix;
+	const tr_fix *fix = &m->fixes[x];
 	double win = 0;
 
 	for (int l = fix->link, k = P->lv_at[j]; l < fix->link + fix->nlink; l++, k++)
-		win += P->rest[m->links[l].cause] * P->lv[k] * m->links[l].p;
+		win += P->rest[m->links[l].cause] * P->lv[k] * m->links[l].p * link_applies(P->in, x, l);
 	return win;
 }
 
@@ -429,7 +449,6 @@ static void plan_start(planner *P, const plan_in *in, const cands *K, const doub
 	}
 	P->win = xmalloc(sizeof *P->win * (size_t)(K->nfix + 1));
 	P->cost = xmalloc(sizeof *P->cost * (size_t)(K->nfix + 1));
-	P->app = xmalloc(sizeof *P->app * (size_t)(K->nfix + 1));
 	P->taken = xcalloc((size_t)K->nfix + 1, 1);
 	P->high = xcalloc((size_t)K->nfix + 1, 1);
 	for (int i = 0; i < K->nfix; i++) {
@@ -438,7 +457,6 @@ static void plan_start(planner *P, const plan_in *in, const cands *K, const doub
 		P->high[i] = fix->risk == RISK_HIGH;
 		P->win[i] = fix_win(P, i);
 		P->cost[i] = plan_cost(in, K->fix[i]);
-		P->app[i] = applies(in, K->fix[i]);
 		for (int l = fix->link; l < fix->link + fix->nlink; l++)
 			add_node(P, m->links[l].cause, SUM_FIX, i);
 	}
@@ -475,7 +493,7 @@ static void plan_start(planner *P, const plan_in *in, const cands *K, const doub
 static void plan_end(planner *P)
 {
 	free(P->rest); free(P->head); free(P->heads_set); free(P->nodes);
-	free(P->win); free(P->cost); free(P->app); free(P->taken); free(P->high);
+	free(P->win); free(P->cost); free(P->taken); free(P->high);
 	free(P->cwin); free(P->corr); free(P->lv); free(P->lv_at); free(P->slot);
 	free(P->asked); free(P->asked_list);
 }
@@ -488,9 +506,9 @@ static int late(const planner *P, int i)
 
 /* The value of candidate fix i (or check j when j >= 0): its efficiency,
  * and in *cost its expected cost weighted by still-broken mass; 0 when it
- * cannot help. Its chance to resolve is weighted by the chance it applies
- * (the same factor on every link term); its cost is not: finding out that
- * it does not apply takes the same attention. */
+ * cannot help. Its chance to resolve is weighted, link by link, by the
+ * chance it applies were that link's cause the fault (the sums); its cost
+ * is not: finding out that it does not apply takes the same attention. */
 static double value(const planner *P, int i, int j, double *cost)
 {
 	double win;
@@ -499,10 +517,10 @@ static double value(const planner *P, int i, int j, double *cost)
 		const plan_check *ck = &P->in->checks[P->K->check[j]];
 		double reach = P->in->m->values[ck->value].p * P->still + P->corr[j];
 
-		win = P->app[i] * P->cwin[j];
+		win = P->cwin[j];
 		*cost = P->still * (P->in->m->facts[ck->fact].cost + P->in->step) + reach * P->cost[i];
 	} else {
-		win = P->app[i] * P->win[i];
+		win = P->win[i];
 		*cost = P->still * P->cost[i];
 	}
 	return win > 1e-12 && *cost > 0 ? win / *cost : 0;
@@ -561,14 +579,13 @@ static void take(planner *P, const plan_step *st, int slot, int j)
 {
 	const tr_model *m = P->in->m;
 	const tr_fix *fix = &m->fixes[st->fix];
-	double a = P->app[slot];
 
 	for (int l = fix->link, k = j >= 0 ? P->lv_at[j] : 0; l < fix->link + fix->nlink; l++, k++) {
 		int c = m->links[l].cause;
 		double lv = j >= 0 ? P->lv[k] : 1;
 		double before = P->rest[c];
 
-		P->rest[c] *= 1 - a * lv * m->links[l].p;
+		P->rest[c] *= 1 - link_applies(P->in, st->fix, l) * lv * m->links[l].p;
 		P->still -= before - P->rest[c];
 	}
 	for (int l = fix->link; l < fix->link + fix->nlink; l++)
@@ -724,6 +741,7 @@ static double eco(const plan_in *in, const cands *pool, const double *p, int f, 
 	plan_in sub = *in;
 	unsigned char *ok = xmalloc((size_t)m->nfacts + 1);
 	double *app = in->applies_after ? xmalloc(sizeof *app * ((size_t)m->nfixes + 1)) : NULL;
+	double *lapp = in->applies_after ? xmalloc(sizeof *lapp * ((size_t)m->nlinks + 1)) : NULL;
 
 	memcpy(ok, in->ask_ok, (size_t)m->nfacts);  /* once answered, f is known */
 	ok[f] = 0;
@@ -738,8 +756,9 @@ static double eco(const plan_in *in, const cands *pool, const double *p, int f, 
 		double v;
 
 		if (app && pv > 1e-12) {  /* where fixes apply were this the answer */
-			in->applies_after(in->applies_ctx, fact->first + k, post, app);
+			in->applies_after(in->applies_ctx, fact->first + k, post, app, lapp);
 			sub.applies = app;
+			sub.link_applies = lapp;
 		}
 		v = pv > 1e-12 ? value_of(&sub, post, depth - 1) : 0;
 
@@ -750,6 +769,7 @@ static double eco(const plan_in *in, const cands *pool, const double *p, int f, 
 	free(post);
 	free(ok);
 	free(app);
+	free(lapp);
 	return fact->cost + in->step + fact->unknown_rate * now + (1 - fact->unknown_rate) * expect;
 }
 

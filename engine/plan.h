@@ -70,17 +70,24 @@ typedef struct plan_in {
 	int answered;                  /* the fact answered */
 	/* Applicability (issue 16). applies[x] is the probability that fix x
 	 * applies in this context (NULL: every fix applies). A fix with
-	 * applies[x] == 0 is never in the plan; otherwise its chance to resolve
-	 * is multiplied by applies[x] (its cost is not: finding out that it
-	 * does not apply takes the same attention).
+	 * applies[x] == 0 is never in the plan. link_applies[l] (NULL: use
+	 * applies[x] on every link of fix x) is the probability that the fix of
+	 * link l applies were the link's cause the fault: a fix that applies
+	 * only on a VPN applies almost surely if the fault is the VPN's MTU,
+	 * whatever the chance of a VPN overall, so a link's chance to resolve
+	 * is weighted by its own. A fix's cost is not weighted: tried blind,
+	 * finding out that it does not apply takes the same attention.
 	 * applies_after, when not NULL, is called in a question's hypothetical
-	 * answer loop: it writes into out (nfixes) the applicability were value
-	 * (a global value index) the answer, post being the posterior after it,
-	 * so that asking a fact that decides which fixes apply is worth what it
-	 * saves. ctx is applies_ctx. With depth 2 the inner answer's call sees
-	 * only that answer, not the outer one. */
+	 * answer loop: it writes into out (nfixes) and out_links (nlinks) the
+	 * applicability were value (a global value index) the answer, post
+	 * being the posterior after it, so that asking a fact that decides
+	 * which fixes apply is worth what it saves. ctx is applies_ctx. With
+	 * depth 2 the inner answer's call sees only that answer, not the outer
+	 * one. */
 	const double *applies;
-	void (*applies_after)(const void *ctx, int value, const double *post, double *out);
+	const double *link_applies;
+	void (*applies_after)(const void *ctx, int value, const double *post, double *out,
+			      double *out_links);
 	const void *applies_ctx;
 } plan_in;
 

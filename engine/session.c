@@ -79,6 +79,7 @@ struct session {
 	int *excl_by;             /* per fix: the rule that excluded it, or -1 */
 	const char **excl_why;
 	double *applies;          /* per fix: P(it applies | evidence) */
+	double *lapp;             /* per link: P(its fix applies | its cause, evidence) */
 };
 
 void session_warn(session *s, const char *kind, const char *msg)
@@ -479,6 +480,7 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 	s->excl_by = xcalloc(nx, sizeof *s->excl_by);
 	s->excl_why = xcalloc(nx, sizeof *s->excl_why);
 	s->applies = xcalloc(nx, sizeof *s->applies);
+	s->lapp = xcalloc((size_t)m->nlinks + 1, sizeof *s->lapp);
 	reset_state(s);
 	start_rules(s);
 	*out = s;
@@ -516,7 +518,7 @@ void session_free(session *s)
 	free(s->ran.v); free(s->fmark); free(s->cmark); free(s->tfacts.v); free(s->tcauses.v);
 	free(s->dirty); free(s->p); free(s->steps); free(s->checks); free(s->obs); free(s->fix_ok);
 	free(s->ask_ok); free(s->failed); free(s->notes);
-	free(s->excl_by); free(s->excl_why); free(s->applies);
+	free(s->excl_by); free(s->excl_why); free(s->applies); free(s->lapp);
 	free(s);
 }
 
@@ -730,14 +732,17 @@ static double where_given(const tr_model *m, const tr_where *w, const int *obs, 
 
 /* The probability that each fix applies: 0 when a rule excluded it or a
  * known fact rules it out; else P(its conditions hold | evidence), the
- * posterior's predictive probability of the facts it names (issue 16).
+ * posterior's predictive probability of the facts it names (issue 16);
+ * into lout, per link, the same given the link's cause (the fix of a VPN
+ * fault applies where there is a VPN, which that cause all but implies).
  * excl_by must be current (exclusions). */
-static void fit_applies(const session *s, const int *obs, const double *p, double *out)
+static void fit_applies(const session *s, const int *obs, const double *p, double *out, double *lout)
 {
 	const tr_model *m = s->m;
 
 	for (int x = 0; x < m->nfixes; x++) {
-		const tr_where *w = &m->fixes[x].applies;
+		const tr_fix *fix = &m->fixes[x];
+		const tr_where *w = &fix->applies;
 		int known = model_where(m, w, obs);
 
 		if (s->excl_by[x] >= 0 || known == 0)
@@ -754,18 +759,20 @@ static void fit_applies(const session *s, const int *obs, const double *p, doubl
 				}
 			out[x] = mass > 0 ? a / mass : 1;
 		}
+		for (int l = fix->link; l < fix->link + fix->nlink; l++)
+			lout[l] = out[x] <= 0 || out[x] >= 1 ? out[x] : where_given(m, w, obs, m->links[l].cause);
 	}
 }
 
 /* plan_in.applies_after: applicability were value the answer. */
-static void applies_after(const void *ctx, int value, const double *post, double *out)
+static void applies_after(const void *ctx, int value, const double *post, double *out, double *lout)
 {
 	const session *s = ctx;
 	int *obs = xmalloc(sizeof *obs * ((size_t)s->m->nfacts + 1));
 
 	memcpy(obs, s->obs, sizeof *obs * (size_t)s->m->nfacts);
 	obs[s->m->values[value].fact] = value;
-	fit_applies(s, obs, post, out);
+	fit_applies(s, obs, post, out, lout);
 	free(obs);
 }
 
@@ -785,6 +792,7 @@ void session_planner(session *s, plan_in *in)
 	in->focus = s->exact ? 0 : PLAN_FOCUS;
 	in->questions = s->exact ? 0 : PLAN_QUESTIONS;
 	in->applies = s->applies;
+	in->link_applies = s->lapp;
 	in->applies_after = applies_after;
 	in->applies_ctx = s;
 }
@@ -807,7 +815,7 @@ const action *session_next(session *s)
 		s->failed[x] = s->fix[x] == FIX_FAILED;
 	belief_posterior(m, s->obs, s->scale, s->failed, s->p);
 	exclusions(s);
-	fit_applies(s, s->obs, s->p, s->applies);
+	fit_applies(s, s->obs, s->p, s->applies, s->lapp);
 	s->fresh = 1;
 	session_planner(s, &in);
 	if (s->resolved || s->quit) {
@@ -994,6 +1002,18 @@ double session_applies(session *s, int x, const char **why)
 	if (why)
 		*why = s->excl_by[x] >= 0 ? s->excl_why[x] : NULL;
 	return s->applies[x];
+}
+
+double session_fix_chance(session *s, int x)
+{
+	const tr_model *m = s->m;
+	const tr_fix *fix = &m->fixes[x];
+	double ch = 0;
+
+	session_next(s);
+	for (int l = fix->link; l < fix->link + fix->nlink; l++)
+		ch += s->p[m->links[l].cause] * m->links[l].p * s->lapp[l];
+	return ch;
 }
 
 const char *session_warning(const session *s, int x, int i)

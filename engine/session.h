@@ -111,6 +111,10 @@ int session_where(session *s, const tr_where *w);
 /* The probability that fix x applies here (0: it does not; a rule's reason
  * for excluding it in *why, else NULL). */
 double session_applies(session *s, int x, const char **why);
+/* The chance that fix x resolves the problem here: each cause it resolves,
+ * by its probability, the link's chance and the chance the fix applies
+ * were that cause the fault (what the planner ranks it by). */
+double session_fix_chance(session *s, int x);
 /* The i-th warning rules attached to fix x, or NULL past the last. */
 const char *session_warning(const session *s, int x, int i);
 

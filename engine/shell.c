@@ -396,7 +396,7 @@ static void fix_terms(shell_state *sh, int x, buf *b)
 	const tr_fix *fix = &sh->m->fixes[x];
 
 	buf_printf(b, "%.0f%% likely to resolve it; about %d min; %s risk%s%s",
-		   100 * plan_chance(sh->m, session_p(sh->s), x) * session_applies(sh->s, x, NULL), fix->minutes,
+		   100 * session_fix_chance(sh->s, x), fix->minutes,
 		   model_risk_names[fix->risk], fix->admin ? "; needs admin rights" : "",
 		   fix->reboot ? "; needs a restart" : "");
 }

@@ -330,7 +330,7 @@ def test_unambiguous_prefixes_of_choices_commands_and_ids_are_accepted(tmp_path)
                          "help lists the commands"),
     ("yes please", "unknown command 'yes'; help lists the commands"),
     ("whyy", "'whyy' is not a choice or a command (did you mean why?)"),
-    ("s", "'s' is not a choice or a command (did you mean set, save, sessions?)"),
+    ("f", "'f' is not a choice or a command (did you mean facts, fixes?)"),
     ("how expird", "no cause 'expird' (did you mean expired_rdp_certificate?)"),
     ("how nosuch", "no cause 'nosuch' (causes lists them)"),
     ("set hostkind=server", "unknown fact 'hostkind' (did you mean host_kind?)"),

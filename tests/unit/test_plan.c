@@ -241,6 +241,51 @@ static void test_applies_drops_or_weights_a_fix(void **state)
 	assert_string_equal(fix_at(m, steps, 0), "first");
 }
 
+/* plan_in.link_applies: a fix's chance is weighted link by link, by where
+ * it applies were that link's cause the fault, not by the average. */
+static void test_link_applies_weights_each_cause_by_its_own_chance(void **state)
+{
+	fixture *F = *state;
+	tr_model *m;
+	unsigned char ok[2], ask[1] = {0};
+	double p[2], app[2], lapp[3];
+	plan_step steps[2];
+	plan_in in;
+	int n, lc = -1, ld = -1;
+
+	/* one fix resolves both: on c it applies surely (c implies its
+	 * context), on d with 0.1; overall 0.7*1 + 0.3*0.1 = 0.73 */
+	tk_cause(F->db, "c", 0.7);
+	tk_cause(F->db, "d", 0.3);
+	tk_fix(F->db, "both", 5, "low", "c=1 d=1");
+	tk_fix(F->db, "spare", 50, "low", "d=1");
+	m = load(F);
+	prior(m, p);
+	all(ok, m->nfixes);
+	for (int l = 0; l < m->nlinks; l++)
+		if (m->links[l].fix == tk_x(m, "both"))
+			*(m->links[l].cause == tk_c(m, "c") ? &lc : &ld) = l;
+	assert_true(lc >= 0 && ld >= 0 && m->nlinks == 3);
+	in = input(m, p, ok, ask, 1, 0);
+	app[tk_x(m, "both")] = 0.73, app[tk_x(m, "spare")] = 1;
+	lapp[lc] = 1, lapp[ld] = 0.1;
+	for (int l = 0; l < m->nlinks; l++)
+		if (l != lc && l != ld)
+			lapp[l] = 1;
+	in.applies = app;
+	in.link_applies = lapp;
+	/* both (5) leaves 0.3*0.9 = 0.27 of d; spare (50*0.27 = 13.5)
+	 * resolves it: 18.5, nothing escalates */
+	assert_near(plan_sequence(&in, p, steps, &n), 5 + 13.5, 1e-9);
+	assert_int_equal(n, 2);
+	assert_string_equal(fix_at(m, steps, 0), "both");
+	/* with the average on every link, 0.73 of c and of d is resolved:
+	 * 5, then spare for 0.3*0.27 = 0.081 of d (50*(0.7*0.27+0.081) =
+	 * 13.5), and 0.7*0.27 = 0.189 of c escalates: 60*0.189 = 11.34 */
+	in.link_applies = NULL;
+	assert_near(plan_sequence(&in, p, steps, &n), 5 + 13.5 + 11.34, 1e-9);
+}
+
 static void test_risk_prices_cost_by_one_and_a_half_and_three(void **state)
 {
 	fixture *F = *state;
@@ -697,6 +742,7 @@ int main(void)
 		T(test_check_then_fix_step_leads_the_plan),
 		T(test_plan_decide_asks_the_fact_of_a_leading_check),
 		T(test_applies_drops_or_weights_a_fix),
+		T(test_link_applies_weights_each_cause_by_its_own_chance),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

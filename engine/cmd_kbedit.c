@@ -59,7 +59,7 @@ static int kind_of_word(const char *w, enum kb_kind *kind)
 }
 
 /* Reads a JSON object from path ("-": standard input). */
-static json_t *read_json(cli *c, const char *cmd, const char *path)
+static json_t *read_json(cli *c, const char *cmd, const char *path, int list_ok)
 {
 	json_error_t je;
 	json_t *j = strcmp(path, "-") == 0 ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &je)
@@ -73,9 +73,10 @@ static json_t *read_json(cli *c, const char *cmd, const char *path)
 				je.line, je.text);
 		return NULL;
 	}
-	if (!json_is_object(j)) {
+	if (!json_is_object(j) && !(list_ok && json_is_array(j))) {
 		json_decref(j);
-		tr_fail(&c->err, TR_ERR, "%s: %s: a record is one JSON object", cmd, strcmp(path, "-") ? path : "standard input");
+		tr_fail(&c->err, TR_ERR, "%s: %s: a record is one JSON object%s", cmd, strcmp(path, "-") ? path : "standard input",
+			list_ok ? " (or a list of records, each with its \"kind\")" : "");
 		return NULL;
 	}
 	return j;
@@ -195,7 +196,7 @@ static json_t *edit_in_editor(cli *c, const char *cmd, json_t *r)
 		tr_fail(&c->err, TR_ERR, "%s: the editor ($VISUAL or $EDITOR) failed; nothing changed", cmd);
 		return NULL;
 	}
-	j = read_json(c, cmd, path);
+	j = read_json(c, cmd, path, 0);
 	remove(path);
 	return j;
 }
@@ -215,7 +216,7 @@ static int add_link(cli *c, const edit_opts *o, int evidence)
 	if (!o->json)
 		return tr_fail(&c->err, TR_EUSAGE, "%s: give the link as --json FILE (or - for stdin): "
 			       "{\"%s\", \"%s\", \"p\", \"why\"}", cmd, owner_key, other_key);
-	if (!(link = read_json(c, cmd, o->json)))
+	if (!(link = read_json(c, cmd, o->json, 0)))
 		return TR_ERR;
 	owner = json_string_value(json_object_get(link, owner_key));
 	other = json_string_value(json_object_get(link, other_key));
@@ -236,15 +237,21 @@ static int add_link(cli *c, const edit_opts *o, int evidence)
 	json_array_foreach(json_object_get(rec, list), i, item)
 		if (json_is_string(json_object_get(item, other_key)) &&
 		    strcmp(json_string_value(json_object_get(item, other_key)), other) == 0) {
+			tr_fail(&c->err, TR_ERR, "%s: %s %s already has %s on %s (kb edit %s changes it)",
+				cmd, owner_key, owner, list, other, owner);
 			json_decref(rec);
 			json_decref(link);
 			kbedit_end(k);
-			return tr_fail(&c->err, TR_ERR, "%s: %s %s already has %s on %s (kb edit %s changes it)",
-				       cmd, owner_key, owner, list, other, owner);
+			return TR_ERR;
 		}
-	json_object_del(link, owner_key);
-	json_array_append(json_object_get(rec, list), link);
-	rc = kbedit_put(k, evidence ? KB_CAUSE : KB_FIX, owner, rec, &c->err);
+	{
+		char id[128];   /* owner lives in link, until its key goes */
+
+		snprintf(id, sizeof id, "%s", owner);
+		json_object_del(link, owner_key);
+		json_array_append(json_object_get(rec, list), link);
+		rc = kbedit_put(k, evidence ? KB_CAUSE : KB_FIX, id, rec, &c->err);
+	}
 	json_decref(rec);
 	json_decref(link);
 	if (rc != TR_OK) {
@@ -284,26 +291,55 @@ static json_t *rule_from_file(cli *c, const char *file)
 	return r;
 }
 
+/* Puts one new record of a kb add (kind: from the command, or the
+ * record's own "kind" when the command names none). */
+static int add_one(cli *c, kbedit *k, int have_kind, enum kb_kind kind, json_t *given)
+{
+	json_t *rec, *there;
+	const char *id, *kw = json_string_value(json_object_get(given, "kind"));
+	int rc = TR_OK;
+
+	if (!json_is_object(given))
+		return tr_fail(&c->err, TR_ERR, "kb add: each record is a JSON object");
+	if (!have_kind && (!kw || kind_of_word(kw, &kind) != 0))
+		return tr_fail(&c->err, TR_ERR, "kb add: a record of the list has no \"kind\" (fact, cause, fix, rule or source)");
+	if (!(rec = normalize(c, "kb add", kind, given)) || !(id = given_id(c, "kb add", rec))) {
+		json_decref(rec);
+		return TR_ERR;
+	}
+	if ((there = kbedit_get(k, kind, id)))
+		rc = tr_fail(&c->err, TR_ERR, "kb add: %s %s already exists (kb edit %s changes it)",
+			     kbtext_kinds[kind], id, id);
+	json_decref(there);
+	if (rc == TR_OK) {
+		kbedit_expect(k, kind, id, given);
+		rc = kbedit_put(k, kind, id, rec, &c->err);
+	}
+	json_decref(rec);
+	return rc;
+}
+
 int kb_cmd_add(cli *c)
 {
 	edit_opts o;
-	enum kb_kind kind;
-	json_t *given = NULL, *rec;
-	const char *id;
+	enum kb_kind kind = KB_FACT;
+	json_t *given = NULL, *item;
 	kbedit *k;
-	int rc;
+	size_t i;
+	int rc, have_kind = 0;
 
 	if (parse_opts(c, "kb add", &o) != TR_OK)
 		return TR_EUSAGE;
-	if (o.npos == 0)
+	if (o.npos == 0 && !o.json)
 		return tr_fail(&c->err, TR_EUSAGE, "kb add: say fact, cause, fix, rule, source, evidence or resolves");
-	if (strcmp(o.pos[0], "evidence") == 0 || strcmp(o.pos[0], "resolves") == 0) {
+	if (o.npos && (strcmp(o.pos[0], "evidence") == 0 || strcmp(o.pos[0], "resolves") == 0)) {
 		if (o.npos > 1)
 			return tr_fail(&c->err, TR_EUSAGE, "kb add %s: unexpected argument '%s'", o.pos[0], o.pos[1]);
 		return add_link(c, &o, o.pos[0][0] == 'e');
 	}
-	if (kind_of_word(o.pos[0], &kind) != 0)
+	if (o.npos && kind_of_word(o.pos[0], &kind) != 0)
 		return tr_fail(&c->err, TR_EUSAGE, "kb add: '%s' is not fact, cause, fix, rule, source, evidence or resolves", o.pos[0]);
+	have_kind = o.npos > 0;
 	if (o.npos > 2 || (o.npos == 2 && kind != KB_RULE))
 		return tr_fail(&c->err, TR_EUSAGE, "kb add %s: unexpected argument '%s'", o.pos[0], o.pos[o.npos - 1]);
 	if (o.npos == 2 && o.json)
@@ -311,35 +347,28 @@ int kb_cmd_add(cli *c)
 	if (o.npos == 2)
 		given = rule_from_file(c, o.pos[1]);
 	else if (o.json)
-		given = read_json(c, "kb add", o.json);
+		given = read_json(c, "kb add", o.json, 1);
 	else
-		return tr_fail(&c->err, TR_EUSAGE, "kb add %s: give the record as --json FILE (or - for stdin)%s;"
-			       " on a terminal, without it, triage asks for each field", o.pos[0],
-			       kind == KB_RULE ? ", or a rule file ID.lua" : "");
+		return tr_fail(&c->err, TR_EUSAGE, "kb add %s: give the record as --json FILE (or - for stdin)%s",
+			       o.pos[0], kind == KB_RULE ? ", or a rule file ID.lua" : "");
 	if (!given)
 		return c->err.code ? c->err.code : TR_ERR;
-	if (!(rec = normalize(c, "kb add", kind, given)) || !(id = given_id(c, "kb add", rec))) {
-		json_decref(rec);
-		json_decref(given);
-		return TR_ERR;
-	}
 	if ((rc = begin(c, "kb add", &k)) == TR_OK) {
-		json_t *there = kbedit_get(k, kind, id);
-
-		if (there)
-			rc = tr_fail(&c->err, TR_ERR, "kb add: %s %s already exists (kb edit %s changes it)",
-				     kbtext_kinds[kind], id, id);
-		json_decref(there);
-		if (rc == TR_OK) {
-			kbedit_expect(k, kind, id, given);
-			rc = kbedit_put(k, kind, id, rec, &c->err);
-		}
+		if (json_is_array(given)) {
+			if (json_array_size(given) == 0)
+				rc = tr_fail(&c->err, TR_ERR, "kb add: the list of records is empty");
+			json_array_foreach(given, i, item)
+				if (rc == TR_OK)
+					rc = add_one(c, k, have_kind, kind, item);
+		} else if (!have_kind && !json_object_get(given, "kind"))
+			rc = tr_fail(&c->err, TR_EUSAGE, "kb add: say fact, cause, fix, rule or source (or give \"kind\")");
+		else
+			rc = add_one(c, k, have_kind, kind, given);
 		if (rc == TR_OK)
 			rc = finish(c, "kb add", k, "add", &o, 0);
 		else
 			kbedit_end(k);
 	}
-	json_decref(rec);
 	json_decref(given);
 	return rc;
 }
@@ -378,7 +407,7 @@ int kb_cmd_edit(cli *c)
 	if (kind_in_file(c, "kb edit", o.pos[0], &kind) != TR_OK)
 		return TR_ERR;
 	if (o.json)
-		given = read_json(c, "kb edit", o.json);
+		given = read_json(c, "kb edit", o.json, 0);
 	else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		sqlite3 *db;
 		json_t *now = NULL;

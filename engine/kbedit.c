@@ -290,7 +290,7 @@ int kbedit_begin(const char *path, kbedit **out, tr_err *e)
 		kbedit_end(k);
 		return tr_fail(e, TR_ERR, "%s cannot be edited: %s (sessions can still read it)", path, why);
 	}
-	if (store_open(path, STORE_WRITE, &k->db, e) != TR_OK) {
+	if (store_open(path, STORE_EDIT, &k->db, e) != TR_OK) {
 		kbedit_end(k);
 		return TR_ERR;
 	}
@@ -395,19 +395,31 @@ static int each_referrer(kbedit *k, enum kb_kind kind, const char *id,
 	return rc == TR_OK ? n : -1;
 }
 
+/* At most this many referrers are named in a message; the rest counted. */
+#define KBEDIT_NAMED 6
+
+typedef struct namer {
+	buf *out;
+	int n;
+} namer;
+
 static int name_referrer(kbedit *k, const char *kind, const char *id, const char *how, void *ctx)
 {
-	buf *out = ctx;
+	namer *N = ctx;
 
 	(void)k;
-	buf_printf(out, "%s%s %s (%s)", out->len ? ", " : "", kind, id, how);
+	if (N->n++ < KBEDIT_NAMED)
+		buf_printf(N->out, "%s%s %s (%s)", N->out->len ? ", " : "", kind, id, how);
 	return TR_OK;
 }
 
 int kbedit_referrers(kbedit *k, enum kb_kind kind, const char *id, buf *out)
 {
-	int n = each_referrer(k, kind, id, name_referrer, out);
+	namer N = { out, 0 };
+	int n = each_referrer(k, kind, id, name_referrer, &N);
 
+	if (n > KBEDIT_NAMED)
+		buf_printf(out, " and %d more", n - KBEDIT_NAMED);
 	return n < 0 ? 0 : n;
 }
 
@@ -911,6 +923,14 @@ int kbedit_commit(kbedit *k, const char *op, const char *message, long reverts,
 			if (rc == TR_OK) {
 				k->locked = 0;
 				remove(k->lockfile);
+				/* fold the log into the file when no reader holds it, so
+				 * the file alone (copied to a share) has the change */
+				sqlite3_busy_timeout(k->db, 0);
+				sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+				/* readers go on reading while the next editor writes (a file
+				 * kb build made is in rollback mode: switched once, when no
+				 * reader has it open; else at a later change) */
+				sqlite3_exec(k->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
 				if (report)
 					fprintf(report, "change %lld: version %s\n", (long long)id, vafter);
 			}

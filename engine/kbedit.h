@@ -17,7 +17,7 @@
 typedef struct kbedit kbedit;
 
 /* Opens the knowledge base at path for one change: read-write, migrated in
- * place when older, write-ahead log on, and the write lock taken up front
+ * place when older, and the write lock taken up front
  * (BEGIN IMMEDIATE, waiting up to $TRIAGE_EDIT_WAIT seconds, default 30,
  * for another editor), then dumps it to a private text tree. Fails with
  * one line: the file cannot be written (and why), or "PATH is being edited
@@ -59,7 +59,8 @@ enum kbedit_mode { KBEDIT_APPLY, KBEDIT_DRY_RUN };
  * KBEDIT_APPLY mode copies it into the file with the change recorded
  * (op: "add", "edit", "rm", "revert"; message; who: $TRIAGE_EDITOR or the
  * login name; reverts: the change undone, or 0) and the version advanced,
- * and commits; in KBEDIT_DRY_RUN mode rolls back. Reports each record
+ * and commits (then switches the file to WAL, so that readers never wait
+ * for an editor); in KBEDIT_DRY_RUN mode rolls back. Reports each record
  * changed (fields before -> after) on report, and the change number.
  * Returns TR_OK; TR_ERR with e naming the record and field when the change
  * is refused (the file is then byte-for-byte as it was); or TR_OK with

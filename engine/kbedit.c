@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "kbedit.h"
+#include "session.h"
 #include "store.h"
 #include "text.h"
 
@@ -1146,4 +1147,39 @@ int kbedit_since(sqlite3 *db, const char *version, const char *const *ids, buf *
 	}
 	sqlite3_finalize(st);
 	return n;
+}
+
+void kbedit_session_note(sqlite3 *kbdb, const char *version, session *s, char **note)
+{
+	const tr_model *m = session_model(s);
+	const session_event *ev;
+	int nev = session_events(s, &ev), n = 0, top;
+	int *order = xcalloc((size_t)m->ncauses + 1, sizeof *order);
+	const char **ids = xcalloc((size_t)nev + 6 * (size_t)(m->nfixes + 1) + 1, sizeof *ids);
+	buf b = {0};
+
+	for (int i = 0; i < nev; i++)
+		ids[n++] = ev[i].subject;
+	top = session_ranking(s, order);
+	for (int i = 0; i < top && i < 5; i++) {
+		const tr_cause *c = &m->causes[order[i]];
+
+		ids[n++] = c->id;
+		for (int l = 0; l < c->nlinks; l++)
+			ids[n++] = m->fixes[m->links[c->links[l]].fix].id;
+	}
+	ids[n] = NULL;
+	if (*note)
+		buf_puts(&b, *note);
+	while (b.len && b.data[b.len - 1] == ' ')
+		b.data[--b.len] = '\0';
+	buf_puts(&b, b.len ? " Since then: " : "Since this session was saved: ");
+	if (kbedit_since(kbdb, version, ids, &b) > 0) {
+		buf_putc(&b, '.');
+		free(*note);
+		*note = buf_take(&b);
+	}
+	buf_free(&b);
+	free(ids);
+	free(order);
 }

@@ -93,4 +93,12 @@ int kbedit_log(sqlite3 *db, const char *record, int json, FILE *out, tr_err *e);
  * version, or nothing the ids name changed. */
 int kbedit_since(sqlite3 *db, const char *version, const char *const *ids, buf *note);
 
+/* For a session resumed on a changed knowledge base: appends to *note
+ * (realloc'd; may start NULL) what the history of kbdb says changed since
+ * version for the records the session involves (the facts and fixes of its
+ * events, its five likeliest causes and their fixes). Nothing when the
+ * history does not reach back to version. */
+struct session;
+void kbedit_session_note(sqlite3 *kbdb, const char *version, struct session *s, char **note);
+
 #endif

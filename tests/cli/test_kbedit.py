@@ -359,3 +359,25 @@ def test_editor_name_defaults_to_the_login(kb, tmp_path):
     subprocess.run([BIN, "kb", "edit", CAUSE, "--json", write(tmp_path, "c.json", rec)], env=e, check=True,
                    capture_output=True)
     assert json.loads(ok(kb, "kb", "log", "--json"))[0]["who"] == pwd.getpwuid(os.geteuid()).pw_name
+
+
+# ---- sessions on a changed knowledge base ----
+
+def test_resumed_session_is_told_what_changed_for_its_records(kb, tmp_path):
+    env = {"TRIAGE_SESSIONS": str(tmp_path / "s.sqlite")}
+    ok(kb, "session", "--jsonl", "--fact", "host_kind=azure_vm", "--fact", "port_3389_open=no", stdin="", env=env)
+    rec = show(kb, "port_3389_open")
+    rec["cost"] = 3
+    ok(kb, "kb", "edit", "port_3389_open", "--json", write(tmp_path, "f.json", rec), "-m", "cheaper than we said")
+    rec = show(kb, "renew_rdp_certificate")     # a fix the session has nothing to do with
+    rec["minutes"] = 12
+    ok(kb, "kb", "edit", "renew_rdp_certificate", "--json", write(tmp_path, "x.json", rec))
+    rec = show(kb, "azure_nsg_blocking")        # its likeliest cause
+    rec["prior"] = 0.1
+    ok(kb, "kb", "edit", "azure_nsg_blocking", "--json", write(tmp_path, "c.json", rec))
+    r = run(kb, "session", "--jsonl", "--resume", "1", stdin="", env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ("triage: session 1: the knowledge base changed since this session was saved (version"
+                        " 2026.11.1, now 2026.11.1+3); the answers were replayed on the new one. Since then:"
+                        " fact port_3389_open changed by alice (change 1: 'cheaper than we said');"
+                        " cause azure_nsg_blocking changed by alice (change 3).\n")

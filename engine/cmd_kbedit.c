@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
+#include "kbask.h"
 #include "kbedit.h"
 #include "store.h"
 #include "text.h"
@@ -153,30 +153,6 @@ static int begin(cli *c, const char *cmd, kbedit **k)
 	return tr_fail(&c->err, TR_ERR, "%s: %s", cmd, msg);
 }
 
-/* Runs $VISUAL or $EDITOR (else vi) on path; 0 when it exits 0. */
-static int run_editor(const char *path)
-{
-	const char *ed = getenv("VISUAL");
-	pid_t pid;
-	int status;
-
-	if (!ed || !*ed)
-		ed = getenv("EDITOR");
-	if (!ed || !*ed)
-		ed = "vi";
-	fflush(stdout);
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {   /* as git does: the editor's words, then the file */
-		execl("/bin/sh", "sh", "-c", "$0 \"$@\"", ed, path, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
 /* Lets the editor change r in $VISUAL/$EDITOR; returns what was saved, or
  * NULL (c->err set) when the file does not parse or the editor failed. */
 static json_t *edit_in_editor(cli *c, const char *cmd, json_t *r)
@@ -191,7 +167,7 @@ static json_t *edit_in_editor(cli *c, const char *cmd, json_t *r)
 		return NULL;
 	}
 	close(fd);
-	if (json_dump_file(r, path, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) != 0 || run_editor(path) != 0) {
+	if (json_dump_file(r, path, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) != 0 || kbask_editor(path) != 0) {
 		remove(path);
 		tr_fail(&c->err, TR_ERR, "%s: the editor ($VISUAL or $EDITOR) failed; nothing changed", cmd);
 		return NULL;
@@ -319,11 +295,28 @@ static int add_one(cli *c, kbedit *k, int have_kind, enum kb_kind kind, json_t *
 	return rc;
 }
 
+/* Adds {"fix", "cause", "p", "why"} to the resolves of an existing fix. */
+static int link_fix(cli *c, kbedit *k, json_t *link)
+{
+	const char *fix = json_string_value(json_object_get(link, "fix"));
+	json_t *rec = fix ? kbedit_get(k, KB_FIX, fix) : NULL;
+	int rc;
+
+	if (!rec)
+		return tr_fail(&c->err, TR_ERR, "kb add: no fix '%s' in %s", fix ? fix : "?", c->kb_path);
+	json_array_append_new(json_object_get(rec, "resolves"),
+			      json_pack("{s:O, s:O, s:O}", "cause", json_object_get(link, "cause"),
+					"p", json_object_get(link, "p"), "why", json_object_get(link, "why")));
+	rc = kbedit_put(k, KB_FIX, fix, rec, &c->err);
+	json_decref(rec);
+	return rc;
+}
+
 int kb_cmd_add(cli *c)
 {
 	edit_opts o;
 	enum kb_kind kind = KB_FACT;
-	json_t *given = NULL, *item;
+	json_t *given = NULL, *item, *links = NULL;
 	kbedit *k;
 	size_t i;
 	int rc, have_kind = 0;
@@ -348,9 +341,18 @@ int kb_cmd_add(cli *c)
 		given = rule_from_file(c, o.pos[1]);
 	else if (o.json)
 		given = read_json(c, "kb add", o.json, 1);
-	else
-		return tr_fail(&c->err, TR_EUSAGE, "kb add %s: give the record as --json FILE (or - for stdin)%s",
-			       o.pos[0], kind == KB_RULE ? ", or a rule file ID.lua" : "");
+	else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		sqlite3 *db;
+
+		if (store_open(c->kb_path, STORE_READ, &db, &c->err) != TR_OK)
+			return TR_ERR;
+		given = kbask_record(kind, db, &links, &c->err);
+		sqlite3_close(db);
+		have_kind = 0;
+	} else
+		return tr_fail(&c->err, TR_EUSAGE, "kb add %s: give the record as --json FILE (or - for stdin)%s;"
+			       " on a terminal, without it, triage asks for each field", o.pos[0],
+			       kind == KB_RULE ? ", or a rule file ID.lua" : "");
 	if (!given)
 		return c->err.code ? c->err.code : TR_ERR;
 	if ((rc = begin(c, "kb add", &k)) == TR_OK) {
@@ -364,12 +366,16 @@ int kb_cmd_add(cli *c)
 			rc = tr_fail(&c->err, TR_EUSAGE, "kb add: say fact, cause, fix, rule or source (or give \"kind\")");
 		else
 			rc = add_one(c, k, have_kind, kind, given);
+		json_array_foreach(links, i, item)
+			if (rc == TR_OK)
+				rc = link_fix(c, k, item);
 		if (rc == TR_OK)
 			rc = finish(c, "kb add", k, "add", &o, 0);
 		else
 			kbedit_end(k);
 	}
 	json_decref(given);
+	json_decref(links);
 	return rc;
 }
 

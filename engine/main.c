@@ -94,11 +94,14 @@ static const command commands[] = {
 	  "  --max-steps N     a session case fails past N steps (default 30)\n"
 	  "  --verbose         print each session's questions and fixes\n" },
 	{ "kb add", kb_cmd_add, 0,
-	  "fact|cause|fix|rule|source|evidence|resolves [--json FILE|-] [-m MSG] [--dry-run]",
+	  "[fact|cause|fix|rule|source|evidence|resolves] [--json FILE|-] [-m MSG] [--dry-run]",
 	  "add a record or a link to the live knowledge base, checked as kb build checks",
 	  "  --json FILE       the record as kb show --json prints it (or as the text tree\n"
 	  "                    holds it); - reads standard input. evidence: {\"cause\",\n"
 	  "                    \"fact\", \"p\", \"why\"}; resolves: {\"fix\", \"cause\", \"p\", \"why\"}\n"
+	  "                    A list adds several records in one change, each with its\n"
+	  "                    \"kind\" (a new cause and its fix). On a terminal, without\n"
+	  "                    it, triage asks for each field, long texts in $EDITOR\n"
 	  "  kb add rule FILE.lua adds a rule file as written in rules/ (its id: the name)\n"
 	  "  -m MSG            why, kept in the history (kb log)\n"
 	  "  --dry-run         check and show what would change; write nothing\n"

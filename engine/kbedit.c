@@ -31,6 +31,8 @@ struct kbedit {
 	json_t *before;         /* "kind id" -> the record as the file holds it, or null */
 	json_t *order;          /* the "kind id" keys, in the order first put */
 	json_t *expect;         /* "kind id" -> the record as the editor gave it */
+	char vbefore[128];      /* the version before the change ... */
+	char vafter[128];       /* ... and after it, once the tree says so */
 };
 
 /* The tree's subdirectory of each kind ("" for sources: one file). */
@@ -615,13 +617,19 @@ static void next_version(const char *v, char *out, size_t n)
 		snprintf(out, n, "%s+1", v);
 }
 
-/* Advances kb/kb.json's version; the two versions into before/after. */
+/* Advances kb/kb.json's version, once per change; the two versions into
+ * before/after. */
 static int bump(kbedit *k, char *before, char *after, size_t n, tr_err *e)
 {
 	char path[1200];
 	json_t *meta;
 	int rc;
 
+	if (k->vafter[0]) {
+		snprintf(before, n, "%s", k->vbefore);
+		snprintf(after, n, "%s", k->vafter);
+		return TR_OK;
+	}
 	snprintf(path, sizeof path, "%s/kb/kb.json", k->dir);
 	if (!(meta = json_load_file(path, 0, NULL)))
 		return tr_fail(e, TR_ERR, "%s: cannot read the version", k->path);
@@ -631,6 +639,10 @@ static int bump(kbedit *k, char *before, char *after, size_t n, tr_err *e)
 	json_object_set_new(meta, "version", json_string(after));
 	rc = write_json(path, meta, e);
 	json_decref(meta);
+	if (rc == TR_OK) {
+		snprintf(k->vbefore, sizeof k->vbefore, "%s", before);
+		snprintf(k->vafter, sizeof k->vafter, "%s", after);
+	}
 	return rc;
 }
 

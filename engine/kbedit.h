@@ -70,7 +70,10 @@ int kbedit_commit(kbedit *k, const char *op, const char *message, long reverts,
 
 /* Builds the tree as changed into a new knowledge base at out_path (which
  * must not exist), without touching the live file or recording anything:
- * the "after" side for a comparison (kbdiff). Returns TR_OK or TR_ERR. */
+ * the "after" side for a comparison (kbdiff_report(live path, out_path,
+ * ...)). May come before kbedit_commit on the same change (the version
+ * advances once). Returns TR_OK, or TR_ERR with e naming the record and
+ * field when kb build refuses the change. */
 int kbedit_apply_to_copy(kbedit *k, const char *out_path, tr_err *e);
 
 /* Rolls back whatever was not committed, releases the lock, removes the

@@ -686,7 +686,8 @@ static char *compact(json_t *j)
 	return s ? s : xstrdup("?");
 }
 
-/* Refuses a derived key the editor gave that differs from what it is. */
+/* Refuses a derived key the editor changed (it differs from the record
+ * as the file holds it) to something other than what it comes out as. */
 static int check_derived(kbedit *k, sqlite3 *built, tr_err *e)
 {
 	const char *key;
@@ -696,12 +697,15 @@ static int check_derived(kbedit *k, sqlite3 *built, tr_err *e)
 		enum kb_kind kind = kind_named(key);
 		const char *id = strchr(key, ' ') + 1;
 		json_t *full = kbtext_record(built, kind, id, 1, e);
+		tr_err ignore;
+		json_t *was = kbtext_record(k->db, kind, id, 1, &ignore);
 
 		for (size_t i = 0; full && i < sizeof derived / sizeof *derived; i++) {
 			json_t *g = json_object_get(given, derived[i].key), *is = json_object_get(full, derived[i].key);
 
-			if (derived[i].kind != kind || !g || json_equal(g, is))
-				continue;
+			if (derived[i].kind != kind || !g || json_equal(g, is) ||
+			    (was && json_equal(g, json_object_get(was, derived[i].key))))
+				continue;   /* as it comes out, or left as it was */
 			if (kind == KB_FACT && strcmp(derived[i].key, "values") == 0 && !json_object_get(given, "choices"))
 				continue;   /* the dump's shape: values are the record's own */
 			{
@@ -713,9 +717,11 @@ static int check_derived(kbedit *k, sqlite3 *built, tr_err *e)
 				free(b);
 			}
 			json_decref(full);
+			json_decref(was);
 			return TR_ERR;
 		}
 		json_decref(full);
+		json_decref(was);
 	}
 	return TR_OK;
 }

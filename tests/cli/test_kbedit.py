@@ -182,6 +182,15 @@ def test_add_rule_file_and_edit_it(kb, tmp_path):
     out = ok(kb, "kb", "edit", "lan_port", "--json", write(tmp_path, "r.json", rec))
     assert out.startswith("changes rule lan_port\n  source: ")
     assert ok(kb, "kb", "check").endswith(": ok\n")   # checksums and the primed state follow
+    rec = show(kb, "lan_port")                        # a new read: the shown "reads" left as they were
+    rec["source"] = rec["source"].replace('reads = {"connection_path"}', 'reads = {"connection_path", "host_kind"}')
+    out = ok(kb, "kb", "edit", "lan_port", "--json", write(tmp_path, "r.json", rec))
+    assert show(kb, "lan_port")["reads"] == ["connection_path", "host_kind"]
+    rec = show(kb, "lan_port")
+    rec["reads"] = ["host_kind"]
+    refused(kb, tmp_path, ["kb", "edit", "lan_port", "--json", write(tmp_path, "r.json", rec)],
+            "kb edit: rule lan_port: 'reads' comes from the rule's source: it would be"
+            ' ["connection_path","host_kind"], not ["host_kind"]; change it there; nothing changed')
     facts = json.loads(ok(kb, "diagnose", "--fact", "connection_path=lan", "--json"))
     assert "port_3389_open" not in json.dumps(facts.get("question"))
 

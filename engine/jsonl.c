@@ -9,6 +9,7 @@
 #include <string.h>
 #include "explain.h"
 #include "jsonl.h"
+#include "kbedit.h"
 #include "plan.h"
 #include "sessdb.h"
 
@@ -420,6 +421,12 @@ static int open_session(cli *c, saver *sv, int save, const char *resume, int dep
 		if (sessdb_load(sv->db, id, c->m, depth, s, &note, &sv->kept, &c->err) != TR_OK) {
 			sessdb_release(sv->db, id);
 			return TR_ERR;
+		}
+		{
+			char ver[128];
+
+			if (c->db && sessdb_kb_version(sv->db, id, ver, sizeof ver) == 0 && strcmp(ver, c->m->version) != 0)
+				kbedit_session_note(c->db, ver, *s, &note);
 		}
 		sv->id = id;
 		if (note) {

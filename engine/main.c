@@ -93,6 +93,42 @@ static const command commands[] = {
 	  "  --depth N         the planner's lookahead (1 or 2; default 1)\n"
 	  "  --max-steps N     a session case fails past N steps (default 30)\n"
 	  "  --verbose         print each session's questions and fixes\n" },
+	{ "kb add", kb_cmd_add, 0,
+	  "[fact|cause|fix|rule|source|evidence|resolves] [--json FILE|-] [-m MSG] [--dry-run]",
+	  "add a record or a link to the live knowledge base, checked as kb build checks",
+	  "  --json FILE       the record as kb show --json prints it (or as the text tree\n"
+	  "                    holds it); - reads standard input. evidence: {\"cause\",\n"
+	  "                    \"fact\", \"p\", \"why\"}; resolves: {\"fix\", \"cause\", \"p\", \"why\"}\n"
+	  "                    A list adds several records in one change, each with its\n"
+	  "                    \"kind\" (a new cause and its fix). On a terminal, without\n"
+	  "                    it, triage asks for each field, long texts in $EDITOR\n"
+	  "  kb add rule FILE.lua adds a rule file as written in rules/ (its id: the name)\n"
+	  "  -m MSG            why, kept in the history (kb log)\n"
+	  "  --dry-run         check and show what would change; write nothing\n"
+	  "  A refused change leaves the file as it was and names the record and field.\n"
+	  "  The history records who: $TRIAGE_EDITOR, else the login name. Another\n"
+	  "  editor is waited for up to $TRIAGE_EDIT_WAIT seconds (default 30).\n" },
+	{ "kb edit", kb_cmd_edit, 0, "ID [--json FILE|-] [-m MSG] [--dry-run]",
+	  "change one record of the live knowledge base, checked as kb build checks",
+	  "  --json FILE       the whole record as kb show ID --json prints it; - reads\n"
+	  "                    standard input. Without it, on a terminal, the record opens\n"
+	  "                    in $VISUAL or $EDITOR\n"
+	  "  -m MSG            why, kept in the history (kb log)\n"
+	  "  --dry-run         check and show what would change; write nothing\n" },
+	{ "kb rm", kb_cmd_rm, 0, "ID [--cascade] [-m MSG] [--dry-run]",
+	  "remove a record (or: kb rm evidence CAUSE FACT, kb rm resolves FIX CAUSE)",
+	  "  --cascade         also change what refers to it (each named); without it a\n"
+	  "                    record still referred to is refused, naming what refers\n"
+	  "  -m MSG            why, kept in the history (kb log)\n"
+	  "  --dry-run         check and show what would change; write nothing\n" },
+	{ "kb revert", kb_cmd_revert, 0, "CHANGE [-m MSG] [--dry-run]",
+	  "undo one change of the history (itself recorded as a change)",
+	  "  -m MSG            why (default: \"revert change N\")\n"
+	  "  --dry-run         check and show what would change; write nothing\n" },
+	{ "kb log", kb_cmd_log, CMD_DB, "[ID] [--json]",
+	  "the history of changes made with kb add, edit, rm and revert, newest first",
+	  "  ID                only changes to this record\n"
+	  "  --json            every change with each record before and after\n" },
 	{ "export guide", export_cmd_guide, CMD_KB, "[--cause ID] [-o FILE]",
 	  "the knowledge base (or one cause) as a Markdown fix guide",
 	  "  --cause ID        only this cause\n  -o FILE           write to FILE (atomically) instead of stdout\n" },

@@ -475,3 +475,19 @@ int sessdb_set_reach(sqlite3 *db, sqlite3_int64 id, const char *reach, tr_err *e
 	sqlite3_bind_int64(q, 2, id);
 	return update_one(db, q, id, "reach", e);
 }
+
+int sessdb_kb_version(sqlite3 *db, sqlite3_int64 id, char *out, size_t n)
+{
+	sqlite3_stmt *q;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "SELECT kb_version FROM session WHERE id = ?1", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		snprintf(out, n, "%s", (const char *)sqlite3_column_text(q, 0));
+		rc = 0;
+	}
+	sqlite3_finalize(q);
+	return rc;
+}

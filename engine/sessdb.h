@@ -47,6 +47,10 @@ int sessdb_load(sqlite3 *db, sqlite3_int64 id, const tr_model *m, int depth,
  * another process has it open (see sessdb_claim). */
 int sessdb_remove(sqlite3 *db, sqlite3_int64 id, tr_err *e);
 
+/* Writes the knowledge-base version saved session id last ran on into out
+ * (n bytes); returns 0, or -1 when there is no such session. */
+int sessdb_kb_version(sqlite3 *db, sqlite3_int64 id, char *out, size_t n);
+
 /* One writer per session: claims session id for this process with an
  * fcntl lock on one byte of a lock file beside the session file (FILE.lock),
  * which the system releases when the process ends, however it ends. TR_ERR

@@ -22,6 +22,7 @@
 #include <editline/readline.h>
 #include "cli.h"
 #include "explain.h"
+#include "kbedit.h"
 #include "export.h"
 #include "jsonl.h"
 #include "plan.h"
@@ -40,6 +41,7 @@ typedef struct shell_state {
 	const tr_model *m;      /* the knowledge base (main.c owns it) */
 	session *s;             /* the session worked on (owned) */
 	sqlite3 *db;            /* the user's session file; NULL when it cannot open */
+	sqlite3 *kb;            /* the knowledge base's file, for its history (main.c owns it) */
 	sqlite3_int64 id;       /* s's row in db; 0 while unsaved */
 	sessdb_kept kept;       /* s's saved events this knowledge base cannot apply */
 	const char *label;      /* a title to save (--title, title), or NULL */
@@ -1285,6 +1287,12 @@ static int resume(shell_state *sh, const char *arg, tr_err *e)
 			sessdb_release(sh->db, id);
 		return TR_ERR;
 	}
+	{
+		char ver[128];
+
+		if (sh->kb && sessdb_kb_version(sh->db, id, ver, sizeof ver) == 0 && strcmp(ver, sh->m->version) != 0)
+			kbedit_session_note(sh->kb, ver, s, &note);
+	}
 	if (sh->id && id != sh->id) {
 		leave(sh);
 		sessdb_release(sh->db, sh->id);
@@ -1727,6 +1735,7 @@ int shell_cmd(cli *c)
 
 	memset(&sh, 0, sizeof sh);
 	sh.m = c->m;
+	sh.kb = c->db;
 	sh.keys = -1;
 	sh.interactive = isatty(STDIN_FILENO);
 	sh.colour = sh.interactive && colour_wanted();

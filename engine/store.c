@@ -187,6 +187,38 @@ static int open_create(const char *path, sqlite3 **out, tr_err *e)
 	return TR_OK;
 }
 
+/* Reopens a knowledge base in WAL mode that a reader cannot open as usual:
+ * on a read-only medium SQLite can make no -shm file beside it. Opened as
+ * immutable (nothing can change it there), it is read as the main file
+ * holds it. Returns TR_OK with *db replaced, or TR_ERR leaving it. */
+static int open_immutable(const char *path, sqlite3 **db)
+{
+	unsigned char head[20];
+	char uri[8192];
+	size_t n = 0;
+	sqlite3 *ro = NULL;
+	FILE *f = fopen(path, "rb");
+	int wal = f && fread(head, 1, sizeof head, f) == sizeof head && head[18] == 2;
+
+	if (f)
+		fclose(f);
+	if (!wal)
+		return TR_ERR;
+	n = (size_t)snprintf(uri, sizeof uri, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < sizeof uri; p++)
+		n += (size_t)(strchr("?#%", *p) || *p < 0x21 || *p > 0x7e
+			      ? snprintf(uri + n, sizeof uri - n, "%%%02X", *p)
+			      : snprintf(uri + n, sizeof uri - n, "%c", *p));
+	snprintf(uri + n, sizeof uri - n, "?immutable=1");
+	if (sqlite3_open_v2(uri, &ro, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+		sqlite3_close(ro);
+		return TR_ERR;
+	}
+	sqlite3_close(*db);
+	*db = ro;
+	return TR_OK;
+}
+
 int store_open(const char *path, enum store_mode mode, sqlite3 **out, tr_err *e)
 {
 	sqlite3 *db = NULL;
@@ -197,14 +229,19 @@ int store_open(const char *path, enum store_mode mode, sqlite3 **out, tr_err *e)
 		return open_create(path, out, e);
 	if (check_file(path, e) != TR_OK)
 		return TR_ERR;
-	flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;  /* WRITE, EDIT */
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
 		tr_fail(e, TR_ERR, "%s: cannot open: %s", path, sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return TR_ERR;
 	}
-	if (check_db(db, path, &version, e) != TR_OK)
-		goto fail;
+	/* an editor's commit (WAL) or its switch to WAL is waited for */
+	sqlite3_busy_timeout(db, 5000);
+	if (check_db(db, path, &version, e) != TR_OK) {
+		if (mode != STORE_READ || open_immutable(path, &db) != TR_OK ||
+		    check_db(db, path, &version, e) != TR_OK)
+			goto fail;
+	}
 	if (version < store_schema_version()) {
 		if (mode == STORE_READ && to_memory(&db, path, e) != TR_OK)
 			goto fail;
@@ -220,7 +257,8 @@ int store_open(const char *path, enum store_mode mode, sqlite3 **out, tr_err *e)
 	/* Saved after every reply: a write-ahead log without a sync per commit
 	 * keeps a step fast (a crash of the process loses nothing; a power
 	 * failure may lose the last replies, never the file). */
-	sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+	if (mode != STORE_EDIT)
+		sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
 	sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 	/* Nor a checkpoint (and its sync) as every process ends: the log is
 	 * folded back every 1000 pages, by whichever process reaches that. */

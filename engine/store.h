@@ -16,7 +16,10 @@
 enum store_mode {
 	STORE_READ,   /* read-only; an older schema is migrated in a private in-memory copy */
 	STORE_WRITE,  /* read-write; an older schema is migrated in place, in one transaction */
-	STORE_CREATE  /* a new file at a path that must not exist yet */
+	STORE_CREATE, /* a new file at a path that must not exist yet */
+	STORE_EDIT    /* as STORE_WRITE, but the journal mode is left as the file has
+		       * it: an editor's refused change must leave the file's bytes
+		       * as they were (kbedit.c switches to WAL after a commit) */
 };
 
 /* Opens the knowledge base at path in mode. On TR_OK *out is an open handle

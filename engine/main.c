@@ -93,6 +93,16 @@ static const command commands[] = {
 	  "  --depth N         the planner's lookahead (1 or 2; default 1)\n"
 	  "  --max-steps N     a session case fails past N steps (default 30)\n"
 	  "  --verbose         print each session's questions and fixes\n" },
+	{ "kb lint", kblint_cmd, CMD_KB, "[--json] [CASES...]",
+	  "review the knowledge: errors (exit 1) and warnings, one line each",
+	  "  Errors: a cause no fix resolves, a medium or high-risk fix without undo, a\n"
+	  "  command with a control character, a {{slot}} nothing fills. Warnings:\n"
+	  "  causes no fact tells apart, facts nothing uses, questions hidden in every\n"
+	  "  context, likelihoods at the clamps (0.01, 0.99), duplicate titles, a tab\n"
+	  "  or newline in a command, and, given CASES (as kb test takes), rules that\n"
+	  "  fire in no state of any case.\n"
+	  "  --json            one JSON object: errors, warnings, findings (level, check,\n"
+	  "                    record, message)\n" },
 	{ "export guide", export_cmd_guide, CMD_KB, "[--cause ID] [-o FILE]",
 	  "the knowledge base (or one cause) as a Markdown fix guide",
 	  "  --cause ID        only this cause\n  -o FILE           write to FILE (atomically) instead of stdout\n" },

@@ -212,7 +212,7 @@ static void clamps(lint *L)
 
 				for (int k = 0; k < f->nvalues; k++)
 					if (high ? ev->lk[k] >= 0.99 - 1e-9 : ev->lk[k] <= 0.01 + 1e-9) {
-						buf_printf(&vals, "%s%s", n++ ? "|" : "", m->values[f->first + k].value);
+						buf_printf(&vals, "%s%s", n++ ? "/" : "", m->values[f->first + k].value);
 						at = ev->lk[k];
 					}
 				if (n)

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include "cli.h"
 #include "buf.h"
+#include "kbdiff.h"
 #include "kbtest.h"
 #include "session.h"
 
@@ -218,10 +219,30 @@ static int run_file(cli *c, const char *path, int max_steps, int depth, int verb
 	return kbtest_read(path, run_one, &F, &c->err) == TR_OK ? TR_OK : TR_ERR;
 }
 
+/* kb test --changed --before OLD [--json] [FILE...]: what moves (kbdiff.h). */
+static int changed(cli *c, const char *before, int json)
+{
+	char **files = xcalloc((size_t)c->argc + 1, sizeof *files);
+	int n = 0, rc;
+
+	for (int i = 0; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--before") == 0)
+			i++;
+		else if (c->argv[i][0] != '-')
+			files[n++] = c->argv[i];
+	}
+	kbdiff_set_cases(files, n);
+	rc = kbdiff_report(before, c->kb_path, stdout, json, &c->err);
+	kbdiff_set_cases(NULL, 0);
+	free(files);
+	return rc;
+}
+
 int kb_cmd_test(cli *c)
 {
 	tally t = {0};
-	int max_steps = 30, depth = SESSION_DEPTH, files = 0, verbose = 0;
+	int max_steps = 30, depth = SESSION_DEPTH, files = 0, verbose = 0, change = 0, json = 0, tuned = 0;
+	const char *before = NULL;
 
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
@@ -229,21 +250,43 @@ int kb_cmd_test(cli *c)
 		if (cli_flag(c, &i, "--max-steps", &v)) {
 			if (!v || (max_steps = atoi(v)) < 1)
 				return tr_fail(&c->err, TR_EUSAGE, "--max-steps takes a positive number");
+			tuned = 1;
 		} else if (cli_flag(c, &i, "--depth", &v)) {
 			if (!v || (depth = atoi(v)) < 1 || depth > 2)
 				return tr_fail(&c->err, TR_EUSAGE, "--depth is 1 or 2");
+			tuned = 1;
+		} else if (cli_flag(c, &i, "--before", &v)) {
+			if (!v)
+				return TR_EUSAGE;
+			before = v;
 		} else if (strcmp(c->argv[i], "--verbose") == 0)
 			verbose = 1;
+		else if (strcmp(c->argv[i], "--changed") == 0)
+			change = 1;
+		else if (strcmp(c->argv[i], "--json") == 0)
+			json = 1;
 		else if (c->argv[i][0] == '-')
 			return tr_fail(&c->err, TR_EUSAGE, "kb test: unknown option %s", c->argv[i]);
-		else {
-			if (run_file(c, c->argv[i], max_steps, depth, verbose, &t) != TR_OK)
-				return TR_ERR;
+		else
 			files++;
-		}
 	}
+	if (change && !before)
+		return tr_fail(&c->err, TR_EUSAGE, "kb test --changed: name the knowledge base before the change (--before FILE)");
+	if (!change && (before || json))
+		return tr_fail(&c->err, TR_EUSAGE, "kb test: %s is for --changed", before ? "--before" : "--json");
+	if (change && (tuned || verbose))
+		return tr_fail(&c->err, TR_EUSAGE, "kb test --changed: compares at the default depth and steps "
+			       "(no --depth, --max-steps or --verbose)");
+	if (change)
+		return changed(c, before, json);
 	if (!files)
 		return tr_fail(&c->err, TR_EUSAGE, "kb test: name one case file or more");
+	for (int i = 0; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--max-steps") == 0 || strcmp(c->argv[i], "--depth") == 0)
+			i++;
+		else if (c->argv[i][0] != '-' && run_file(c, c->argv[i], max_steps, depth, verbose, &t) != TR_OK)
+			return TR_ERR;
+	}
 	if (t.sessions)
 		printf("sessions: %d, mean steps %.2f, mean effort %.2f\n", t.sessions,
 		       (double)t.steps / t.sessions, (double)t.effort / t.sessions);

@@ -52,6 +52,7 @@ int kb_cmd_list(cli *c);
 int kb_cmd_show(cli *c);
 int kb_cmd_test(cli *c);
 int kblint_cmd(cli *c);
+int kbnew_cmd(cli *c);
 int jsonl_cmd_session(cli *c);
 int diagnose_cmd(cli *c);
 int shell_cmd(cli *c);

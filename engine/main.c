@@ -82,7 +82,8 @@ static const command commands[] = {
 	{ "kb show", kb_cmd_show, CMD_DB, "ID [--json]",
 	  "show one record (a fact, cause, fix, rule or source)",
 	  "  --json            every field as JSON\n" },
-	{ "kb test", kb_cmd_test, CMD_KB, "[--depth N] [--max-steps N] [--verbose] FILE...",
+	{ "kb test", kb_cmd_test, CMD_KB,
+	  "[--changed --before OLD [--json]] [--depth N] [--max-steps N] [--verbose] FILE...",
 	  "run knowledge-base test cases; prints a line per case and a total",
 	  "  A case is a JSON line (lines starting with # are comments), one of:\n"
 	  "    {\"id\", \"cause\", \"facts\", \"reported\"?}  a whole session: questions\n"
@@ -92,17 +93,29 @@ static const command commands[] = {
 	  "    {\"id\", \"given\", \"top\"}  given these facts, cause \"top\" ranks first\n"
 	  "  --depth N         the planner's lookahead (1 or 2; default 1)\n"
 	  "  --max-steps N     a session case fails past N steps (default 30)\n"
-	  "  --verbose         print each session's questions and fixes\n" },
-	{ "kb lint", kblint_cmd, CMD_KB, "[--json] [CASES...]",
+	  "  --verbose         print each session's questions and fixes\n"
+	  "  --changed         what a change moves: the cases (FILE... optional) and the saved\n"
+	  "                    sessions of this knowledge base, replayed on --before and on\n"
+	  "                    --kb; lists the rankings, next actions, recommended fixes and\n"
+	  "                    outcomes that differ, where first and by how much\n"
+	  "  --before OLD      with --changed: the knowledge base before the change\n"
+	  "  --json            with --changed: one JSON object\n" },
+	{ "kb lint", kblint_cmd, CMD_KB, "[--json] [FILE...]",
 	  "review the knowledge: errors (exit 1) and warnings, one line each",
 	  "  Errors: a cause no fix resolves, a medium or high-risk fix without undo, a\n"
 	  "  command with a control character, a {{slot}} nothing fills. Warnings:\n"
 	  "  causes no fact tells apart, facts nothing uses, questions hidden in every\n"
 	  "  context, likelihoods at the clamps (0.01, 0.99), duplicate titles, a tab\n"
-	  "  or newline in a command, and, given CASES (as kb test takes), rules that\n"
-	  "  fire in no state of any case.\n"
+	  "  or newline in a command, and, given case files (FILE..., as kb test takes\n"
+	  "  them), rules that have no effect in any state of any case.\n"
 	  "  --json            one JSON object: errors, warnings, findings (level, check,\n"
 	  "                    record, message)\n" },
+	{ "kb new", kbnew_cmd, CMD_KB, "rule NAME [-o FILE]",
+	  "write a commented rule template to rules/NAME.lua (never overwrites)",
+	  "  The template says what a rule reads, its effects and the sandbox's limits,\n"
+	  "  with an example made of this knowledge base's ids that passes kb build;\n"
+	  "  it is switched off (enabled = false) until you make it yours.\n"
+	  "  -o FILE           write to FILE instead (refused when it exists)\n" },
 	{ "export guide", export_cmd_guide, CMD_KB, "[--cause ID] [-o FILE]",
 	  "the knowledge base (or one cause) as a Markdown fix guide",
 	  "  --cause ID        only this cause\n  -o FILE           write to FILE (atomically) instead of stdout\n" },

@@ -236,7 +236,7 @@ def test_an_unknown_option_is_a_usage_error(tmp_path):
     r = lint(KB, "--fast")
     assert (r.returncode, r.stdout) == (2, "")
     assert r.stderr == ("triage: kb lint: unknown option --fast\n"
-                        "usage: triage kb lint [--json] [CASES...]\n")
+                        "usage: triage kb lint [--json] [FILE...]\n")
 
 
 def test_the_rdp_knowledge_base_has_no_errors():

@@ -27,6 +27,7 @@
 static char *const *diff_cases;
 static int diff_ncases;
 static const char *diff_sessions;
+static int diff_most = -1;
 
 void kbdiff_set_cases(char *const *files, int n)
 {
@@ -34,9 +35,10 @@ void kbdiff_set_cases(char *const *files, int n)
 	diff_ncases = n;
 }
 
-void kbdiff_set_sessions(const char *path)
+void kbdiff_set_sessions(const char *path, int most)
 {
 	diff_sessions = path;
+	diff_most = most;
 }
 
 /* One aspect of an item: the states where it moved, the first. */
@@ -66,6 +68,7 @@ typedef struct diff {
 	int json;
 	json_t *items;
 	int cases, sessions, moved_cases, moved_sessions;
+	int left;                    /* saved sessions on this knowledge base not replayed */
 	tr_err *e;
 	/* the item being compared */
 	item *it;
@@ -343,6 +346,7 @@ static int diff_sessions_all(diff *D)
 {
 	char path[4096];
 	const char *p = diff_sessions ? diff_sessions : paths_sessions(path, sizeof path);
+	int most = diff_most < 0 ? KBDIFF_SESSIONS : diff_most, mine = 0, *pick;
 	saved_list S = {0};
 	sqlite3 *db;
 	tr_err e;
@@ -350,15 +354,24 @@ static int diff_sessions_all(diff *D)
 	tr_clear(&e);
 	if (!p || access(p, R_OK) != 0 || sessdb_open(p, &db, &e) != TR_OK)
 		return TR_OK;   /* no saved sessions to compare */
-	if (sessdb_list(db, NULL, collect, &S, &e) == TR_OK)
-		for (int i = S.n - 1; i >= 0; i--)   /* oldest first */
-			if (strcmp(S.v[i].kb_id, D->mb->kb_id) == 0 || strcmp(S.v[i].kb_id, D->ma->kb_id) == 0)
-				diff_session(D, db, &S.v[i]);
+	if (sessdb_list(db, NULL, collect, &S, &e) != TR_OK)
+		S.n = 0;
+	pick = xcalloc((size_t)S.n + 1, sizeof *pick);
+	for (int i = 0; i < S.n; i++)   /* newest first: the most recent on this knowledge base */
+		if (strcmp(S.v[i].kb_id, D->mb->kb_id) == 0 || strcmp(S.v[i].kb_id, D->ma->kb_id) == 0) {
+			if (mine < most)
+				pick[mine] = i;
+			mine++;
+		}
+	D->left = mine > most ? mine - most : 0;
+	for (int k = (mine < most ? mine : most) - 1; k >= 0; k--)   /* oldest first */
+		diff_session(D, db, &S.v[pick[k]]);
 	for (int i = 0; i < S.n; i++) {
 		free(S.v[i].title);
 		free(S.v[i].kb_id);
 	}
 	free(S.v);
+	free(pick);
 	sqlite3_close(db);
 	return TR_OK;
 }
@@ -474,23 +487,28 @@ int kbdiff_report(const char *before_path, const char *after_path, FILE *out, in
 	if (rc == TR_OK)
 		rc = diff_sessions_all(&D);
 	if (rc == TR_OK && json) {
-		json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:O}", "before", before_path, "after",
-				      after_path, "cases", D.cases, "sessions", D.sessions, "moved",
-				      D.moved_cases + D.moved_sessions, "items", D.items);
+		json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:O}", "before", before_path, "after",
+				      after_path, "cases", D.cases, "sessions", D.sessions, "sessions_left",
+				      D.left, "moved", D.moved_cases + D.moved_sessions, "items", D.items);
 		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 
 		if (s)
 			fprintf(out, "%s\n", s);
 		free(s);
 		json_decref(o);
-	} else if (rc == TR_OK && D.moved_cases + D.moved_sessions == 0)
-		fprintf(out, "nothing moves: %d %s and %d saved %s give the same rankings, next actions, "
-			"fixes and outcomes on both\n", D.cases, plural(D.cases, "case", "cases"),
-			D.sessions, plural(D.sessions, "session", "sessions"));
-	else if (rc == TR_OK)
-		fprintf(out, "%d of %d %s and %d of %d saved %s move\n", D.moved_cases, D.cases,
-			plural(D.cases, "case", "cases"), D.moved_sessions, D.sessions,
-			plural(D.sessions, "session", "sessions"));
+	} else if (rc == TR_OK) {
+		if (D.moved_cases + D.moved_sessions == 0)
+			fprintf(out, "nothing moves: %d %s and %d saved %s give the same rankings, next "
+				"actions, fixes and outcomes on both\n", D.cases, plural(D.cases, "case", "cases"),
+				D.sessions, plural(D.sessions, "session", "sessions"));
+		else
+			fprintf(out, "%d of %d %s and %d of %d saved %s move\n", D.moved_cases, D.cases,
+				plural(D.cases, "case", "cases"), D.moved_sessions, D.sessions,
+				plural(D.sessions, "session", "sessions"));
+		if (D.left)
+			fprintf(out, "(%d older saved %s on this knowledge base not replayed)\n", D.left,
+				plural(D.left, "session", "sessions"));
+	}
 	json_decref(D.items);
 	model_free(mb);
 	model_free(ma);

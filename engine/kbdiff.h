@@ -19,10 +19,11 @@
  *   after is given the same events (facts, answers, fix results) and
  *   compared; its outcome (`kb test`'s line: passed, steps, questions,
  *   fixes) is also played on each file on its own and compared.
- * - Each saved session in the session file (kbdiff_set_sessions; by
- *   default the user's, paths.h) that ran on this knowledge base (its
- *   kb id is before's or after's): its recorded events are replayed one at
- *   a time on both files, compared at the start and after each event.
+ * - The most recent saved sessions (KBDIFF_SESSIONS by default) in the
+ *   session file (kbdiff_set_sessions; by default the user's, paths.h)
+ *   that ran on this knowledge base (their kb id is before's or after's):
+ *   each one's recorded events are replayed one at a time on both files,
+ *   compared at the start and after each event.
  * At each state: the ranking moves when the three likeliest causes differ
  * in order or any of them moves by 0.001 or more; the next action when it
  * is another question, another fix, or done on one side only; the fixes
@@ -35,17 +36,25 @@
  * and strings must outlive the reports. n == 0 (the default): none. */
 void kbdiff_set_cases(char *const *files, int n);
 
-/* The session file later reports replay; NULL (the default): the user's
- * ($TRIAGE_SESSIONS, else the XDG data file). A missing file is no
- * sessions; it is never created. The string must outlive the reports. */
-void kbdiff_set_sessions(const char *path);
+/* How many saved sessions a report replays by default: the most recent. A
+ * help desk's session file holds thousands, and each state of each costs
+ * two plans. */
+#define KBDIFF_SESSIONS 100
+
+/* The session file later reports replay, and how many of its most recent
+ * sessions on this knowledge base: path NULL (the default) is the user's
+ * ($TRIAGE_SESSIONS, else the XDG data file); most < 0 (the default) is
+ * KBDIFF_SESSIONS, 0 none. A missing file is no sessions; it is never
+ * created. The string must outlive the reports. */
+void kbdiff_set_sessions(const char *path, int most);
 
 /* Compares the knowledge bases at before_path and after_path (opened
  * read-only, never changed) as above, writing to out one paragraph per
  * test case or session that moves (what moved, how often, where first,
  * and by how much), then a total line; "nothing moves: ..." when nothing
  * does. With json, one JSON object instead:
- *   {"before": PATH, "after": PATH, "cases": N, "sessions": N, "moved": N,
+ *   {"before": PATH, "after": PATH, "cases": N, "sessions": N,
+ *    "sessions_left": N (saved sessions on this knowledge base not replayed), "moved": N,
  *    "items": [{"kind": "case"|"session", "id": TEXT, "where": TEXT,
  *               "states": N, "ranking"|"next"|"fixes"|"outcome"|"skipped":
  *               {...}}, ...]}

@@ -220,20 +220,22 @@ static int run_file(cli *c, const char *path, int max_steps, int depth, int verb
 }
 
 /* kb test --changed --before OLD [--json] [FILE...]: what moves (kbdiff.h). */
-static int changed(cli *c, const char *before, int json)
+static int changed(cli *c, const char *before, int json, int most)
 {
 	char **files = xcalloc((size_t)c->argc + 1, sizeof *files);
 	int n = 0, rc;
 
 	for (int i = 0; i < c->argc; i++) {
-		if (strcmp(c->argv[i], "--before") == 0)
+		if (strcmp(c->argv[i], "--before") == 0 || strcmp(c->argv[i], "--sessions") == 0)
 			i++;
 		else if (c->argv[i][0] != '-')
 			files[n++] = c->argv[i];
 	}
 	kbdiff_set_cases(files, n);
+	kbdiff_set_sessions(NULL, most);
 	rc = kbdiff_report(before, c->kb_path, stdout, json, &c->err);
 	kbdiff_set_cases(NULL, 0);
+	kbdiff_set_sessions(NULL, -1);
 	free(files);
 	return rc;
 }
@@ -242,6 +244,7 @@ int kb_cmd_test(cli *c)
 {
 	tally t = {0};
 	int max_steps = 30, depth = SESSION_DEPTH, files = 0, verbose = 0, change = 0, json = 0, tuned = 0;
+	int most = -1;
 	const char *before = NULL;
 
 	for (int i = 0; i < c->argc; i++) {
@@ -255,6 +258,11 @@ int kb_cmd_test(cli *c)
 			if (!v || (depth = atoi(v)) < 1 || depth > 2)
 				return tr_fail(&c->err, TR_EUSAGE, "--depth is 1 or 2");
 			tuned = 1;
+		} else if (cli_flag(c, &i, "--sessions", &v)) {
+			char *end;
+
+			if (!v || (most = (int)strtol(v, &end, 10)) < 0 || *end || !*v)
+				return tr_fail(&c->err, TR_EUSAGE, "--sessions takes a number (0: none)");
 		} else if (cli_flag(c, &i, "--before", &v)) {
 			if (!v)
 				return TR_EUSAGE;
@@ -272,13 +280,14 @@ int kb_cmd_test(cli *c)
 	}
 	if (change && !before)
 		return tr_fail(&c->err, TR_EUSAGE, "kb test --changed: name the knowledge base before the change (--before FILE)");
-	if (!change && (before || json))
-		return tr_fail(&c->err, TR_EUSAGE, "kb test: %s is for --changed", before ? "--before" : "--json");
+	if (!change && (before || json || most >= 0))
+		return tr_fail(&c->err, TR_EUSAGE, "kb test: %s is for --changed",
+			       before ? "--before" : json ? "--json" : "--sessions");
 	if (change && (tuned || verbose))
 		return tr_fail(&c->err, TR_EUSAGE, "kb test --changed: compares at the default depth and steps "
 			       "(no --depth, --max-steps or --verbose)");
 	if (change)
-		return changed(c, before, json);
+		return changed(c, before, json, most);
 	if (!files)
 		return tr_fail(&c->err, TR_EUSAGE, "kb test: name one case file or more");
 	for (int i = 0; i < c->argc; i++) {

@@ -83,7 +83,7 @@ static const command commands[] = {
 	  "show one record (a fact, cause, fix, rule or source)",
 	  "  --json            every field as JSON\n" },
 	{ "kb test", kb_cmd_test, CMD_KB,
-	  "[--changed --before OLD [--json]] [--depth N] [--max-steps N] [--verbose] FILE...",
+	  "[--changed --before OLD [--sessions N] [--json]] [--depth N] [--max-steps N] [--verbose] FILE...",
 	  "run knowledge-base test cases; prints a line per case and a total",
 	  "  A case is a JSON line (lines starting with # are comments), one of:\n"
 	  "    {\"id\", \"cause\", \"facts\", \"reported\"?}  a whole session: questions\n"
@@ -99,6 +99,8 @@ static const command commands[] = {
 	  "                    --kb; lists the rankings, next actions, recommended fixes and\n"
 	  "                    outcomes that differ, where first and by how much\n"
 	  "  --before OLD      with --changed: the knowledge base before the change\n"
+	  "  --sessions N      with --changed: replay the N most recent saved sessions\n"
+	  "                    (default 100; 0: none)\n"
 	  "  --json            with --changed: one JSON object\n" },
 	{ "kb lint", kblint_cmd, CMD_KB, "[--json] [FILE...]",
 	  "review the knowledge: errors (exit 1) and warnings, one line each",

@@ -37,13 +37,13 @@ def fix(id, resolves, **kw):
     return r
 
 
-def write(src, facts, causes, fixes, rules=None):
+def write(src, facts, causes, fixes, rules=None, kb_id="tiny"):
     """Writes the text tree under src (a Path)."""
     for sub in ["facts", "causes", "fixes"]:
         (src / "kb" / sub).mkdir(parents=True, exist_ok=True)
     (src / "rules").mkdir(exist_ok=True)
     (src / "kb" / "kb.json").write_text(json.dumps(
-        {"id": "tiny", "title": "Tiny", "version": "1", "summary": "A test base."}))
+        {"id": kb_id, "title": "Tiny", "version": "1", "summary": "A test base."}))
     (src / "kb" / "sources.json").write_text(json.dumps(
         [{"id": "doc", "file": "doc.txt", "title": "Doc", "note": ""}]))
     for sub, recs in [("facts", facts), ("causes", causes), ("fixes", fixes)]:
@@ -53,10 +53,10 @@ def write(src, facts, causes, fixes, rules=None):
         (src / "rules" / (rid + ".lua")).write_text(text)
 
 
-def make(tmp_path, facts, causes, fixes, rules=None, name="tiny"):
+def make(tmp_path, facts, causes, fixes, rules=None, name="tiny", kb_id="tiny"):
     """Builds the records into tmp_path/NAME.sqlite; returns its path."""
     src = tmp_path / (name + "-src")
-    write(src, facts, causes, fixes, rules)
+    write(src, facts, causes, fixes, rules, kb_id)
     out = tmp_path / (name + ".sqlite")
     r = subprocess.run([BIN, "kb", "build", "-o", str(out), str(src)], capture_output=True,
                        text=True, timeout=60)

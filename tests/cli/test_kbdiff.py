@@ -77,7 +77,7 @@ def test_a_dearer_fix_moves_the_plan_not_the_ranking(tmp_path):
     j = json.loads(r.stdout)
     c = str(tmp_path / "c.jsonl")
     assert j == {
-        "before": before, "after": after, "cases": 2, "sessions": 0, "moved": 2,
+        "before": before, "after": after, "cases": 2, "sessions": 0, "sessions_left": 0, "moved": 2,
         "items": [
             {"kind": "case", "id": "t1", "where": c + ":1", "states": 1,
              "next": {"states": 1, "at": "after seen=yes", "before": "try fa", "after": "try fb"},
@@ -141,3 +141,33 @@ def test_a_missing_before_file_is_an_error(tmp_path):
     r = changed(tmp_path, str(tmp_path / "none.sqlite"), before)
     assert (r.returncode, r.stdout) == (1, "")
     assert r.stderr.startswith("triage: %s: " % (tmp_path / "none.sqlite"))
+
+
+def save_session(kb, title, result):
+    r = subprocess.run([BIN, "session", "--jsonl", "--kb", kb, "--title", title, "--fact", "seen=yes"],
+                       input='{"result": "%s"}\n{"command": "quit"}\n' % result,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+
+
+def test_only_the_most_recent_sessions_of_this_knowledge_base_are_replayed(tmp_path):
+    before, after = kb(tmp_path, "before"), kb(tmp_path, "after", prior_b=0.9)
+    save_session(before, "INC-1", "failed")
+    save_session(before, "INC-2", "skipped")
+    r = changed(tmp_path, before, after, "--sessions", "1", cases=False)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert r.stdout.startswith('session 2 "INC-2" (3 states compared)\n')
+    assert r.stdout.endswith("0 of 0 cases and 1 of 1 saved session move\n"
+                             "(1 older saved session on this knowledge base not replayed)\n")
+    r = changed(tmp_path, before, after, "--sessions", "0", cases=False)
+    assert r.stdout == ("nothing moves: 0 cases and 0 saved sessions give the same rankings, next "
+                        "actions, fixes and outcomes on both\n"
+                        "(2 older saved sessions on this knowledge base not replayed)\n")
+    # sessions of another knowledge base (another kb id) are not this one's
+    other_b = make(tmp_path, [fact("seen")], [cause("c", [("seen", {"yes": 0.8})])],
+                   [fix("fc", [("c", 0.9)])], name="other_b", kb_id="other")
+    other_a = make(tmp_path, [fact("seen")], [cause("c", [("seen", {"yes": 0.7})])],
+                   [fix("fc", [("c", 0.9)])], name="other_a", kb_id="other")
+    r = changed(tmp_path, other_b, other_a, cases=False)
+    assert r.stdout == ("nothing moves: 0 cases and 0 saved sessions give the same rankings, next "
+                        "actions, fixes and outcomes on both\n")

@@ -121,7 +121,7 @@ def test_bash_completes_options_of_the_command_and_global_ones(tmp_path):
     assert bash_complete(tmp_path, "triage diagnose --") == \
         ["--fact", "--all", "--json", "--kb", "--exact", "--help", "--version"]
     assert bash_complete(tmp_path, "triage kb test --") == \
-        ["--depth", "--max-steps", "--verbose", "--changed", "--before", "--json", "--kb", "--exact",
+        ["--depth", "--max-steps", "--verbose", "--changed", "--before", "--sessions", "--json", "--kb", "--exact",
          "--help", "--version"]
     # no command yet: the default command's options (ask)
     assert bash_complete(tmp_path, "triage --re") == ["--resume"]

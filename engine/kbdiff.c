@@ -404,6 +404,54 @@ static void aspect_text(FILE *f, const item *it, const aspect *A, const char *wh
 			 A->at, A->before, A->after);
 }
 
+/* Splits a plan's text ("a, b, c") into ids; returns how many. */
+static int split_ids(const char *text, char ids[][80], int max)
+{
+	int n = 0;
+
+	if (strcmp(text, "(none)") == 0)
+		return 0;
+	for (const char *p = text; *p && n < max;) {
+		size_t k = strcspn(p, ",");
+
+		snprintf(ids[n++], 80, "%.*s", (int)k, p);
+		p += k;
+		p += strspn(p, ", ");
+	}
+	return n;
+}
+
+static int find_id(char ids[][80], int n, const char *id)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return i;
+	return -1;
+}
+
+/* What changed between two plans' first fixes, for a person: the fixes
+ * that came in and went out with their places, else the new order. */
+static void plan_change(const char *before, const char *after, buf *out)
+{
+	char b[DIFF_FIXES][80], a[DIFF_FIXES][80];
+	int nb = split_ids(before, b, DIFF_FIXES), na = split_ids(after, a, DIFF_FIXES), in = 0, gone = 0;
+
+	for (int i = 0; i < na; i++)
+		if (find_id(b, nb, a[i]) < 0)
+			buf_printf(out, "%s%s (#%d)", in++ ? ", " : "in: ", a[i], i + 1);
+	for (int i = 0; i < nb; i++)
+		if (find_id(a, na, b[i]) < 0)
+			buf_printf(out, "%s%s (#%d)", gone++ ? ", " : in ? "; out: " : "out: ", b[i], i + 1);
+	if (in || gone)
+		return;
+	for (int i = 0, k = 0; i < na; i++) {
+		int was = find_id(b, nb, a[i]);
+
+		if (was != i)
+			buf_printf(out, "%s%s #%d -> #%d", k++ ? ", " : "order: ", a[i], was + 1, i + 1);
+	}
+}
+
 static void report_item(diff *D, const item *it)
 {
 	if (D->json) {
@@ -441,7 +489,14 @@ static void report_item(diff *D, const item *it)
 			 it->ranking.states, it->states, it->most_at, it->most_cause, 100 * it->most_b,
 			 100 * it->most_a, 100 * (it->most_a - it->most_b));
 	aspect_text(D->out, it, &it->next, "next action moves");
-	aspect_text(D->out, it, &it->fixes, "recommended fixes move");
+	if (it->fixes.states) {
+		buf b = {0};
+
+		plan_change(it->fixes.before, it->fixes.after, &b);
+		put_line(D->out, "  recommended fixes move in %d of %d states, first %s: %s", it->fixes.states,
+			 it->states, it->fixes.at, buf_str(&b));
+		buf_free(&b);
+	}
 	if (it->outcome)
 		put_line(D->out, "  outcome: %s -> %s", it->out_b, it->out_a);
 	if (it->skipped)

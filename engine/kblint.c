@@ -307,12 +307,18 @@ static void unused_facts(lint *L)
 
 typedef struct ctxset {
 	int *facts; int n;      /* the facts whose values make a context */
+	int text;               /* a hiding rule reads free text: not decided */
 } ctxset;
 
 static void ctx_add_reads(const tr_model *m, ctxset *C, int r, int self)
 {
 	for (int i = 0; i < m->rules[r].nreads; i++) {
-		int g = m->rules[r].reads[i], seen = g == self || m->facts[g].nvalues == 0;
+		int g = m->rules[r].reads[i], seen = g == self;
+
+		if (!seen && m->facts[g].nvalues == 0) {   /* free text: too many values to try */
+			C->text = 1;
+			continue;
+		}
 
 		for (int k = 0; k < C->n && !seen; k++)
 			seen = C->facts[k] == g;
@@ -342,13 +348,14 @@ static session *context(const tr_model *m, const ctxset *C, const int *pick)
 	return s;
 }
 
-/* Whether question f is hidden in every context made of the facts the
- * hiding rules read: 1 yes (*by the rules found), 0 no, -1 undecided (more
- * than KBLINT_CONTEXTS contexts). Rules found hiding it in one context
- * add what they read, and the contexts are tried again. */
+/* Whether question f is never asked (hidden, or derived) in any context
+ * made of the facts the hiding rules read: 1 yes (by the rules marked in
+ * by), 0 no, -1 undecided (more than KBLINT_CONTEXTS contexts, or a hiding
+ * rule reads free text). Rules found hiding it in one context add what
+ * they read, and the contexts are tried again. */
 static int hidden_everywhere(const tr_model *m, int f, int first, unsigned char *by)
 {
-	ctxset C = { xcalloc((size_t)m->nfacts + 1, sizeof(int)), 0 };
+	ctxset C = { xcalloc((size_t)m->nfacts + 1, sizeof(int)), 0, 0 };
 	int *pick = xcalloc((size_t)m->nfacts + 1, sizeof *pick), verdict = -1;
 
 	by[first] = 1;
@@ -359,7 +366,7 @@ static int hidden_everywhere(const tr_model *m, int f, int first, unsigned char 
 		grew = 0;
 		for (int i = 0; i < C.n; i++)
 			total *= m->facts[C.facts[i]].nvalues + 1;
-		if (total > KBLINT_CONTEXTS)
+		if (total > KBLINT_CONTEXTS || C.text)
 			break;
 		memset(pick, 0, sizeof *pick * (size_t)(C.n + 1));
 		verdict = 1;
@@ -470,7 +477,7 @@ static int never_fire(lint *L, char *const *cases, int ncases, tr_err *e)
 		F.path = cases[i];
 		rc = kbtest_read(cases[i], fire_case, &F, e) == TR_OK ? TR_OK : TR_ERR;
 	}
-	for (int r = 0; rc == TR_OK && r < L->m->nrules; r++)
+	for (int r = 0; rc == TR_OK && ncases > 0 && r < L->m->nrules; r++)
 		if (L->m->rules[r].enabled && !F.fired[r])
 			finding(L, 0, "rule_never_fires", "rule", L->m->rules[r].id, "no effect in any "
 				"state of the %d case file%s: no test shows it works", ncases,
@@ -684,7 +691,8 @@ int kblint_cmd(cli *c)
 			puts("note: rules not checked for firing: name the case files (as kb test takes them)");
 		json_array_foreach(json_object_get(r, "undecided"), i, f)
 			printf("note: fact %s: hidden at the start; not decided whether in every context "
-			       "(more than %d contexts)\n", json_string_value(f), KBLINT_CONTEXTS);
+			       "(more than %d contexts, or a hiding rule reads free text)\n",
+			       json_string_value(f), KBLINT_CONTEXTS);
 		printf("%s: %d error%s, %d warning%s\n", c->kb_path, nerr, nerr == 1 ? "" : "s",
 		       nwarn, nwarn == 1 ? "" : "s");
 	}

@@ -55,7 +55,7 @@ def test_a_prior_moves_the_ranking_the_next_fix_and_the_outcome(tmp_path):
         "case @:2 s1 (1 state compared)\n"
         "  ranking moves in 1 of 1 states, most at the start: b 50.0% -> 64.3% (+14.3 points)\n"
         "  next action moves in 1 of 1 states, first at the start: try fa -> try fb\n"
-        "  recommended fixes move in 1 of 1 states, first at the start: fa, fb -> fb, fa\n"
+        "  recommended fixes move in 1 of 1 states, first at the start: order: fb #2 -> #1, fa #1 -> #2\n"
         "  outcome: ok a steps=1 questions=0 fixes=1 -> ok a steps=2 questions=0 fixes=2\n"
         "2 of 2 cases and 0 of 0 saved sessions move\n").replace("@", str(c))
 
@@ -103,7 +103,7 @@ def test_saved_sessions_are_replayed_on_both(tmp_path):
         'session 1 "INC-7" (3 states compared)\n'
         "  ranking moves in 3 of 3 states, most at the start: b 50.0% -> 64.3% (+14.3 points)\n"
         "  next action moves in 1 of 3 states, first at the start: try fa -> try fb\n"
-        "  recommended fixes move in 1 of 3 states, first at the start: fa, fb -> fb, fa\n"
+        "  recommended fixes move in 1 of 3 states, first at the start: order: fb #2 -> #1, fa #1 -> #2\n"
         "0 of 0 cases and 1 of 1 saved session move\n")
 
 
@@ -171,3 +171,16 @@ def test_only_the_most_recent_sessions_of_this_knowledge_base_are_replayed(tmp_p
     r = changed(tmp_path, other_b, other_a, cases=False)
     assert r.stdout == ("nothing moves: 0 cases and 0 saved sessions give the same rankings, next "
                         "actions, fixes and outcomes on both\n")
+
+
+def test_a_new_fix_is_said_to_come_in_with_its_place(tmp_path):
+    before = kb(tmp_path, "before")
+    after = make(tmp_path, [fact("seen"), fact("other")],
+                 [cause("a", [("seen", {"yes": 0.8})]),
+                  cause("b", [("seen", {"yes": 0.3}), ("other", {"yes": 0.7})])],
+                 [fix("fa", [("a", 0.9)]), fix("fb", [("b", 0.9)]),
+                  fix("fnew", [("a", 0.9)], cost=0.5)], name="after")
+    r = changed(tmp_path, before, after)
+    lines = r.stdout.splitlines()
+    assert "  recommended fixes move in 1 of 1 states, first after seen=yes: in: fnew (#1)" in lines
+    assert "  next action moves in 1 of 1 states, first after seen=yes: try fa -> try fnew" in lines

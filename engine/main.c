@@ -215,26 +215,6 @@ static void command_help(const command *cmd)
 	printf("  --kb PATH         the knowledge base to use\n");
 }
 
-int cli_flag(cli *c, int *i, const char *flag, const char **val)
-{
-	const char *a = c->argv[*i];
-	size_t n = strlen(flag);
-
-	if (strncmp(a, flag, n) != 0 || (a[n] != '\0' && a[n] != '='))
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-		return 1;
-	}
-	if (*i + 1 >= c->argc) {
-		*val = NULL;
-		tr_fail(&c->err, TR_EUSAGE, "%s needs a value", flag);
-		return 1;
-	}
-	*val = c->argv[++*i];
-	return 1;
-}
-
 /* Finds the command named by argv[0] (and argv[1]); sets *words. */
 static const command *lookup(int argc, char **argv, int *words)
 {

@@ -227,33 +227,28 @@ static void clamps(lint *L)
 
 /* ---- facts ---- */
 
-static int where_reads(const tr_where *w, int f)
+static void mark_where(const tr_where *w, unsigned char *used)
 {
 	for (int i = 0; i < w->n; i++)
-		if (w->v[i].fact == f)
-			return 1;
-	return 0;
+		used[w->v[i].fact] = 1;
 }
 
-static int in_conditions(const tr_model *m, int f)
+/* Marks in used the facts that a condition (a fix's, a step's, a
+ * command's or a check command's "applies") reads. */
+static void in_conditions(const tr_model *m, unsigned char *used)
 {
 	for (int x = 0; x < m->nfixes; x++) {
 		const tr_fix *fx = &m->fixes[x];
 
-		if (where_reads(&fx->applies, f))
-			return 1;
-		for (int i = 0; i < fx->nsteps; i++)
-			if (fx->step_applies && where_reads(&fx->step_applies[i], f))
-				return 1;
+		mark_where(&fx->applies, used);
+		for (int i = 0; i < fx->nsteps && fx->step_applies; i++)
+			mark_where(&fx->step_applies[i], used);
 		for (int i = 0; i < fx->ncmds; i++)
-			if (where_reads(&fx->cmds[i].applies, f))
-				return 1;
+			mark_where(&fx->cmds[i].applies, used);
 	}
 	for (int g = 0; g < m->nfacts; g++)
 		for (int i = 0; i < m->facts[g].ncheck; i++)
-			if (where_reads(&m->facts[g].check[i].applies, f))
-				return 1;
-	return 0;
+			mark_where(&m->facts[g].check[i].applies, used);
 }
 
 static int has_slot(const char *text, const char *want)
@@ -292,15 +287,18 @@ static int slot_used(const tr_model *m, const char *slot)
 static void unused_facts(lint *L)
 {
 	const tr_model *m = L->m;
+	unsigned char *cond = xcalloc((size_t)m->nfacts + 1, 1);
 
+	in_conditions(m, cond);
 	for (int f = 0; f < m->nfacts; f++) {
 		const tr_fact *fa = &m->facts[f];
 
-		if (fa->nev || fa->nrules || in_conditions(m, f) || (*fa->slot && slot_used(m, fa->slot)))
+		if (fa->nev || fa->nrules || cond[f] || (*fa->slot && slot_used(m, fa->slot)))
 			continue;
 		finding(L, 0, "unused_fact", "fact", fa->id, "no cause's evidence, rule, condition or "
 			"template uses it: its answer changes nothing");
 	}
+	free(cond);
 }
 
 /* ---- questions gated off in every context ---- */
@@ -584,27 +582,53 @@ static const char *trimmed(const char *s, size_t *n)
 	return s;
 }
 
+typedef struct title_key {
+	const char *text;
+	size_t n;      /* trimmed length */
+	int index;
+} title_key;
+
+static int key_cmp(const void *x, const void *y)
+{
+	const title_key *a = x, *b = y;
+	size_t n = a->n < b->n ? a->n : b->n;
+	int d = strncasecmp(a->text, b->text, n);
+
+	if (d)
+		return d;
+	if (a->n != b->n)
+		return a->n < b->n ? -1 : 1;
+	return a->index - b->index;
+}
+
 /* Records of one kind whose titles (a fact's question) are the same,
  * ignoring case and the spaces around them: a person cannot tell them
- * apart in a ranking, a plan or a question. */
+ * apart in a ranking, a plan or a question. Each is named once, against
+ * the first of its kind (by id) with that title; sorted, not pairwise. */
 static void same_titles(lint *L, const titled *T)
 {
-	int n = T->count(L->m);
+	int n = T->count(L->m), nd = 0;
+	title_key *k = xcalloc((size_t)n + 1, sizeof *k);
+	int *dup = xcalloc((size_t)n + 1, sizeof *dup);   /* index -> first with its title, + 1 */
 
 	for (int i = 0; i < n; i++) {
-		size_t la, lb;
-		const char *a = trimmed(T->title(L->m, i), &la);
-
-		for (int j = 0; j < i && la; j++) {
-			const char *b = trimmed(T->title(L->m, j), &lb);
-
-			if (la == lb && strncasecmp(a, b, la) == 0) {
-				finding(L, 0, "duplicate_title", T->kind, T->id(L->m, i), "%s the same as "
-					"%s %s: \"%.*s\"", T->verb, T->kind, T->id(L->m, j), (int)la, a);
-				break;
-			}
-		}
+		k[i].text = trimmed(T->title(L->m, i), &k[i].n);
+		k[i].index = i;
 	}
+	qsort(k, (size_t)n, sizeof *k, key_cmp);
+	for (int i = 1; i < n; i++)
+		if (k[i].n && k[i].n == k[i - 1].n && strncasecmp(k[i].text, k[i - 1].text, k[i].n) == 0)
+			dup[k[i].index] = (dup[k[i - 1].index] ? dup[k[i - 1].index] : k[i - 1].index + 1), nd++;
+	for (int i = 0; nd && i < n; i++)
+		if (dup[i]) {
+			size_t len;
+			const char *t = trimmed(T->title(L->m, i), &len);
+
+			finding(L, 0, "duplicate_title", T->kind, T->id(L->m, i), "%s the same as %s %s: "
+				"\"%.*s\"", T->verb, T->kind, T->id(L->m, dup[i] - 1), (int)len, t);
+		}
+	free(dup);
+	free(k);
 }
 
 static void titles(lint *L)

@@ -270,3 +270,15 @@ def test_a_question_hidden_by_a_rule_that_reads_free_text_is_undecided(tmp_path)
                         "context (more than 4096 contexts, or a hiding rule reads free text)\n"
                         "%s: 0 errors, 0 warnings\n" % kb)
     assert json.loads(lint(kb, "--json").stdout)["undecided"] == ["asked"]
+
+
+def test_every_duplicate_is_named_against_the_first_of_its_title(tmp_path):
+    kb, out = warns(tmp_path, facts=[fact("seen", text="Is it on?"), fact("also", text="is it ON?")],
+                    causes=[cause("a", [("seen", {"yes": 0.8})], title="Same"),
+                            cause("b", [("seen", {"yes": 0.3})], title="same"),
+                            cause("c", [("also", {"yes": 0.3})], title="SAME")],
+                    fixes=[fix("fa", [("a", 0.9)]), fix("fb", [("b", 0.9)]), fix("fc", [("c", 0.9)])])
+    dups = [l for l in out.splitlines() if l.endswith("[duplicate_title]")]
+    assert dups == ['warning: fact seen: asks the same as fact also: "Is it on?" [duplicate_title]',
+                    'warning: cause b: is titled the same as cause a: "same" [duplicate_title]',
+                    'warning: cause c: is titled the same as cause a: "SAME" [duplicate_title]']

@@ -56,6 +56,8 @@ int kb_cmd_edit(cli *c);
 int kb_cmd_rm(cli *c);
 int kb_cmd_revert(cli *c);
 int kb_cmd_log(cli *c);
+int kblint_cmd(cli *c);
+int kbnew_cmd(cli *c);
 int jsonl_cmd_session(cli *c);
 int diagnose_cmd(cli *c);
 int shell_cmd(cli *c);

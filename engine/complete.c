@@ -319,6 +319,8 @@ static void offer_token(ctx *x, const char *tok)
 			offer_records(x, "", K_ALL);
 	} else if (!strcmp(tok, "FILE") || !strcmp(tok, "DIR") || !strcmp(tok, "PATH"))
 		puts(":files");
+	else if (tok[0] >= 'a' && tok[0] <= 'z')   /* a literal word ("kb new rule") */
+		offer(x, "", tok, "", NULL);
 }
 
 /* The positional argument number npos of the command, from its usage:

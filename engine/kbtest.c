@@ -16,6 +16,8 @@
 #include <jansson.h>
 #include "cli.h"
 #include "buf.h"
+#include "kbdiff.h"
+#include "kbtest.h"
 #include "session.h"
 
 typedef struct tally {
@@ -40,9 +42,9 @@ static int addresses(const tr_model *m, int x, int cause)
 	return model_resolve(m, x, cause) > 0;
 }
 
-/* Plays a session case; returns 1 on pass and prints its line. */
+/* Plays a session case; returns 1 on pass and writes its line to msg. */
 static int play(const tr_model *m, json_t *cs, int max_steps, int depth, int verbose,
-		tally *t, buf *msg)
+		kbtest_watch watch, void *ctx, kbtest_outcome *o, buf *msg)
 {
 	json_t *facts = json_object_get(cs, "facts");
 	const char *cname = json_string_value(json_object_get(cs, "cause"));
@@ -65,6 +67,8 @@ static int play(const tr_model *m, json_t *cs, int max_steps, int depth, int ver
 	while (q + fx < max_steps) {
 		const action *a = session_next(s);
 
+		if (watch)
+			watch(s, a, ctx);
 		if (a->kind == ACT_DONE)
 			break;
 		if (a->kind == ACT_QUESTION) {
@@ -84,10 +88,14 @@ static int play(const tr_model *m, json_t *cs, int max_steps, int depth, int ver
 		high += m->fixes[a->fix].risk == RISK_HIGH;
 		session_result(s, "failed", &e);
 	}
+	if (watch && !ok && q + fx >= max_steps)
+		watch(s, session_next(s), ctx);   /* the state the case stopped in */
 	session_free(s);
-	t->sessions++;
-	t->steps += ok ? q + fx : max_steps;
-	t->effort += ok ? q + 3 * fx : 3 * max_steps;
+	o->played = 1;
+	o->resolved = ok;
+	o->questions = q;
+	o->fixes = fx;
+	o->high = high;
 	buf_printf(msg, "%s steps=%d questions=%d fixes=%d%s", cname, q + fx, q, fx,
 		   high ? " (a wrong high-risk fix was tried)" : "");
 	if (verbose)
@@ -96,7 +104,7 @@ static int play(const tr_model *m, json_t *cs, int max_steps, int depth, int ver
 	return ok && !high;
 }
 
-static int top_case(const tr_model *m, json_t *cs, buf *msg)
+static int top_case(const tr_model *m, json_t *cs, kbtest_watch watch, void *ctx, buf *msg)
 {
 	const char *want = json_string_value(json_object_get(cs, "top"));
 	int *order = xcalloc((size_t)m->ncauses + 1, sizeof *order), n, ok;
@@ -115,6 +123,8 @@ static int top_case(const tr_model *m, json_t *cs, buf *msg)
 		free(order);
 		return 0;
 	}
+	if (watch)
+		watch(s, session_next(s), ctx);
 	n = session_ranking(s, order);
 	ok = n > 0 && strcmp(m->causes[order[0]].id, want) == 0;
 	buf_printf(msg, "top %s (%.0f%%)%s%s", n ? m->causes[order[0]].id : "none",
@@ -124,49 +134,118 @@ static int top_case(const tr_model *m, json_t *cs, buf *msg)
 	return ok;
 }
 
-static int run_file(cli *c, const char *path, int max_steps, int depth, int verbose, tally *t)
+int kbtest_case(const tr_model *m, json_t *cs, int max_steps, int depth, int verbose,
+		kbtest_watch watch, void *ctx, kbtest_outcome *out, buf *msg)
+{
+	kbtest_outcome o = {0};
+
+	o.whole = json_object_get(cs, "top") == NULL;
+	o.pass = o.whole ? play(m, cs, max_steps, depth, verbose, watch, ctx, &o, msg)
+			 : top_case(m, cs, watch, ctx, msg);
+	if (out)
+		*out = o;
+	return o.pass;
+}
+
+int kbtest_read(const char *path, int (*fn)(json_t *cs, int lineno, const char *why, void *ctx),
+		void *ctx, tr_err *e)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
-	int lineno = 0;
+	int lineno = 0, rc = 0;
 
 	if (!f)
-		return tr_fail(&c->err, TR_ERR, "%s: cannot open", path);
-	while (getline(&line, &cap, f) > 0) {
+		return tr_fail(e, TR_ERR, "%s: cannot open", path);
+	while (rc == 0 && getline(&line, &cap, f) > 0) {
 		json_error_t je;
 		json_t *cs;
-		char id[128];
-		buf msg = {0};
-		int ok;
 
 		lineno++;
 		if (line[strspn(line, " \t\r\n")] == '\0' || line[0] == '#')
 			continue;
-		if (!(cs = json_loads(line, 0, &je)) || !json_is_object(cs)) {
-			printf("FAIL %s:%d: not a JSON case: %s\n", path, lineno, cs ? "not an object" : je.text);
-			t->failed++;
+		cs = json_loads(line, 0, &je);
+		if (cs && !json_is_object(cs)) {
 			json_decref(cs);
-			continue;
+			cs = NULL;
+			snprintf(je.text, sizeof je.text, "not an object");
 		}
-		snprintf(id, sizeof id, "%s", json_string_value(json_object_get(cs, "id"))
-			 ? json_string_value(json_object_get(cs, "id")) : "?");
-		ok = json_object_get(cs, "top") ? top_case(c->m, cs, &msg)
-						: play(c->m, cs, max_steps, depth, verbose, t, &msg);
-		printf("%s %s:%d %s %s\n", ok ? "ok  " : "FAIL", path, lineno, id, buf_str(&msg));
-		ok ? t->passed++ : t->failed++;
-		buf_free(&msg);
+		rc = fn(cs, lineno, cs ? NULL : je.text, ctx);
 		json_decref(cs);
 	}
 	free(line);
 	fclose(f);
-	return TR_OK;
+	return rc;
+}
+
+typedef struct file_run {
+	cli *c;
+	const char *path;
+	int max_steps, depth, verbose;
+	tally *t;
+} file_run;
+
+static int run_one(json_t *cs, int lineno, const char *why, void *ctx)
+{
+	file_run *F = ctx;
+	kbtest_outcome o;
+	char id[128];
+	buf msg = {0};
+	int ok;
+
+	if (!cs) {
+		printf("FAIL %s:%d: not a JSON case: %s\n", F->path, lineno, why);
+		F->t->failed++;
+		return 0;
+	}
+	snprintf(id, sizeof id, "%s", json_string_value(json_object_get(cs, "id"))
+		 ? json_string_value(json_object_get(cs, "id")) : "?");
+	ok = kbtest_case(F->c->m, cs, F->max_steps, F->depth, F->verbose, NULL, NULL, &o, &msg);
+	if (o.played) {
+		F->t->sessions++;
+		F->t->steps += o.resolved ? o.questions + o.fixes : F->max_steps;
+		F->t->effort += o.resolved ? o.questions + 3 * o.fixes : 3 * F->max_steps;
+	}
+	printf("%s %s:%d %s %s\n", ok ? "ok  " : "FAIL", F->path, lineno, id, buf_str(&msg));
+	ok ? F->t->passed++ : F->t->failed++;
+	buf_free(&msg);
+	return 0;
+}
+
+static int run_file(cli *c, const char *path, int max_steps, int depth, int verbose, tally *t)
+{
+	file_run F = { c, path, max_steps, depth, verbose, t };
+
+	return kbtest_read(path, run_one, &F, &c->err) == TR_OK ? TR_OK : TR_ERR;
+}
+
+/* kb test --changed --before OLD [--json] [FILE...]: what moves (kbdiff.h). */
+static int changed(cli *c, const char *before, int json, int most)
+{
+	char **files = xcalloc((size_t)c->argc + 1, sizeof *files);
+	int n = 0, rc;
+
+	for (int i = 0; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--before") == 0 || strcmp(c->argv[i], "--sessions") == 0)
+			i++;
+		else if (c->argv[i][0] != '-')
+			files[n++] = c->argv[i];
+	}
+	kbdiff_set_cases(files, n);
+	kbdiff_set_sessions(NULL, most);
+	rc = kbdiff_report(before, c->kb_path, stdout, json, &c->err);
+	kbdiff_set_cases(NULL, 0);
+	kbdiff_set_sessions(NULL, -1);
+	free(files);
+	return rc;
 }
 
 int kb_cmd_test(cli *c)
 {
 	tally t = {0};
-	int max_steps = 30, depth = SESSION_DEPTH, files = 0, verbose = 0;
+	int max_steps = 30, depth = SESSION_DEPTH, files = 0, verbose = 0, change = 0, json = 0, tuned = 0;
+	int most = -1;
+	const char *before = NULL;
 
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
@@ -174,21 +253,49 @@ int kb_cmd_test(cli *c)
 		if (cli_flag(c, &i, "--max-steps", &v)) {
 			if (!v || (max_steps = atoi(v)) < 1)
 				return tr_fail(&c->err, TR_EUSAGE, "--max-steps takes a positive number");
+			tuned = 1;
 		} else if (cli_flag(c, &i, "--depth", &v)) {
 			if (!v || (depth = atoi(v)) < 1 || depth > 2)
 				return tr_fail(&c->err, TR_EUSAGE, "--depth is 1 or 2");
+			tuned = 1;
+		} else if (cli_flag(c, &i, "--sessions", &v)) {
+			char *end;
+
+			if (!v || (most = (int)strtol(v, &end, 10)) < 0 || *end || !*v)
+				return tr_fail(&c->err, TR_EUSAGE, "--sessions takes a number (0: none)");
+		} else if (cli_flag(c, &i, "--before", &v)) {
+			if (!v)
+				return TR_EUSAGE;
+			before = v;
 		} else if (strcmp(c->argv[i], "--verbose") == 0)
 			verbose = 1;
+		else if (strcmp(c->argv[i], "--changed") == 0)
+			change = 1;
+		else if (strcmp(c->argv[i], "--json") == 0)
+			json = 1;
 		else if (c->argv[i][0] == '-')
 			return tr_fail(&c->err, TR_EUSAGE, "kb test: unknown option %s", c->argv[i]);
-		else {
-			if (run_file(c, c->argv[i], max_steps, depth, verbose, &t) != TR_OK)
-				return TR_ERR;
+		else
 			files++;
-		}
 	}
+	if (change && !before)
+		return tr_fail(&c->err, TR_EUSAGE, "kb test --changed: name the knowledge base before the change (--before FILE)");
+	if (!change && (before || json || most >= 0))
+		return tr_fail(&c->err, TR_EUSAGE, "kb test: %s is for --changed",
+			       before ? "--before" : json ? "--json" : "--sessions");
+	if (change && (tuned || verbose))
+		return tr_fail(&c->err, TR_EUSAGE, "kb test --changed: compares at the default depth and steps "
+			       "(no --depth, --max-steps or --verbose)");
+	if (change)
+		return changed(c, before, json, most);
 	if (!files)
 		return tr_fail(&c->err, TR_EUSAGE, "kb test: name one case file or more");
+	for (int i = 0; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--max-steps") == 0 || strcmp(c->argv[i], "--depth") == 0)
+			i++;
+		else if (c->argv[i][0] != '-' && run_file(c, c->argv[i], max_steps, depth, verbose, &t) != TR_OK)
+			return TR_ERR;
+	}
 	if (t.sessions)
 		printf("sessions: %d, mean steps %.2f, mean effort %.2f\n", t.sessions,
 		       (double)t.steps / t.sessions, (double)t.effort / t.sessions);

@@ -82,7 +82,8 @@ static const command commands[] = {
 	{ "kb show", kb_cmd_show, CMD_DB, "ID [--json]",
 	  "show one record (a fact, cause, fix, rule or source)",
 	  "  --json            every field as JSON\n" },
-	{ "kb test", kb_cmd_test, CMD_KB, "[--depth N] [--max-steps N] [--verbose] FILE...",
+	{ "kb test", kb_cmd_test, CMD_KB,
+	  "[--changed --before OLD [--sessions N] [--json]] [--depth N] [--max-steps N] [--verbose] FILE...",
 	  "run knowledge-base test cases; prints a line per case and a total",
 	  "  A case is a JSON line (lines starting with # are comments), one of:\n"
 	  "    {\"id\", \"cause\", \"facts\", \"reported\"?}  a whole session: questions\n"
@@ -92,7 +93,15 @@ static const command commands[] = {
 	  "    {\"id\", \"given\", \"top\"}  given these facts, cause \"top\" ranks first\n"
 	  "  --depth N         the planner's lookahead (1 or 2; default 1)\n"
 	  "  --max-steps N     a session case fails past N steps (default 30)\n"
-	  "  --verbose         print each session's questions and fixes\n" },
+	  "  --verbose         print each session's questions and fixes\n"
+	  "  --changed         what a change moves: the cases (FILE... optional) and the saved\n"
+	  "                    sessions of this knowledge base, replayed on --before and on\n"
+	  "                    --kb; lists the rankings, next actions, recommended fixes and\n"
+	  "                    outcomes that differ, where first and by how much\n"
+	  "  --before OLD      with --changed: the knowledge base before the change\n"
+	  "  --sessions N      with --changed: replay the N most recent saved sessions\n"
+	  "                    (default 100; 0: none)\n"
+	  "  --json            with --changed: one JSON object\n" },
 	{ "kb add", kb_cmd_add, 0,
 	  "[fact|cause|fix|rule|source|evidence|resolves] [--json FILE|-] [-m MSG] [--dry-run]",
 	  "add a record or a link to the live knowledge base, checked as kb build checks",
@@ -129,6 +138,22 @@ static const command commands[] = {
 	  "the history of changes made with kb add, edit, rm and revert, newest first",
 	  "  ID                only changes to this record\n"
 	  "  --json            every change with each record before and after\n" },
+	{ "kb lint", kblint_cmd, CMD_KB, "[--json] [FILE...]",
+	  "review the knowledge: errors (exit 1) and warnings, one line each",
+	  "  Errors: a cause no fix resolves, a medium or high-risk fix without undo, a\n"
+	  "  command with a control character, a {{slot}} nothing fills. Warnings:\n"
+	  "  causes no fact tells apart, facts nothing uses, questions hidden in every\n"
+	  "  context, likelihoods at the clamps (0.01, 0.99), duplicate titles, a tab\n"
+	  "  or newline in a command, and, given case files (FILE..., as kb test takes\n"
+	  "  them), rules that have no effect in any state of any case.\n"
+	  "  --json            one JSON object: errors, warnings, findings (level, check,\n"
+	  "                    record, message)\n" },
+	{ "kb new", kbnew_cmd, CMD_KB, "rule NAME [-o FILE]",
+	  "write a commented rule template to rules/NAME.lua (never overwrites)",
+	  "  The template says what a rule reads, its effects and the sandbox's limits,\n"
+	  "  with an example made of this knowledge base's ids that passes kb build;\n"
+	  "  it is switched off (enabled = false) until you make it yours.\n"
+	  "  -o FILE           write to FILE instead (refused when it exists)\n" },
 	{ "export guide", export_cmd_guide, CMD_KB, "[--cause ID] [-o FILE]",
 	  "the knowledge base (or one cause) as a Markdown fix guide",
 	  "  --cause ID        only this cause\n  -o FILE           write to FILE (atomically) instead of stdout\n" },
@@ -224,26 +249,6 @@ static void command_help(const command *cmd)
 	if (*cmd->help)
 		printf("\n%s", cmd->help);
 	printf("  --kb PATH         the knowledge base to use\n");
-}
-
-int cli_flag(cli *c, int *i, const char *flag, const char **val)
-{
-	const char *a = c->argv[*i];
-	size_t n = strlen(flag);
-
-	if (strncmp(a, flag, n) != 0 || (a[n] != '\0' && a[n] != '='))
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-		return 1;
-	}
-	if (*i + 1 >= c->argc) {
-		*val = NULL;
-		tr_fail(&c->err, TR_EUSAGE, "%s needs a value", flag);
-		return 1;
-	}
-	*val = c->argv[++*i];
-	return 1;
 }
 
 /* Finds the command named by argv[0] (and argv[1]); sets *words. */

@@ -107,7 +107,8 @@ def test_bash_completes_commands_and_subcommands(tmp_path):
     first = sorted({line.split()[0] for line in help_block.splitlines()})
     assert sorted(bash_complete(tmp_path, "triage ")) == sorted(first + ["help"])
     assert bash_complete(tmp_path, "triage kb ") == ["build", "check", "dump", "list", "show", "test",
-                                                     "add", "edit", "rm", "revert", "log"]
+                                                     "add", "edit", "rm", "revert", "log", "lint", "new"]
+    assert bash_complete(tmp_path, "triage kb new ") == ["rule"]
     assert bash_complete(tmp_path, "triage ex") == ["export"]
     assert bash_complete(tmp_path, "triage export ") == ["guide", "session", "coverage"]
     assert bash_complete(tmp_path, "triage help kb s") == ["show"]
@@ -120,7 +121,8 @@ def test_bash_completes_options_of_the_command_and_global_ones(tmp_path):
     assert bash_complete(tmp_path, "triage diagnose --") == \
         ["--fact", "--all", "--json", "--kb", "--exact", "--help", "--version"]
     assert bash_complete(tmp_path, "triage kb test --") == \
-        ["--depth", "--max-steps", "--verbose", "--kb", "--exact", "--help", "--version"]
+        ["--depth", "--max-steps", "--verbose", "--changed", "--before", "--sessions", "--json", "--kb", "--exact",
+         "--help", "--version"]
     # no command yet: the default command's options (ask)
     assert bash_complete(tmp_path, "triage --re") == ["--resume"]
 
@@ -220,7 +222,7 @@ def test_real_zsh_completes_ids_and_values(tmp_path):
                          "source <(triage completion zsh)"])
     typed(child, "triage kb show renew_rdp_c\t", "renew_rdp_certificate")
     typed(child, "triage --fact host_kind=azu\t", "host_kind=azure_vm")
-    typed(child, "triage kb li\t", "kb list")
+    typed(child, "triage kb lis\t", "kb list")
     child.sendline("exit")
     child.expect(pexpect.EOF)
 
@@ -230,7 +232,7 @@ def test_fish_completes_with_descriptions(tmp_path):
     prog = ("triage completion fish | source\n"
             "complete -C 'triage kb show renew_rdp_c'\n"
             "complete -C 'triage --fact host_kind=azu'\n"
-            "complete -C 'triage kb l'\n")
+            "complete -C 'triage kb lis'\n")
     r = subprocess.run(["fish", "--no-config", "-c", prog], env=env, capture_output=True, text=True,
                        cwd=tmp_path, timeout=30)
     assert r.returncode == 0, r.stderr
@@ -241,5 +243,4 @@ def test_fish_completes_with_descriptions(tmp_path):
         "renew_rdp_certificate\t" + title,
         "host_kind=azure_vm\t" + azure[0],
         "list\tlist the records of one kind",
-        "log\tthe history of changes made with kb add, edit, rm and revert, newest first",
     ]

@@ -98,7 +98,7 @@ static int unchanged(learn_data *d, json_t *sums, enum kb_kind kind, int idx, co
 	return theirs && strcmp(theirs, mine) == 0;
 }
 
-/* The note's words (letters and digits, lower case, three or more), sorted
+/* The note's words (letters and digits, lower case, four or more), sorted
  * and distinct, for grouping similar notes. */
 static void note_words(lout *o)
 {
@@ -117,7 +117,7 @@ static void note_words(lout *o)
 			p++;
 		}
 		w[n] = '\0';
-		if (n < 3)
+		if (n < 4)
 			continue;
 		for (int k = 0; k < o->nwords && !dup; k++)
 			dup = strcmp(o->words[k], w) == 0;
@@ -624,7 +624,7 @@ static double alike(const lout *a, const lout *b)
 }
 
 /* Groups the sessions resolved outside the knowledge base (each joins the
- * first group whose first session is at least half alike) and lists each
+ * first group whose first session is more than half alike) and lists each
  * group with the answers most of it shares. */
 static void candidates(const learn_data *d, buf *out)
 {
@@ -634,7 +634,7 @@ static void candidates(const learn_data *d, buf *out)
 	for (int i = 0; i < d->no; i++) {
 		group[i] = -1;
 		for (int j = 0; j < i && group[i] < 0; j++)
-			if (group[j] == j && alike(&d->o[i], &d->o[j]) >= 0.5)
+			if (group[j] == j && alike(&d->o[i], &d->o[j]) > 0.5)
 				group[i] = j;
 		if (group[i] < 0) {
 			group[i] = i;

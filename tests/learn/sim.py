@@ -5,12 +5,14 @@ A world has its own causes' frequencies and P(answer | cause); the engine decide
 the knowledge base. Simulated users (one true cause each, drawn from the world) answer
 from the world through `triage session --jsonl` (saved to a session file of the run),
 with unknowns and a few wrong answers, and report a fix worked exactly when it addresses
-their cause, as ../shared/eval/oracle.py does. A user whose cause the knowledge base
-lacks stops after the step limit and ends the session "outside" with a note.
+their cause with the probability the knowledge base's link gives (drawn once per user and
+fix), so the sessions agree with the knowledge base's model of its fixes. A user whose cause
+the knowledge base lacks stops after the step limit and ends the session "outside" with a note.
 
 Then: `sessions export`, `kb learn` on the first N sessions (N = 0, 50, 200, 1000), and
-the mean effort (questions + 3 x fixes, unresolved = 3 x 30) of the oracle on fresh
-users of the same world, and on the 27 public cases, with each learned knowledge base.
+the mean effort that ../shared/eval/oracle.py measures (questions + 3 x fixes, unresolved =
+3 x 30; a fix works when it addresses the cause) on fresh users of the same world, the same
+users for every N, and on the 27 public cases, with each learned knowledge base.
 
 worlds:  shifted  network causes twice as common, certificate causes a third as common,
                   a few causes showing some symptoms the other way round, 3% of users
@@ -35,6 +37,7 @@ NETWORK = ["port_blocked_on_path", "host_unreachable", "unstable_network", "vpn_
            "udp_transport_dropped", "nat_idle_timeout", "azure_nsg_blocking", "hostname_resolution_bug",
            "nic_offload_issue", "windows_firewall_blocking"]
 RARER = ["expired_rdp_certificate", "corrupt_machinekeys", "rd_gateway_cert_untrusted"]
+LINKS = {}   # fix -> {cause: P(it resolves | cause)}, the knowledge base's and the world's
 OUTSIDE = [("switch_port_fault", "replaced the faulty switch port", {"host_pingable": "no", "other_clients_connect": "no"}),
            ("proxy_interference", "proxy software on the client removed", {"client_connects_elsewhere": "no"})]
 
@@ -68,16 +71,16 @@ class World:
         total = sum(self.prior.values())
         self.prior = {c: p / total for c, p in sorted(self.prior.items())}
 
-    def user(self, rng, noisy=True):
+    def user(self, rng, seed, noisy=True):
         """A user: a true cause and the answers they give (unknown when absent)."""
         if rng.random() < self.outside:
             name, note, sure = OUTSIDE[rng.randrange(len(OUTSIDE))]
             cause = rng.choices(sorted(self.prior), [self.prior[c] for c in sorted(self.prior)])[0]
             base = self.sample(cause, rng, noisy)
             base.update(sure)
-            return {"cause": name, "note": note, "facts": base}
+            return {"cause": name, "note": note, "facts": base, "seed": seed}
         cause = rng.choices(sorted(self.prior), [self.prior[c] for c in sorted(self.prior)])[0]
-        return {"cause": cause, "facts": self.sample(cause, rng, noisy)}
+        return {"cause": cause, "facts": self.sample(cause, rng, noisy), "seed": seed}
 
     def sample(self, cause, rng, noisy):
         answers = {}
@@ -98,14 +101,23 @@ def reported(facts):
     return {k: facts[k] for k in ("error_code", "extended_error") if k in facts}
 
 
-def train_one(user, env):
-    """One help-desk session through JSON Lines, saved in env's session file."""
-    argv = [ARGS.bin, "--kb", ARGS.kb, "session", "--jsonl"]
+def works(user, fix):
+    """Whether fix works for user: with the probability the knowledge base's link gives it
+    for their cause (the world's fixes are the knowledge base's), drawn once per user and fix
+    so that every knowledge base meets the same outcomes."""
+    p = LINKS.get(fix, {}).get(user["cause"], 0.0)
+    return random.Random("%s/%s" % (user["seed"], fix)).random() < p
+
+
+def session(user, env, kb, save=True):
+    """One help-desk session through JSON Lines (saved in env's session file when save):
+    returns (status, questions, fixes tried, session id)."""
+    argv = [ARGS.bin, "--kb", kb, "session", "--jsonl"] + ([] if save else ["--no-save"])
     for k, v in reported(user["facts"]).items():
         argv += ["--fact", "%s=%s" % (k, v)]
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          text=True, bufsize=1, env=env)
-    steps, sid, status = 0, None, None
+    steps, sid, status, questions, fixes = 0, None, None, 0, 0
     for line in p.stdout:
         msg = json.loads(line)
         kind = msg.get("type")
@@ -125,11 +137,18 @@ def train_one(user, env):
             continue
         steps += 1
         if kind == "question":
+            questions += 1
             p.stdin.write(json.dumps({"answer": user["facts"].get(msg["fact"], "unknown")}) + "\n")
         else:
-            p.stdin.write(json.dumps({"result": "worked" if user["cause"] in msg["causes"] else "failed"}) + "\n")
+            fixes += 1
+            p.stdin.write(json.dumps({"result": "worked" if works(user, msg["fix"]) else "failed"}) + "\n")
     p.stdin.close()
     p.wait()
+    return status, questions, fixes, sid
+
+
+def train_one(user, env):
+    status, _, _, sid = session(user, env, ARGS.kb)
     if status == "exhausted" and sid:   # nothing left to try: the technician says how it ended
         if "note" in user:
             run([ARGS.bin, "sessions", "end", str(sid), "outside", "--note", user["note"]], env=env)
@@ -138,15 +157,18 @@ def train_one(user, env):
     return status
 
 
+def efforts(kb, cases, env):
+    """Each fresh user's effort from the oracle (questions + 3 x fixes when resolved,
+    3 x the step limit when not; a fix works when it addresses the cause), in case order."""
+    out = run([sys.executable, ORACLE, "--engine", ARGS.bin, "--kb", kb, "--max-steps", str(MAX_STEPS), cases],
+              env=env)
+    return [int(l.split("effort=")[1].split()[0]) for l in out.stdout.splitlines()
+            if "effort=" in l and not l.startswith("summary")]
+
+
 def oracle(kb, cases, env):
     out = run([sys.executable, ORACLE, "--engine", ARGS.bin, "--kb", kb, "--json", "--verbose", cases], env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def efforts(kb, cases, env):
-    """Each case's effort (the oracle's, one case at a time, so they pair up)."""
-    out = run([sys.executable, ORACLE, "--engine", ARGS.bin, "--kb", kb, cases], env=env)
-    return [int(l.split("effort=")[1].split()[0]) for l in out.stdout.splitlines() if "effort=" in l and not l.startswith("summary")]
 
 
 def main():
@@ -172,24 +194,28 @@ def main():
     run([ARGS.bin, "--kb", ARGS.kb, "kb", "dump", tree])
     rng = random.Random(ARGS.seed)
     world = World(tree, ARGS.world, rng)
+    for path in sorted(os.listdir(os.path.join(tree, "kb", "fixes"))):
+        fx = json.load(open(os.path.join(tree, "kb", "fixes", path)))
+        LINKS[fx["id"]] = {r["cause"]: r["p"] for r in fx["resolves"]}
     env = dict(os.environ, TRIAGE_SESSIONS=os.path.join(work, "train.sqlite"), TRIAGE_KB=ARGS.kb)
     env.pop("NO_COLOR", None)
 
     t0 = time.time()
-    users = [world.user(random.Random("%d-train-%d" % (ARGS.seed, i))) for i in range(ARGS.sessions)]
+    users = [world.user(random.Random("%d-train-%d" % (ARGS.seed, i)), "%d-train-%d" % (ARGS.seed, i))
+             for i in range(ARGS.sessions)]
     statuses = [train_one(u, env) for u in users]
     t_train = time.time() - t0
     export = os.path.join(work, "sessions.jsonl")
     run([ARGS.bin, "--kb", ARGS.kb, "sessions", "export", "--keep-text", "-o", export], env=env)
     lines = sorted(open(export).read().splitlines(), key=lambda l: json.loads(l)["session"])
 
+    fresh_users = [world.user(random.Random("%d-eval-%d" % (ARGS.seed, i)), "%d-eval-%d" % (ARGS.seed, i))
+                   for i in range(ARGS.eval)]
+    fresh_users = [u for u in fresh_users if "note" not in u]   # measured on what the knowledge base can fix
     cases = os.path.join(work, "fresh.jsonl")
     with open(cases, "w") as f:
-        for i in range(ARGS.eval):
-            u = world.user(random.Random("%d-eval-%d" % (ARGS.seed, i)))
-            if "note" in u:      # the measure is on what the knowledge base can fix
-                continue
-            f.write(json.dumps({"id": "w%d" % i, "cause": u["cause"], "facts": u["facts"],
+        for u in fresh_users:
+            f.write(json.dumps({"id": u["seed"], "cause": u["cause"], "facts": u["facts"],
                                 "reported": reported(u["facts"])}) + "\n")
     eval_env = dict(env, TRIAGE_SESSIONS=os.path.join(work, "eval.sqlite"))
     rows, base = [], None

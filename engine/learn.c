@@ -21,9 +21,9 @@
 #define LEARN_MAX_ITER 500
 #define LEARN_TOL 1e-10
 
-/* A session resolved by a fix of the knowledge base, as the estimate sees
- * it: what was known (fact, value offset pairs), the rules' factors, the
- * fixes that failed and the one that worked. */
+/* A session as the estimate sees it: what was known (fact, value offset
+ * pairs), the rules' factors, the fixes that failed and the one that
+ * worked (-1: none did). */
 typedef struct lsess {
 	int *obs; int nobs;           /* pairs: fact, value offset */
 	int *failed; int nfailed;
@@ -44,7 +44,7 @@ struct learn_data {
 	sqlite3 *db;
 	lsess *s; int n;
 	lout *o; int no;
-	int files, read, unresolved, other_kb, stale, changed, dropped;
+	int files, read, resolved, unresolved, other_kb, stale, changed, dropped;
 	char (*fact_sum)[17], (*fix_sum)[17];   /* the knowledge base's checksums, "" until asked */
 };
 
@@ -159,9 +159,10 @@ static void add_outside(learn_data *d, json_t *o, json_t *events)
 		qsort(L->vals, (size_t)L->nvals, sizeof *L->vals, cmp_int);
 }
 
-/* Replays the events of a resolved session on the knowledge base and keeps
- * what the estimate needs. same: it ran on this very knowledge base. */
-static int add_resolved(learn_data *d, json_t *events, json_t *sums, int same, int worked, tr_err *e)
+/* Replays the events of a session on the knowledge base and keeps what the
+ * estimate needs. same: it ran on this very knowledge base; worked: the
+ * fix that resolved it, or -1. */
+static int add_session_log(learn_data *d, json_t *events, json_t *sums, int same, int worked, tr_err *e)
 {
 	const tr_model *m = d->m;
 	session *s;
@@ -250,15 +251,16 @@ static int add_session(learn_data *d, json_t *o, tr_err *e)
 		add_outside(d, o, events);
 		return TR_OK;
 	}
-	if (strcmp(ending, "fixed") != 0 || !fix) {
+	if (strcmp(ending, "fixed") != 0 || !fix) {   /* abandoned, handed over, exhausted */
 		d->unresolved++;
-		return TR_OK;
+		return add_session_log(d, events, sums, same, -1, e);
 	}
 	if ((x = model_fix(m, fix)) < 0 || (!same && !unchanged(d, sums, KB_FIX, x, fix))) {
 		d->changed++;
 		return TR_OK;
 	}
-	return add_resolved(d, events, sums, same, x, e);
+	d->resolved++;
+	return add_session_log(d, events, sums, same, x, e);
 }
 
 int learn_read(learn_data *d, const char *path, tr_err *e)
@@ -413,37 +415,54 @@ static void tables_free(tables *T)
 	free(T->a);
 }
 
-/* The E step for one session: its posterior over the causes the working
- * fix resolves (every other cause has probability 0), added to the counts. */
-static void e_step(const tr_model *m, const lsess *L, tables *T, double *w)
+/* log P(what session L saw, cause c) but for the working fix's link. */
+static double joint(const tr_model *m, const lsess *L, const tables *T, int c)
 {
-	const tr_fix *x = &m->fixes[L->worked];
-	double top = -INFINITY, sum = 0;
+	double lw = log(T->prior[c]);
 
-	for (int k = 0; k < x->nlink; k++) {
-		const tr_link *ln = &m->links[x->link + k];
-		int c = ln->cause;
-		double lw = log(T->prior[c]) + log(ln->p);
+	for (int j = 0; j < L->nsc; j++)
+		if (L->sc[j] == c)
+			lw += L->scf[j] > 0 ? log(L->scf[j]) : -INFINITY;
+	for (int j = 0; j < L->nobs; j++) {
+		int f = L->obs[2 * j];
 
-		for (int j = 0; j < L->nsc; j++)
-			if (L->sc[j] == c)
-				lw += L->scf[j] > 0 ? log(L->scf[j]) : -INFINITY;
-		for (int j = 0; j < L->nobs; j++) {
-			int f = L->obs[2 * j];
-
-			lw += log(T->lk[T->off[f] + c * m->facts[f].nvalues + L->obs[2 * j + 1]]);
-		}
-		for (int j = 0; j < L->nfailed; j++)
-			lw += log1p(-fmin(model_resolve(m, L->failed[j], c), 1));
-		w[k] = lw;
-		top = fmax(top, lw);
+		lw += log(T->lk[T->off[f] + c * m->facts[f].nvalues + L->obs[2 * j + 1]]);
 	}
+	for (int j = 0; j < L->nfailed; j++)
+		lw += log1p(-fmin(model_resolve(m, L->failed[j], c), 1));
+	return lw;
+}
+
+/* The E step for one session: its posterior over the causes (for a
+ * resolved one, those its working fix resolves: every other has
+ * probability 0), added to the counts. w: scratch, ncauses. */
+static void e_step(const tr_model *m, const lsess *L, tables *T, double *w, int *who)
+{
+	double top = -INFINITY, sum = 0;
+	int n = 0;
+
+	if (L->worked >= 0) {
+		const tr_fix *x = &m->fixes[L->worked];
+
+		for (int k = 0; k < x->nlink; k++) {
+			const tr_link *ln = &m->links[x->link + k];
+
+			who[n] = ln->cause;
+			w[n++] = joint(m, L, T, ln->cause) + log(ln->p);
+		}
+	} else
+		for (int c = 0; c < m->ncauses; c++) {
+			who[n] = c;
+			w[n++] = joint(m, L, T, c);
+		}
+	for (int k = 0; k < n; k++)
+		top = fmax(top, w[k]);
 	if (top == -INFINITY)
-		return;     /* nothing this fix resolves fits: the session says nothing */
-	for (int k = 0; k < x->nlink; k++)
+		return;     /* no cause fits: the session says nothing */
+	for (int k = 0; k < n; k++)
 		sum += (w[k] = exp(w[k] - top));
-	for (int k = 0; k < x->nlink; k++) {
-		int c = m->links[x->link + k].cause;
+	for (int k = 0; k < n; k++) {
+		int c = who[k];
 		double p = w[k] / sum;
 
 		T->nc[c] += p;
@@ -549,20 +568,17 @@ void learn_estimate(const learn_data *d, double weight, learn_result *r)
 {
 	const tr_model *m = d->m;
 	tables T;
-	int maxl = 1;
-	double *w;
+	double *w = xcalloc((size_t)m->ncauses + 1, sizeof *w);
+	int *who = xcalloc((size_t)m->ncauses + 1, sizeof *who);
 
 	memset(r, 0, sizeof *r);
 	r->weight = weight;
 	tables_make(d, weight, &T);
-	for (int x = 0; x < m->nfixes; x++)
-		maxl = m->fixes[x].nlink > maxl ? m->fixes[x].nlink : maxl;
-	w = xcalloc((size_t)maxl, sizeof *w);
 	for (r->iterations = 1; r->iterations <= LEARN_MAX_ITER; r->iterations++) {
 		memset(T.nc, 0, sizeof *T.nc * (size_t)m->ncauses);
 		memset(T.cnt, 0, sizeof *T.cnt * T.size);
 		for (int i = 0; i < d->n; i++)
-			e_step(m, &d->s[i], &T, w);
+			e_step(m, &d->s[i], &T, w, who);
 		if (m_step(d, weight, &T) < LEARN_TOL)
 			break;
 	}
@@ -572,6 +588,7 @@ void learn_estimate(const learn_data *d, double weight, learn_result *r)
 		r->used += T.nc[c];
 	propose(d, &T, r);
 	free(w);
+	free(who);
 	tables_free(&T);
 }
 
@@ -691,8 +708,8 @@ void learn_report(const learn_data *d, const learn_result *r, buf *out)
 	int priors = 0, rows = 0;
 
 	buf_printf(out, "kb learn: %d session%s from %d file%s: %d resolved by a fix of the knowledge base "
-		   "(used), %d outside it, %d unresolved (not used)", d->read, d->read == 1 ? "" : "s",
-		   d->files, d->files == 1 ? "" : "s", d->n, d->no, d->unresolved);
+		   "and %d unresolved (used), %d resolved outside it", d->read, d->read == 1 ? "" : "s",
+		   d->files, d->files == 1 ? "" : "s", d->resolved, d->unresolved, d->no);
 	if (d->other_kb)
 		buf_printf(out, ", %d on another knowledge base (not used)", d->other_kb);
 	if (d->stale)

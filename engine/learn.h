@@ -2,9 +2,9 @@
  * learn.h: `triage kb learn`, priors and likelihoods estimated from the
  * sessions a help desk finished (JSON Lines from `sessions export`).
  * An EM estimate under the engine's own single-fault model: each session
- * resolved by a fix of the knowledge base counts for the causes in
- * proportion to its posterior given everything it saw (answers, rules'
- * factors, the fixes that failed, the one that worked); the knowledge
+ * counts for the causes in proportion to its posterior given everything it
+ * saw (answers, rules' factors, the fixes that failed, the one that
+ * worked, if one did); the knowledge
  * base's numbers are a Dirichlet prior worth `weight` sessions. Sessions
  * resolved outside the knowledge base are grouped as candidate new causes.
  * Uses model.h, session.h (to replay sessions) and kbtext.h (checksums,
@@ -40,8 +40,9 @@ typedef struct learn_data learn_data;
 learn_data *learn_data_new(const tr_model *m, sqlite3 *db);
 void learn_data_free(learn_data *d);
 
-/* Reads the exported sessions in path into d: each resolved one replayed
- * on the knowledge base. A session on another knowledge base, or on
+/* Reads the exported sessions in path into d: each one the knowledge base
+ * could have resolved replayed on it (those resolved outside it are kept
+ * as candidates). A session on another knowledge base, or on
  * another version without checksums, is counted and left out; on another
  * version with checksums, only the events whose records are unchanged
  * count (a resolved session whose working fix changed is left out).

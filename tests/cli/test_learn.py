@@ -110,7 +110,8 @@ def test_one_session_resolved_by_a_fix_of_both_causes_moves_priors_to_the_em_fix
               "--weight", "1", "--dry-run")
     assert p.returncode == 0, p.stderr
     assert priors(p.stdout) == {"cause_a": (0.5, 0.683, 0.9), "cause_b": (0.5, 0.317, 0.1)}
-    assert "1 session from 1 file: 1 resolved by a fix of the knowledge base (used)" in p.stdout
+    assert "1 session from 1 file: 1 resolved by a fix of the knowledge base and 0 unresolved (used), " \
+           "0 resolved outside it." in p.stdout
     assert p.stdout.endswith("--dry-run: 2 changes proposed, nothing written.\n")
 
 
@@ -162,6 +163,17 @@ def test_unknown_answers_and_failed_fixes_count_as_the_engine_counts_them(tiny, 
     assert likelihoods(p.stdout) == {}
 
 
+def test_an_unresolved_session_counts_by_its_posterior_given_the_fixes_that_failed(tiny, tmp_path):
+    # Abandoned after fix_a failed (it resolves cause_a for sure): only cause_b
+    # fits. Weight 1: prior b = (0.5 + 1) / 2 = 0.75; P(yes | b) with
+    # b's likelihoods worth 0.5 sessions: (0.5 x 0.2 + 1) / 1.5 = 0.733.
+    s = exported(tiny, [("answer", "sign", "yes"), ("result", "fix_a", "failed")], ending="abandoned")
+    p = learn(tiny, tmp_path, [s], "--weight", "1", "--dry-run")
+    assert "0 resolved by a fix of the knowledge base and 1 unresolved (used)" in p.stdout
+    assert priors(p.stdout) == {"cause_a": (0.5, 0.25, 0.0), "cause_b": (0.5, 0.75, 1.0)}
+    assert likelihoods(p.stdout) == {("cause_b", "sign"): "yes 0.20 -> 0.73, no 0.80 -> 0.27"}
+
+
 def test_learning_is_deterministic(tiny, tmp_path):
     lines = [exported(tiny, [("answer", "sign", v), ("result", "fix_ab", "worked")], "fix_ab", sid=i)
              for i, v in enumerate(["yes", "no", "yes", "yes", "unknown"] * 7)]
@@ -191,8 +203,8 @@ def test_sessions_on_another_version_count_only_with_unchanged_records(tiny, tmp
                       checksums={"fact": sums["fact"], "fix": {"fix_a": old}}),                    # its fix changed
              exported(tiny, s, "fix_a", sid=5).replace('"id": "tiny"', '"id": "other"')]           # another kb
     p = learn(tiny, tmp_path, lines, "--weight", "1", "--dry-run")
-    assert ("5 sessions from 1 file: 2 resolved by a fix of the knowledge base (used), 0 outside it, "
-            "0 unresolved (not used), 1 on another knowledge base (not used), 1 on another version without "
+    assert ("5 sessions from 1 file: 2 resolved by a fix of the knowledge base and 0 unresolved (used), "
+            "0 resolved outside it, 1 on another knowledge base (not used), 1 on another version without "
             "checksums (not used), 1 whose working fix changed since (not used); 1 event not counted "
             "(a fact or fix that changed or is gone).") in p.stdout
     # two sessions for cause_a, one of them with sign=yes: (0.5 x 0.8 + 1) / (0.5 + 1) = 0.933

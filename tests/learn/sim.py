@@ -12,7 +12,8 @@ the knowledge base lacks stops after the step limit and ends the session "outsid
 Then: `sessions export`, `kb learn` on the first N sessions (N = 0, 50, 200, 1000), and
 the mean effort that ../shared/eval/oracle.py measures (questions + 3 x fixes, unresolved =
 3 x 30; a fix works when it addresses the cause) on fresh users of the same world, the same
-users for every N, and on the 27 public cases, with each learned knowledge base.
+users for every N, and on the 27 public cases, with each learned knowledge base, and with
+the world's own numbers as a knowledge base (row "world": the best learning could reach).
 
 worlds:  shifted  network causes twice as common, certificate causes a third as common,
                   a few causes showing some symptoms the other way round, 3% of users
@@ -95,6 +96,25 @@ class World:
                     v = rng.choice([x for x, _ in self.facts[f] if x != v])
             answers[f] = v
         return answers
+
+
+def world_kb(world, tree, work):
+    """The world's own numbers as a knowledge base: what learning could reach at best."""
+    out = os.path.join(work, "world-tree")
+    shutil.copytree(tree, out)
+    total = sum(json.load(open(os.path.join(tree, "kb", "causes", c + ".json")))["prior"] for c in world.prior)
+    for c in world.prior:
+        path = os.path.join(out, "kb", "causes", c + ".json")
+        rec = json.load(open(path))
+        rec["prior"] = round(world.prior[c] * total, 4)
+        for ev in rec["evidence"]:
+            if "%s/%s" % (c, ev["fact"]) in world.changed:
+                ev["p"] = {v: round(p, 4) for v, p in world.lk[c][ev["fact"]]}
+        with open(path, "w") as f:
+            json.dump(rec, f, indent=2)
+    kb = os.path.join(work, "world.sqlite")
+    run([ARGS.bin, "kb", "build", "-o", kb, out])
+    return kb
 
 
 def reported(facts):
@@ -219,8 +239,8 @@ def main():
                                 "reported": reported(u["facts"])}) + "\n")
     eval_env = dict(env, TRIAGE_SESSIONS=os.path.join(work, "eval.sqlite"))
     rows, base = [], None
-    for n in [int(x) for x in ARGS.steps.split(",")]:
-        kb = ARGS.kb
+    for n in [int(x) for x in ARGS.steps.split(",")] + [-1]:
+        kb = world_kb(world, tree, work) if n < 0 else ARGS.kb
         t1 = time.time()
         if n > 0:
             part = os.path.join(work, "sessions-%d.jsonl" % n)
@@ -238,8 +258,8 @@ def main():
         if base is None:
             base = fresh
         diff = [a - b for a, b in zip(fresh, base)]
-        se = statistics.stdev(diff) / math.sqrt(len(diff)) if n > 0 else 0.0
-        rows.append({"n": n, "fresh_effort": round(statistics.mean(fresh), 2),
+        se = statistics.stdev(diff) / math.sqrt(len(diff)) if n else 0.0
+        rows.append({"n": n if n >= 0 else "world", "fresh_effort": round(statistics.mean(fresh), 2),
                      "vs_n0": round(statistics.mean(fresh) / statistics.mean(base) - 1, 4),
                      "diff_se": round(se, 3), "resolved": sum(1 for e in fresh if e < 3 * MAX_STEPS),
                      "cases": len(fresh), "public_effort": public["mean_effort"],

@@ -1441,7 +1441,7 @@ static const shell_command shell_commands[] = {
 	{ "sessions", cmd_sessions, "[TEXT]", "the saved sessions, newest first (with TEXT in the title)" },
 	{ "resume", cmd_resume, "ID", "continue a saved session" },
 	{ "title", cmd_title, "TEXT", "name this session (a ticket number, a few words) to find it later" },
-	{ "end", cmd_end, "outside TEXT|abandoned|handover", "say how the session ended, when no fix here worked (outside: say what did)" },
+	{ "end", cmd_end, "HOW [TEXT]", "how the session ended when no fix here did: outside TEXT (say what did), abandoned or handover" },
 	{ "help", cmd_help, "", "this list" },
 	{ "quit", cmd_quit, "", "save and leave (Ctrl-D does the same)" },
 };

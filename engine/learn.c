@@ -520,8 +520,9 @@ static void add_change(learn_result *r, const learn_change *ch)
 }
 
 /* The proposal: every prior that moves (rounded to thousandths, in the
- * knowledge base's units), every likelihood row that moves by
- * LEARN_MIN_MOVE or more (rounded to hundredths). */
+ * knowledge base's units), every likelihood row with a value that moves by
+ * LEARN_MIN_MOVE or more (rounded to hundredths) and by more than
+ * LEARN_MIN_SE standard errors. */
 static void propose(const learn_data *d, const tables *T, learn_result *r)
 {
 	const tr_model *m = d->m;
@@ -553,8 +554,12 @@ static void propose(const learn_data *d, const tables *T, learn_result *r)
 				ch.new_lk[k] = T->lk[at + (size_t)k];
 			}
 			round_lk(ch.new_lk, nv);
-			for (int k = 0; k < nv; k++)
-				moved |= fabs(ch.new_lk[k] - ch.old_lk[k]) >= LEARN_MIN_MOVE - 1e-9;
+			for (int k = 0; k < nv; k++) {
+				double move = fabs(ch.new_lk[k] - ch.old_lk[k]);
+				double se = sqrt(ch.old_lk[k] * (1 - ch.old_lk[k]) / fmax(ch.support, 1e-9));
+
+				moved |= move >= LEARN_MIN_MOVE - 1e-9 && move > LEARN_MIN_SE * se;
+			}
 			if (moved)
 				add_change(r, &ch);
 			else {

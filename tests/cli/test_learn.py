@@ -116,15 +116,20 @@ def test_one_session_resolved_by_a_fix_of_both_causes_moves_priors_to_the_em_fix
 
 
 def test_sessions_of_a_sure_cause_move_its_likelihood_to_the_posterior_mean(tiny, tmp_path):
-    # Five sessions with sign=yes resolved by fix_a (cause_a alone). Weight 1:
-    # cause_a's likelihoods count as max(1 x 0.5, 1 x 0.1) = 0.5 sessions:
-    # P(yes | a) = (0.5 x 0.8 + 5) / (0.5 + 5) = 0.9818 -> 0.98;
-    # prior (0.5 + 5) / (1 + 5) = 0.9167. cause_b saw nothing: its prior
-    # goes to 0.083 and its likelihoods stay.
+    # Sessions with sign=yes resolved by fix_a (cause_a alone). Weight 1:
+    # cause_a's likelihoods count as max(1 x 0.5, 1 x 0.1) = 0.5 sessions.
+    # 25: P(yes | a) = (0.5 x 0.8 + 25) / (0.5 + 25) = 0.996 -> 0.99 (the bound); the
+    # move, 0.19, is more than twice sqrt(0.8 x 0.2 / 25) = 0.16: proposed.
+    # Prior (0.5 + 25) / (1 + 25) = 0.981. cause_b saw nothing: its prior
+    # goes to 0.019 and its likelihoods stay.
     s = exported(tiny, [("answer", "sign", "yes"), ("result", "fix_a", "worked")], "fix_a")
+    p = learn(tiny, tmp_path, [s] * 25, "--weight", "1", "--dry-run")
+    assert priors(p.stdout) == {"cause_a": (0.5, 0.981, 25.0), "cause_b": (0.5, 0.019, 0.0)}
+    assert likelihoods(p.stdout) == {("cause_a", "sign"): "yes 0.80 -> 0.99, no 0.20 -> 0.01"}
+    # Five: 0.9818 -> 0.98, a move of 0.18 within twice sqrt(0.16 / 5) = 0.358: not proposed.
     p = learn(tiny, tmp_path, [s] * 5, "--weight", "1", "--dry-run")
-    assert priors(p.stdout) == {"cause_a": (0.5, 0.917, 5.0), "cause_b": (0.5, 0.083, 0.0)}
-    assert likelihoods(p.stdout) == {("cause_a", "sign"): "yes 0.80 -> 0.98, no 0.20 -> 0.02"}
+    assert priors(p.stdout)["cause_a"] == (0.5, 0.917, 5.0)
+    assert likelihoods(p.stdout) == {}
 
 
 def test_likelihoods_stay_inside_the_knowledge_bases_bounds(tiny, tmp_path):
@@ -171,7 +176,11 @@ def test_an_unresolved_session_counts_by_its_posterior_given_the_fixes_that_fail
     p = learn(tiny, tmp_path, [s], "--weight", "1", "--dry-run")
     assert "0 resolved by a fix of the knowledge base and 1 unresolved (used)" in p.stdout
     assert priors(p.stdout) == {"cause_a": (0.5, 0.25, 0.0), "cause_b": (0.5, 0.75, 1.0)}
-    assert likelihoods(p.stdout) == {("cause_b", "sign"): "yes 0.20 -> 0.73, no 0.80 -> 0.27"}
+    assert likelihoods(p.stdout) == {}    # 0.2 -> 0.73 from one session: within its error
+    # ten such: prior (0.5 + 10) / 11 = 0.955, P(yes | b) = (0.5 x 0.2 + 10) / 10.5 = 0.962
+    p = learn(tiny, tmp_path, [s] * 10, "--weight", "1", "--dry-run")
+    assert priors(p.stdout)["cause_b"] == (0.5, 0.955, 10.0)
+    assert likelihoods(p.stdout) == {("cause_b", "sign"): "yes 0.20 -> 0.96, no 0.80 -> 0.04"}
 
 
 def test_learning_is_deterministic(tiny, tmp_path):
@@ -195,20 +204,22 @@ def test_sessions_on_another_version_count_only_with_unchanged_records(tiny, tmp
     sums = json.loads(export_one(tiny, tmp_path))["checksums"]
     assert set(sums) == {"fact", "fix"} and set(sums["fact"]) == {"sign"}
     old = "0123456789abcdef"
-    lines = [exported(tiny, s, "fix_a", digest=old, checksums=None, sid=1),                       # no checksums
-             exported(tiny, s, "fix_a", digest=old, checksums=sums, sid=2),                       # all unchanged
-             exported(tiny, s, "fix_a", digest=old, sid=3,
+    lines = [exported(tiny, s, "fix_a", digest=old, checksums=None, sid=1)]                      # no checksums
+    lines += [exported(tiny, s, "fix_a", digest=old, checksums=sums, sid=2)] * 39                # all unchanged
+    lines += [exported(tiny, s, "fix_a", digest=old, sid=3,
                       checksums={"fact": {"sign": old}, "fix": sums["fix"]}),                      # sign changed
              exported(tiny, s, "fix_a", digest=old, sid=4,
                       checksums={"fact": sums["fact"], "fix": {"fix_a": old}}),                    # its fix changed
              exported(tiny, s, "fix_a", sid=5).replace('"id": "tiny"', '"id": "other"')]           # another kb
     p = learn(tiny, tmp_path, lines, "--weight", "1", "--dry-run")
-    assert ("5 sessions from 1 file: 2 resolved by a fix of the knowledge base and 0 unresolved (used), "
+    assert ("43 sessions from 1 file: 40 resolved by a fix of the knowledge base and 0 unresolved (used), "
             "0 resolved outside it, 1 on another knowledge base (not used), 1 on another version without "
             "checksums (not used), 1 whose working fix changed since (not used); 1 event not counted "
             "(a fact or fix that changed or is gone).") in p.stdout
-    # two sessions for cause_a, one of them with sign=yes: (0.5 x 0.8 + 1) / (0.5 + 1) = 0.933
-    assert likelihoods(p.stdout)[("cause_a", "sign")] == "yes 0.80 -> 0.93, no 0.20 -> 0.07"
+    # 40 sessions for cause_a, 39 of them with sign=yes (one's sign changed):
+    # (0.5 x 0.8 + 39) / (0.5 + 39) = 0.997 -> 0.99; prior (0.5 + 40) / 41 = 0.988
+    assert likelihoods(p.stdout)[("cause_a", "sign")] == "yes 0.80 -> 0.99, no 0.20 -> 0.01"
+    assert priors(p.stdout)["cause_a"] == (0.5, 0.988, 40.0)
 
 
 def export_one(tiny, tmp_path):
@@ -369,20 +380,20 @@ def test_the_learned_tree_and_file_say_what_changed_and_build(tiny, tmp_path):
     s = exported(tiny, [("answer", "sign", "yes"), ("result", "fix_a", "worked")], "fix_a")
     tree = tmp_path / "tree"
     tree.mkdir()
-    p = learn(tiny, tmp_path, [s] * 5, "--weight", "1", "-o", str(tree))
+    p = learn(tiny, tmp_path, [s] * 25, "--weight", "1", "-o", str(tree))
     assert p.returncode == 0, p.stderr
     assert "replaced %s/kb/causes/cause_a.json" % tree in p.stdout
     a = json.loads((tree / "kb/causes/cause_a.json").read_text())
-    assert a["prior"] == 0.917
-    assert a["prior_why"] == "Even. (kb learn: was 0.5; from 5 sessions, the knowledge base counting as 1)"
-    assert a["evidence"][0]["p"] == {"yes": 0.98, "no": 0.02}
-    assert a["evidence"][0]["why"] == "By hand. (kb learn: was yes 0.8, no 0.2; from 5 sessions, the knowledge base counting as 1)"
+    assert a["prior"] == 0.981
+    assert a["prior_why"] == "Even. (kb learn: was 0.5; from 25 sessions, the knowledge base counting as 1)"
+    assert a["evidence"][0]["p"] == {"yes": 0.99, "no": 0.01}
+    assert a["evidence"][0]["why"] == "By hand. (kb learn: was yes 0.8, no 0.2; from 25 sessions, the knowledge base counting as 1)"
     kb2 = tmp_path / "learned.sqlite"
-    p = learn(tiny, tmp_path, [s] * 5, "--weight", "1", "-o", str(kb2))
+    p = learn(tiny, tmp_path, [s] * 25, "--weight", "1", "-o", str(kb2))
     assert p.stdout.endswith("wrote %s: 3 changes\n" % kb2)
     assert triage("--kb", str(kb2), "kb", "check").returncode == 0
     shown = json.loads(triage("--kb", str(kb2), "kb", "show", "cause_a", "--json").stdout)
-    assert shown["prior"] == 0.917
+    assert shown["prior"] == 0.981
     # a second learning replaces the note of the first
     p = triage("--kb", str(kb2), "kb", "learn", str(tmp_path / "sessions.jsonl"), "--weight", "1", "-o", str(tmp_path / "again.sqlite"))
     again = json.loads(triage("--kb", str(tmp_path / "again.sqlite"), "kb", "show", "cause_a", "--json").stdout)

@@ -21,6 +21,7 @@ worlds:  shifted  network causes twice as common, certificate causes a third as 
          same     the knowledge base's own numbers (learning must not hurt)
 Usage: sim.py [--world shifted|same] [--sessions 1000] [--eval 300] [--seed 1]
               [--steps 0,50,200,1000] [--out DIR] [--bin build/triage] [--kb build/kb.sqlite]
+              [--weight N] [--reuse]
 Deterministic for a seed (the engine is deterministic; every draw comes from the seed).
 """
 import argparse, json, math, os, random, shutil, statistics, subprocess, sys, time
@@ -200,14 +201,20 @@ def main():
     ap.add_argument("--steps", default="0,50,200,1000")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--weight", default=None)
+    ap.add_argument("--reuse", action="store_true", help="keep the sessions of an earlier run of the same world and seed")
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "learn-bench"))
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "triage"))
     ap.add_argument("--kb", default=os.path.join(ROOT, "build", "kb.sqlite"))
     ARGS = ap.parse_args()
     ARGS.bin, ARGS.kb = os.path.abspath(ARGS.bin), os.path.abspath(ARGS.kb)
     work = os.path.join(ARGS.out, "%s-seed%d" % (ARGS.world, ARGS.seed))
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
+    export = os.path.join(work, "sessions.jsonl")
+    reuse = ARGS.reuse and os.path.exists(export)
+    if not reuse:
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+    for stale in ("world-tree", "tree"):
+        shutil.rmtree(os.path.join(work, stale), ignore_errors=True)
     shutil.copy(ARGS.bin, os.path.join(work, "triage"))   # a rebuild meanwhile must not change the run
     ARGS.bin = os.path.join(work, "triage")
     tree = os.path.join(work, "tree")
@@ -223,10 +230,10 @@ def main():
     t0 = time.time()
     users = [world.user(random.Random("%d-train-%d" % (ARGS.seed, i)), "%d-train-%d" % (ARGS.seed, i))
              for i in range(ARGS.sessions)]
-    statuses = [train_one(u, env) for u in users]
+    statuses = [] if reuse else [train_one(u, env) for u in users]
     t_train = time.time() - t0
-    export = os.path.join(work, "sessions.jsonl")
-    run([ARGS.bin, "--kb", ARGS.kb, "sessions", "export", "--keep-text", "-o", export], env=env)
+    if not reuse:
+        run([ARGS.bin, "--kb", ARGS.kb, "sessions", "export", "--keep-text", "-o", export], env=env)
     lines = sorted(open(export).read().splitlines(), key=lambda l: json.loads(l)["session"])
 
     fresh_users = [world.user(random.Random("%d-eval-%d" % (ARGS.seed, i)), "%d-eval-%d" % (ARGS.seed, i))

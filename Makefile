@@ -7,6 +7,7 @@
 #                 hostile input under the sanitizers (RUNS=N); not in CI
 #   make valgrind the unit tests under valgrind
 #   make bench    speed and memory figures by size, CLIPS side by side (SIZES="rdp medium")
+#   make learn-bench  kb learn on a simulated help desk (minutes; README, "Learning from outcomes")
 #   make install PREFIX=/usr/local   (DESTDIR=... to stage; make uninstall)
 #   make deb      a Debian package of it, checked by lintian
 
@@ -45,7 +46,7 @@ VERSION := $(shell head -n 1 packaging/changelog | cut -d ' ' -f 2 | tr -d '()')
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
-.PHONY: all run deps test unit clitest kbtest debtest asan fuzz fuzz-lib fuzz-random valgrind bench install uninstall deb clean
+.PHONY: all run deps test unit clitest kbtest debtest asan fuzz fuzz-lib fuzz-random valgrind bench learn-bench install uninstall deb clean
 DOCS    := $(B)/man/triage.1 $(B)/man/triage-kb.5 \
            $(B)/completion/triage $(B)/completion/_triage $(B)/completion/triage.fish
 all: $(B)/triage $(B)/kb.sqlite $(DOCS)
@@ -205,6 +206,12 @@ SIZES   ?= rdp small medium large
 bench: all
 	$(PYTHON) tests/bench/bench.py --bin $(B)/triage --cache $(B)/bench --json $(B)/bench/results.json $(BENCHFLAGS) $(SIZES)
 	$(PYTHON) tests/bench/auto_replay.py --bin $(B)/triage --work $(B)/bench/auto
+
+# Learning from outcomes on a simulated help desk (tests/learn/sim.py): both worlds,
+# 1000 sessions each; several minutes, not in make test. LEARNFLAGS="--seed 2 ..." passes on.
+learn-bench: all
+	$(PYTHON) tests/learn/sim.py --world shifted --out $(B)/learn-bench $(LEARNFLAGS)
+	$(PYTHON) tests/learn/sim.py --world same --out $(B)/learn-bench $(LEARNFLAGS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/triage $(DESTDIR)$(MANDIR)/man1 \

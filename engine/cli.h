@@ -69,5 +69,8 @@ int complete_cmd_words(cli *c);
 int sessions_cmd_list(cli *c);
 int sessions_cmd_show(cli *c);
 int sessions_cmd_rm(cli *c);
+int sessions_cmd_end(cli *c);
+int sessexport_cmd(cli *c);
+int learn_cmd(cli *c);
 
 #endif

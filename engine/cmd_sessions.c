@@ -34,6 +34,10 @@ static json_t *row_json(sqlite3 *db, const sessdb_row *r)
 	json_object_set_new(o, "kb", json_string(r->kb_id));
 	json_object_set_new(o, "kb_version", json_string(r->kb_version));
 	json_object_set_new(o, "open_in", pid ? json_integer(pid) : json_null());
+	json_object_set_new(o, "ending", json_string(r->ending));
+	json_object_set_new(o, "ending_fix", json_string(r->ending_fix));
+	json_object_set_new(o, "ending_note", json_string(r->ending_note));
+	json_object_set_new(o, "ended", json_string(r->ended));
 	return o;
 }
 
@@ -164,6 +168,9 @@ static int show_row(const sessdb_row *r, void *ctx)
 		buf_printf(&b, "  facts: %s\n", r->summary);
 	buf_printf(&b, "  status: %s\n  started: %s\n  updated: %s\n  knowledge base: %s %s\n",
 		   r->status, r->created, r->updated, r->kb_id, r->kb_version);
+	if (*r->ending)
+		buf_printf(&b, "  ending: %s%s%s%s%s (%s)\n", r->ending, *r->ending_fix ? " by " : "",
+			   r->ending_fix, *r->ending_note ? ": " : "", r->ending_note, r->ended);
 	put_lines(buf_str(&b));
 	buf_free(&b);
 	return 0;
@@ -248,6 +255,52 @@ int sessions_cmd_rm(cli *c)
 		return TR_ERR;
 	if ((rc = sessdb_remove(db, id, &c->err)) == TR_OK)
 		printf("Removed session %lld.\n", (long long)id);
+	sqlite3_close(db);
+	return rc;
+}
+
+int sessions_cmd_end(cli *c)
+{
+	const char *arg = NULL, *kind = NULL, *note = "";
+	sqlite3 *db;
+	char *end;
+	long long id;
+	int rc;
+
+	for (int i = 0; i < c->argc; i++) {
+		const char *v;
+
+		if (cli_flag(c, &i, "--note", &v)) {
+			if (!(note = v))
+				return TR_EUSAGE;
+		} else if (!arg && c->argv[i][0] != '-')
+			arg = c->argv[i];
+		else if (!kind && c->argv[i][0] != '-')
+			kind = c->argv[i];
+		else
+			return tr_fail(&c->err, TR_EUSAGE, "sessions end: unexpected argument '%s'", c->argv[i]);
+	}
+	if (!arg || !kind)
+		return tr_fail(&c->err, TR_EUSAGE, "sessions end: name the session and how it ended "
+			       "(outside, abandoned or handover)");
+	id = strtoll(arg, &end, 10);
+	if (*end || id <= 0)
+		return tr_fail(&c->err, TR_EUSAGE, "sessions end: '%s' is not a session ID", arg);
+	if (strcmp(kind, "fixed") == 0)
+		return tr_fail(&c->err, TR_EUSAGE, "sessions end: a fix that worked is recorded when it is "
+			       "reported worked; outside --note TEXT says what else fixed it");
+	if (strcmp(kind, "outside") && strcmp(kind, "abandoned") && strcmp(kind, "handover"))
+		return tr_fail(&c->err, TR_EUSAGE, "sessions end: unknown ending '%s' (outside, abandoned "
+			       "or handover)", kind);
+	if (strcmp(kind, "outside") == 0 && !*note)
+		return tr_fail(&c->err, TR_EUSAGE, "sessions end: outside needs --note saying what fixed it");
+	if (sessdb_open(NULL, &db, &c->err) != TR_OK)
+		return TR_ERR;
+	if ((rc = sessdb_claim(db, id, &c->err)) == TR_OK) {
+		if ((rc = sessdb_end(db, id, kind, NULL, note, &c->err)) == TR_OK)
+			printf("Session %lld ended: %s.\n", id, kind);
+		sessdb_release(db, id);
+	}
 	sqlite3_close(db);
 	return rc;
 }

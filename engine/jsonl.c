@@ -287,9 +287,38 @@ static void send_error(const char *msg)
 	send(o);
 }
 
+/* {"command":"end","ending":"outside","note":"..."}: how the session
+ * ended when no fix of the knowledge base did it (protocol extension,
+ * README "Learning from outcomes"). Checks it and copies the ending and
+ * note to kind and note; TR_EUSAGE with e set when it is not one. */
+static int ending_of(json_t *o, char kind[16], const char **note, tr_err *e)
+{
+	static const char *const kinds[] = { "outside", "abandoned", "handover" };
+	json_t *k = json_object_get(o, "ending"), *n = json_object_get(o, "note");
+	const char *v = json_string_value(k);
+
+	kind[0] = '\0';
+	if (!v)
+		return tr_fail(e, TR_EUSAGE, "\"end\" needs \"ending\": outside, abandoned or handover");
+	if (n && !json_is_string(n))
+		return tr_fail(e, TR_EUSAGE, "\"note\" must be a string");
+	*note = n ? json_string_value(n) : "";
+	if (strcmp(v, "fixed") == 0)
+		return tr_fail(e, TR_EUSAGE, "a fix that worked is reported as {\"result\":\"worked\"}, not as an ending");
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (strcmp(v, kinds[i]) == 0)
+			snprintf(kind, 16, "%s", v);
+	if (!kind[0])
+		return tr_fail(e, TR_EUSAGE, "unknown ending '%s' (outside, abandoned or handover)", v);
+	if (strcmp(kind, "outside") == 0 && !**note)
+		return tr_fail(e, TR_EUSAGE, "ending \"outside\" needs a \"note\" saying what fixed it");
+	return TR_OK;
+}
+
 /* Applies one client line. Returns TR_OK (state changed: send a fresh
- * ranking), TR_EUSAGE with e set (bad line), or TR_ERR to stop (quit). */
-static int handle(session *s, const char *line, tr_err *e)
+ * ranking), TR_EUSAGE with e set (bad line), or TR_ERR to stop (quit; an
+ * end fills ending and *note). */
+static int handle(session *s, const char *line, char ending[16], char **note, tr_err *e)
 {
 	json_error_t je;
 	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &je), *v;
@@ -321,8 +350,16 @@ static int handle(session *s, const char *line, tr_err *e)
 		else if (cmd && strcmp(cmd, "quit") == 0) {
 			session_quit(s);
 			rc = TR_ERR;
+		} else if (cmd && strcmp(cmd, "end") == 0) {
+			const char *text = "";
+
+			if ((rc = ending_of(o, ending, &text, e)) == TR_OK) {
+				*note = xstrdup(text);
+				session_quit(s);
+				rc = TR_ERR;
+			}
 		} else
-			rc = tr_fail(e, TR_EUSAGE, "unknown command (back or quit)");
+			rc = tr_fail(e, TR_EUSAGE, "unknown command (back, quit or end)");
 	} else
 		rc = tr_fail(e, TR_EUSAGE, "expected answer, result, fact or command");
 	json_decref(o);
@@ -378,6 +415,17 @@ static void saver_save(saver *sv, session *s)
 	if (sessdb_save(sv->db, s, &sv->kept, sv->label, &sv->id, &e) != TR_OK)
 		saver_stop(sv, e.msg);
 	else if (!was && sessdb_claim(sv->db, sv->id, &e) != TR_OK)
+		saver_stop(sv, e.msg);
+}
+
+/* Records how the session ended (after saving it, so it has a row). */
+static void saver_end(saver *sv, session *s, const char *ending, const char *note)
+{
+	tr_err e;
+
+	tr_clear(&e);
+	saver_save(sv, s);
+	if (sv->db && sv->id && sessdb_end(sv->db, sv->id, ending, NULL, note, &e) != TR_OK)
 		saver_stop(sv, e.msg);
 }
 
@@ -454,6 +502,7 @@ int jsonl_cmd_session(cli *c)
 	session *s;
 	saver sv;
 	buf line = {0};
+	char ending[16] = "", *note = NULL;
 	const char *resume = NULL;
 	int jsonl = 0, save = 1, facts = 0, depth = SESSION_DEPTH, too_long, rc, warned = 0;
 
@@ -510,7 +559,7 @@ int jsonl_cmd_session(cli *c)
 		else if (strspn(buf_str(&line), " \t\r") == line.len)
 			continue;
 		else
-			rc = handle(s, buf_str(&line), &e);
+			rc = handle(s, buf_str(&line), ending, &note, &e);
 		if (rc == TR_EUSAGE) {
 			send_error(e.msg);
 			send(jsonl_action(s));
@@ -523,8 +572,16 @@ int jsonl_cmd_session(cli *c)
 			send(jsonl_action(s));
 		}
 	}
-	if (session_next(s)->status == DONE_QUIT)
-		send(jsonl_action(s));
+	if (*ending)
+		saver_end(&sv, s, ending, note);
+	if (session_next(s)->status == DONE_QUIT) {
+		json_t *done = jsonl_action(s);
+
+		if (*ending)
+			json_object_set_new(done, "ending", json_string(ending));
+		send(done);
+	}
+	free(note);
 	saver_close(&sv, s);
 	buf_free(&line);
 	session_free(s);

@@ -55,6 +55,14 @@ static const command commands[] = {
 	  "  --json            the same as one JSON object\n" },
 	{ "sessions rm", sessions_cmd_rm, 0, "ID",
 	  "remove a saved session (refused while a shell has it open)", "" },
+	{ "sessions export", sessexport_cmd, CMD_KB, "[--since DATE] [--keep-text] [-o FILE]",
+	  "finished sessions as JSON Lines, for kb learn (free text left out)",
+	  "  --since DATE      only sessions that ended on or after DATE (YYYY-MM-DD)\n"
+	  "  --keep-text       keep free text: free-text facts, the ending's note, the title\n"
+	  "  -o FILE           write to FILE (atomically) instead of stdout\n" },
+	{ "sessions end", sessions_cmd_end, 0, "ID outside|abandoned|handover [--note TEXT]",
+	  "record how a saved session ended when no fix of the knowledge base did it",
+	  "  --note TEXT       what fixed it (needed with outside)\n" },
 	{ "sessions", sessions_cmd_list, 0, "[--search TEXT] [--json]",
 	  "the saved sessions, newest first (see also sessions show, sessions rm)",
 	  "  --search TEXT     only sessions whose title or facts contain TEXT (any case)\n"
@@ -77,6 +85,12 @@ static const command commands[] = {
 	  "write the knowledge base as text to DIR/kb and DIR/rules",
 	  "  --force           replace edited record files and remove ones the knowledge\n"
 	  "                    base lacks (each is named); without it such a DIR is refused\n" },
+	{ "kb learn", learn_cmd, CMD_KB, "FILE... [--weight N] [--dry-run] [-o OUT]",
+	  "propose priors and likelihoods learned from exported sessions",
+	  "  --weight N        the knowledge base's numbers count as N sessions (default 100)\n"
+	  "  --dry-run         print the proposed changes only\n"
+	  "  -o OUT            write the learned knowledge base: a new FILE, or the text\n"
+	  "                    tree under an existing directory OUT (as kb dump)\n" },
 	{ "kb list", kb_cmd_list, CMD_KB, "facts|causes|fixes|rules|sources [--json]",
 	  "list the records of one kind", "  --json            every field of every record\n" },
 	{ "kb show", kb_cmd_show, CMD_DB, "ID [--json]",

@@ -106,6 +106,36 @@ static int put_events(sqlite3 *db, sqlite3_int64 id, session *s, const sessdb_ke
 	return rc;
 }
 
+/* The ending follows the log: a session resolved by a fix ended 'fixed'
+ * by it (the time it was first so), and one no longer resolved (`back`
+ * after worked) has no 'fixed' ending. Other endings are the person's. */
+static int sync_fixed(sqlite3 *db, sqlite3_int64 id, session *s, const char *ts)
+{
+	const session_event *ev;
+	int n = session_events(s, &ev), rc;
+	const char *fix = "";
+	enum done_status st;
+	sqlite3_stmt *q;
+
+	if (session_done(s, &st) && st == DONE_RESOLVED)
+		for (int i = n - 1; i >= 0 && !*fix; i--)
+			if (ev[i].kind == EV_RESULT && strcmp(ev[i].value, "worked") == 0)
+				fix = ev[i].subject;
+	if (sqlite3_prepare_v2(db, "UPDATE session SET"
+			       " ended = CASE WHEN ?1 <> '' AND (ending <> 'fixed' OR ending_fix <> ?1) THEN ?2"
+			       "  WHEN ?1 = '' AND ending = 'fixed' THEN '' ELSE ended END,"
+			       " ending = CASE WHEN ?1 <> '' THEN 'fixed' WHEN ending = 'fixed' THEN '' ELSE ending END,"
+			       " ending_fix = CASE WHEN ?1 <> '' THEN ?1 WHEN ending = 'fixed' THEN '' ELSE ending_fix END"
+			       " WHERE id = ?3", -1, &q, NULL) != SQLITE_OK)
+		return TR_ERR;
+	sqlite3_bind_text(q, 1, fix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, ts, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, id);
+	rc = sqlite3_step(q) == SQLITE_DONE ? TR_OK : TR_ERR;
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int save_tx(sqlite3 *db, session *s, const sessdb_kept *kept, const char *label,
 		   sqlite3_int64 *id, tr_err *e)
 {
@@ -156,7 +186,7 @@ static int save_tx(sqlite3 *db, session *s, const sessdb_kept *kept, const char 
 		return fail_db(db, e, "save");
 	}
 	sqlite3_finalize(q);
-	if (put_events(db, *id, s, kept) != TR_OK)
+	if (put_events(db, *id, s, kept) != TR_OK || sync_fixed(db, *id, s, ts) != TR_OK)
 		return fail_db(db, e, "save");
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return fail_db(db, e, "save");
@@ -274,6 +304,7 @@ static int each_row(sqlite3_stmt *q, int (*fn)(const sessdb_row *row, void *ctx)
 		r.ending_note = (const char *)sqlite3_column_text(q, 11);
 		r.ended = (const char *)sqlite3_column_text(q, 12);
 		r.reach = (const char *)sqlite3_column_text(q, 13);
+		r.kb_digest = (const char *)sqlite3_column_text(q, 14);
 		rc = fn(&r, ctx);
 		found++;
 	}
@@ -283,7 +314,7 @@ static int each_row(sqlite3_stmt *q, int (*fn)(const sessdb_row *row, void *ctx)
 
 #define ROW_COLUMNS "SELECT s.id, created, updated, kb_id, kb_version, status, title, label," \
 	" (SELECT count(*) FROM session_event WHERE session = s.id)," \
-	" ending, ending_fix, ending_note, ended, reach FROM session s"
+	" ending, ending_fix, ending_note, ended, reach, kb_digest FROM session s"
 
 int sessdb_list(sqlite3 *db, const char *search, int (*fn)(const sessdb_row *row, void *ctx),
 		void *ctx, tr_err *e)
@@ -490,4 +521,22 @@ int sessdb_kb_version(sqlite3 *db, sqlite3_int64 id, char *out, size_t n)
 	}
 	sqlite3_finalize(q);
 	return rc;
+}
+
+int sessdb_each_event(sqlite3 *db, sqlite3_int64 id,
+		      int (*fn)(const char *kind, const char *subject, const char *value, void *ctx),
+		      void *ctx, tr_err *e)
+{
+	sqlite3_stmt *q;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT kind, subject, value FROM session_event WHERE session = ?1 ORDER BY seq",
+			       -1, &q, NULL) != SQLITE_OK)
+		return tr_fail(e, TR_ERR, "cannot read saved sessions: %s", sqlite3_errmsg(db));
+	sqlite3_bind_int64(q, 1, id);
+	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW)
+		rc = fn((const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+			(const char *)sqlite3_column_text(q, 2), ctx);
+	sqlite3_finalize(q);
+	return TR_OK;
 }

@@ -31,7 +31,9 @@ void sessdb_kept_free(sessdb_kept *k);
 
 /* Saves s with the events in kept (NULL: none) in their places: a new row
  * when *id is 0 (then *id is set), else replaces the log of session *id.
- * One transaction. label, when not NULL, replaces the session's title. */
+ * One transaction. label, when not NULL, replaces the session's title.
+ * A session resolved by a fix is recorded as ended 'fixed' by it; one no
+ * longer resolved (after `back`) loses that ending (see sessdb_end). */
 int sessdb_save(sqlite3 *db, session *s, const sessdb_kept *kept, const char *label,
 		sqlite3_int64 *id, tr_err *e);
 
@@ -81,6 +83,7 @@ typedef struct sessdb_row {
 	const char *summary; /* the summary of the facts given and answered */
 	int events;
 	const char *ending, *ending_fix, *ending_note, *ended, *reach; /* "" when not said */
+	const char *kb_digest;  /* the digest of the knowledge base it last ran on */
 } sessdb_row;
 
 /* Calls fn for each saved session, newest first, whose title or summary
@@ -94,5 +97,12 @@ void sessdb_heading(sqlite3 *db, sqlite3_int64 id, buf *out);
 /* Calls fn for session id alone; TR_ERR when there is none. */
 int sessdb_get(sqlite3 *db, sqlite3_int64 id, int (*fn)(const sessdb_row *row, void *ctx),
 	       void *ctx, tr_err *e);
+
+/* Calls fn for each recorded event of session id in order (kind, subject,
+ * value as stored, including events a knowledge base could not apply);
+ * stops at a non-zero. TR_ERR when the file cannot be read. */
+int sessdb_each_event(sqlite3 *db, sqlite3_int64 id,
+		      int (*fn)(const char *kind, const char *subject, const char *value, void *ctx),
+		      void *ctx, tr_err *e);
 
 #endif

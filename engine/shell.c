@@ -52,6 +52,7 @@ typedef struct shell_state {
 	int utf8;               /* the locale's characters are UTF-8 (else ASCII bars) */
 	int width;              /* columns to wrap at, read before each reply */
 	int quit;               /* `quit` was typed */
+	int ending_asked;       /* the ending was asked for once already */
 	int *order;             /* scratch for rankings and plans */
 	char prompt[96];        /* the prompt for the pending step */
 	int offer;              /* the free-text fact being offered for slots, or -1 */
@@ -1318,10 +1319,115 @@ static int cmd_resume(shell_state *sh, char *arg, tr_err *e)
 	return TR_OK;
 }
 
+
+
+/* ---- how a session ended (learning from outcomes reads it) ---- */
+
+static int ending_row(const sessdb_row *r, void *ctx)
+{
+	snprintf(ctx, 16, "%s", r->ending);
+	return 0;
+}
+
+/* The ending recorded for the session worked on ("" when none). */
+static void stored_ending(const shell_state *sh, char out[16])
+{
+	tr_err e;
+
+	out[0] = '\0';
+	if (sh->db && sh->id)
+		sessdb_get(sh->db, sh->id, ending_row, out, &e);
+}
+
+/* Records ending (outside, abandoned or handover; a unique prefix does)
+ * with note for the session worked on. */
+static int set_ending(shell_state *sh, const char *word, size_t n, const char *note, tr_err *e)
+{
+	static const char *const kinds[] = { "outside", "abandoned", "handover" };
+	const char *kind = NULL;
+	buf b = {0};
+
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (n && strncmp(kinds[i], word, n) == 0)
+			kind = kinds[i];
+	if (n && strncmp("fixed", word, n) == 0)
+		return tr_fail(e, TR_EUSAGE, "a fix of the knowledge base that worked is recorded by "
+			       "answering worked to it; end outside TEXT says what else fixed it");
+	if (!kind)
+		return tr_fail(e, TR_EUSAGE, "end takes outside TEXT (fixed by something the knowledge "
+			       "base lacks: say what), abandoned or handover");
+	if (strcmp(kind, "outside") == 0 && !*note)
+		return tr_fail(e, TR_EUSAGE, "end outside needs a few words on what fixed it, "
+			       "for example end outside replaced the network cable");
+	if (!sh->db || !sh->id)
+		return tr_fail(e, TR_ERR, "no session file: sessions cannot be saved, so no ending is kept");
+	if (session_next(sh->s)->kind == ACT_DONE && session_next(sh->s)->status == DONE_RESOLVED)
+		return tr_fail(e, TR_EUSAGE, "this session ended fixed by a fix that worked; "
+			       "back undoes that result first");
+	autosave(sh);
+	if (sessdb_end(sh->db, sh->id, kind, NULL, note, e) != TR_OK)
+		return TR_ERR;
+	buf_printf(&b, "Session %lld ended: %s%s%s. It stays saved; quit leaves.", (long long)sh->id,
+		   kind, *note ? ": " : "", note);
+	say(sh, 0, buf_str(&b));
+	buf_free(&b);
+	return TR_OK;
+}
+
+static int cmd_end(shell_state *sh, char *arg, tr_err *e)
+{
+	size_t n = strcspn(arg, " \t");
+	char was[16];
+
+	if (!*arg) {
+		stored_ending(sh, was);
+		return tr_fail(e, TR_EUSAGE, "end takes outside TEXT, abandoned or handover (this session: %s)",
+			       *was ? was : "no ending yet");
+	}
+	return set_ending(sh, arg, n, arg + n + strspn(arg + n, " \t"), e);
+}
+
+/* When a session closes by quit without an ending, asks once how it
+ * ended: outside (with what did it), abandoned, or Enter to leave it open.
+ * A resolved session ended 'fixed' by itself (sessdb_save). */
+static void ask_ending(shell_state *sh)
+{
+	const session_event *ev;
+	char was[16], *line, *word;
+	tr_err e;
+
+	stored_ending(sh, was);
+	if (sh->ending_asked || !sh->db || !sh->id || *was || session_events(sh->s, &ev) == 0 ||
+	    (session_next(sh->s)->kind == ACT_DONE && session_next(sh->s)->status == DONE_RESOLVED))
+		return;
+	sh->ending_asked = 1;
+	say(sh, 0, "How did this session end? outside TEXT: fixed by something the knowledge base "
+	    "lacks (say what); abandoned; handover; or Enter to leave it open (end sets it later).");
+	snprintf(sh->prompt, sizeof sh->prompt, "ending? ");
+	fflush(stdout);
+	shell_interrupted = 0;
+	if (!(line = shell_readline(sh)))
+		return;
+	word = line + strspn(line, " \t");
+	tr_clear(&e);
+	if (*word) {
+		size_t n = strcspn(word, " \t");
+		char *end = word + strlen(word);
+
+		while (end > word && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (set_ending(sh, word, n, word + n + strspn(word + n, " \t"), &e) != TR_OK)
+			shell_error(sh, e.msg);
+	}
+	shell_freeline(line);
+}
+
 static int cmd_quit(shell_state *sh, char *arg, tr_err *e)
 {
 	(void)arg;
 	(void)e;
+	if (sh->interactive)
+		ask_ending(sh);
 	sh->quit = 1;
 	return TR_OK;
 }
@@ -1343,6 +1449,7 @@ static const shell_command shell_commands[] = {
 	{ "sessions", cmd_sessions, "[TEXT]", "the saved sessions, newest first (with TEXT in the title)" },
 	{ "resume", cmd_resume, "ID", "continue a saved session" },
 	{ "title", cmd_title, "TEXT", "name this session (a ticket number, a few words) to find it later" },
+	{ "end", cmd_end, "HOW [TEXT]", "how the session ended when no fix here did: outside TEXT (say what did), abandoned or handover" },
 	{ "help", cmd_help, "", "this list" },
 	{ "quit", cmd_quit, "", "save and leave (Ctrl-D does the same)" },
 };

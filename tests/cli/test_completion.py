@@ -106,7 +106,7 @@ def test_bash_completes_commands_and_subcommands(tmp_path):
     help_block = run("--help", env=environment(tmp_path)).stdout.split("commands:\n")[1].split("\n\n")[0]
     first = sorted({line.split()[0] for line in help_block.splitlines()})
     assert sorted(bash_complete(tmp_path, "triage ")) == sorted(first + ["help"])
-    assert bash_complete(tmp_path, "triage kb ") == ["build", "check", "dump", "list", "show", "test",
+    assert bash_complete(tmp_path, "triage kb ") == ["build", "check", "dump", "learn", "list", "show", "test",
                                                      "add", "edit", "rm", "revert", "log", "lint", "new"]
     assert bash_complete(tmp_path, "triage kb new ") == ["rule"]
     assert bash_complete(tmp_path, "triage ex") == ["export"]
@@ -242,5 +242,6 @@ def test_fish_completes_with_descriptions(tmp_path):
     assert r.stdout.splitlines() == [
         "renew_rdp_certificate\t" + title,
         "host_kind=azure_vm\t" + azure[0],
+        "learn\tpropose priors and likelihoods learned from exported sessions",
         "list\tlist the records of one kind",
     ]

@@ -370,7 +370,7 @@ def test_resume_after_a_restart_gives_the_same_question_and_facts(tmp_path):
     sh.step()
     facts = sorted(re.findall(r"\r\n  (\w+ += \w+ \(answer\))", sh.text))
     assert len(facts) >= 2
-    assert sh.finish("quit") == 0
+    assert sh.finish("quit\r") == 0                               # Enter: no ending (it is asked once)
 
     sh = Shell(tmp_path, "ask", "--resume", str(sid), NO_COLOR="1")
     assert sh.step() == (kind, pending)

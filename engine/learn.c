@@ -1,0 +1,1006 @@
+/*
+ * learn.c: `triage kb learn` (see learn.h): exported sessions replayed on
+ * the knowledge base, an EM estimate of priors and likelihoods, the report
+ * of what it proposes, candidate new causes, and applying it to a new
+ * file or text tree.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "cli.h"
+#include "kbtext.h"
+#include "learn.h"
+#include "prime.h"
+#include "session.h"
+
+#define LEARN_MAX_ITER 500
+#define LEARN_TOL 1e-10
+
+/* A session as the estimate sees it: what was known (fact, value offset
+ * pairs), the rules' factors, the fixes that failed and the one that
+ * worked (-1: none did). */
+typedef struct lsess {
+	int *obs; int nobs;           /* pairs: fact, value offset */
+	int *failed; int nfailed;
+	int worked;
+	int *sc; double *scf; int nsc;  /* causes the rules scaled, and by how much */
+} lsess;
+
+/* A session resolved outside the knowledge base (a candidate new cause). */
+typedef struct lout {
+	long long id;
+	char *note;                   /* "" when the export left it out */
+	int *vals; int nvals;         /* the known values (global indexes), sorted */
+	char **words; int nwords;     /* the note's words, sorted, distinct */
+} lout;
+
+struct learn_data {
+	const tr_model *m;
+	sqlite3 *db;
+	lsess *s; int n;
+	lout *o; int no;
+	int files, read, resolved, unresolved, other_kb, stale, changed, dropped;
+	char (*fact_sum)[17], (*fix_sum)[17];   /* the knowledge base's checksums, "" until asked */
+};
+
+learn_data *learn_data_new(const tr_model *m, sqlite3 *db)
+{
+	learn_data *d = xcalloc(1, sizeof *d);
+
+	d->m = m;
+	d->db = db;
+	d->fact_sum = xcalloc((size_t)m->nfacts + 1, sizeof *d->fact_sum);
+	d->fix_sum = xcalloc((size_t)m->nfixes + 1, sizeof *d->fix_sum);
+	return d;
+}
+
+void learn_data_free(learn_data *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < d->n; i++) {
+		free(d->s[i].obs);
+		free(d->s[i].failed);
+		free(d->s[i].sc);
+		free(d->s[i].scf);
+	}
+	for (int i = 0; i < d->no; i++) {
+		free(d->o[i].note);
+		free(d->o[i].vals);
+		for (int k = 0; k < d->o[i].nwords; k++)
+			free(d->o[i].words[k]);
+		free(d->o[i].words);
+	}
+	free(d->s);
+	free(d->o);
+	free(d->fact_sum);
+	free(d->fix_sum);
+	free(d);
+}
+
+/* ---- reading exported sessions ---- */
+
+/* Whether the session's checksum of record id (kind) is the knowledge
+ * base's: the record means what it meant when the session ran. */
+static int unchanged(learn_data *d, json_t *sums, enum kb_kind kind, int idx, const char *id)
+{
+	char *mine = kind == KB_FACT ? d->fact_sum[idx] : d->fix_sum[idx];
+	const char *theirs = json_string_value(json_object_get(json_object_get(sums, kbtext_kinds[kind]), id));
+	tr_err e;
+
+	if (!mine[0] && kbtext_checksum(d->db, kind, id, mine, &e) != 0)
+		snprintf(mine, 17, "-");
+	return theirs && strcmp(theirs, mine) == 0;
+}
+
+/* The note's words (letters and digits, lower case, four or more), sorted
+ * and distinct, for grouping similar notes. */
+static void note_words(lout *o)
+{
+	const char *p = o->note;
+
+	while (*p) {
+		char w[64];
+		size_t n = 0;
+		int dup = 0;
+
+		while (*p && !isalnum((unsigned char)*p))
+			p++;
+		while (*p && isalnum((unsigned char)*p)) {
+			if (n < sizeof w - 1)
+				w[n++] = (char)tolower((unsigned char)*p);
+			p++;
+		}
+		w[n] = '\0';
+		if (n < 4)
+			continue;
+		for (int k = 0; k < o->nwords && !dup; k++)
+			dup = strcmp(o->words[k], w) == 0;
+		if (!dup) {
+			o->words = xrealloc(o->words, sizeof *o->words * (size_t)(o->nwords + 1));
+			o->words[o->nwords++] = xstrdup(w);
+		}
+	}
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+static void add_outside(learn_data *d, json_t *o, json_t *events)
+{
+	lout *L;
+	size_t i;
+	json_t *ev;
+
+	d->o = xrealloc(d->o, sizeof *d->o * (size_t)(d->no + 1));
+	L = &d->o[d->no++];
+	memset(L, 0, sizeof *L);
+	L->id = json_integer_value(json_object_get(o, "session"));
+	L->note = xstrdup(json_string_value(json_object_get(o, "note")) ? json_string_value(json_object_get(o, "note")) : "");
+	note_words(L);
+	json_array_foreach(events, i, ev) {
+		const char *kind = json_string_value(json_object_get(ev, "kind"));
+		int f = model_fact(d->m, json_string_value(json_object_get(ev, "subject")));
+		int v = f >= 0 ? model_value(d->m, f, json_string_value(json_object_get(ev, "value"))) : -1;
+
+		if (v < 0 || strcmp(kind, "result") == 0)
+			continue;
+		L->vals = xrealloc(L->vals, sizeof *L->vals * (size_t)(L->nvals + 1));
+		L->vals[L->nvals++] = v;
+	}
+	if (L->nvals)
+		qsort(L->vals, (size_t)L->nvals, sizeof *L->vals, cmp_int);
+}
+
+/* Replays the events of a session on the knowledge base and keeps what the
+ * estimate needs. same: it ran on this very knowledge base; worked: the
+ * fix that resolved it, or -1. */
+static int add_session_log(learn_data *d, json_t *events, json_t *sums, int same, int worked, tr_err *e)
+{
+	const tr_model *m = d->m;
+	session *s;
+	lsess L;
+	size_t i;
+	json_t *ev;
+
+	if (session_open(m, SESSION_DEPTH, &s, e) != TR_OK)
+		return TR_ERR;
+	json_array_foreach(events, i, ev) {
+		const char *kind = json_string_value(json_object_get(ev, "kind"));
+		const char *subject = json_string_value(json_object_get(ev, "subject"));
+		const char *value = json_string_value(json_object_get(ev, "value"));
+		int result = strcmp(kind, "result") == 0, idx = result ? model_fix(m, subject) : model_fact(m, subject);
+		enum event_kind k = result ? EV_RESULT : strcmp(kind, "given") == 0 ? EV_GIVEN
+				  : strcmp(kind, "answer") == 0 ? EV_ANSWER : EV_SET;
+		tr_err ignore;
+
+		if (idx < 0 || (!same && !unchanged(d, sums, result ? KB_FIX : KB_FACT, idx, subject)) ||
+		    session_add(s, k, subject, value, &ignore) != TR_OK)
+			d->dropped++;
+	}
+	session_next(s);
+	memset(&L, 0, sizeof L);
+	L.worked = worked;
+	L.obs = xcalloc(2 * (size_t)m->nfacts + 1, sizeof *L.obs);
+	for (int f = 0; f < m->nfacts; f++) {
+		int v = session_value(s, f);
+
+		if (m->facts[f].nvalues > 0 && v >= 0) {
+			L.obs[2 * L.nobs] = f;
+			L.obs[2 * L.nobs++ + 1] = v - m->facts[f].first;
+		}
+	}
+	for (int x = 0; x < m->nfixes; x++)
+		if (session_fix_state(s, x) == FIX_FAILED) {
+			L.failed = xrealloc(L.failed, sizeof *L.failed * (size_t)(L.nfailed + 1));
+			L.failed[L.nfailed++] = x;
+		}
+	for (int c = 0; c < m->ncauses; c++)
+		if (session_scale(s, c) != 1) {
+			L.sc = xrealloc(L.sc, sizeof *L.sc * (size_t)(L.nsc + 1));
+			L.scf = xrealloc(L.scf, sizeof *L.scf * (size_t)(L.nsc + 1));
+			L.sc[L.nsc] = c;
+			L.scf[L.nsc++] = session_scale(s, c);
+		}
+	session_free(s);
+	d->s = xrealloc(d->s, sizeof *d->s * (size_t)(d->n + 1));
+	d->s[d->n++] = L;
+	return TR_OK;
+}
+
+/* One exported session (a parsed line). */
+static int add_session(learn_data *d, json_t *o, tr_err *e)
+{
+	const tr_model *m = d->m;
+	json_t *kb = json_object_get(o, "kb"), *events = json_object_get(o, "events");
+	json_t *sums = json_object_get(o, "checksums");
+	const char *ending = json_string_value(json_object_get(o, "ending"));
+	const char *status = json_string_value(json_object_get(o, "status"));
+	const char *fix = json_string_value(json_object_get(o, "fix"));
+	const char *kb_id = json_string_value(json_object_get(kb, "id"));
+	const char *digest = json_string_value(json_object_get(kb, "digest"));
+	size_t i;
+	json_t *ev;
+	int same, x;
+
+	if (!json_is_object(kb) || !kb_id || !digest || !json_is_array(events) || !ending || !status ||
+	    (!json_is_object(sums) && !json_is_null(sums)))
+		return tr_fail(e, TR_ERR, "not an exported session (kb, events, status, ending, checksums)");
+	json_array_foreach(events, i, ev)
+		if (!json_string_value(json_object_get(ev, "kind")) || !json_string_value(json_object_get(ev, "subject")) ||
+		    !json_string_value(json_object_get(ev, "value")))
+			return tr_fail(e, TR_ERR, "event %zu: kind, subject and value must be strings", i + 1);
+	d->read++;
+	if (strcmp(kb_id, m->kb_id) != 0) {
+		d->other_kb++;
+		return TR_OK;
+	}
+	same = strcmp(digest, m->digest) == 0;
+	if (!same && !json_is_object(sums)) {
+		d->stale++;
+		return TR_OK;
+	}
+	if (strcmp(ending, "outside") == 0) {
+		add_outside(d, o, events);
+		return TR_OK;
+	}
+	if (strcmp(ending, "fixed") != 0 || !fix) {   /* abandoned, handed over, exhausted */
+		d->unresolved++;
+		return add_session_log(d, events, sums, same, -1, e);
+	}
+	if ((x = model_fix(m, fix)) < 0 || (!same && !unchanged(d, sums, KB_FIX, x, fix))) {
+		d->changed++;
+		return TR_OK;
+	}
+	d->resolved++;
+	return add_session_log(d, events, sums, same, x, e);
+}
+
+int learn_read(learn_data *d, const char *path, tr_err *e)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	long no = 0;
+	int rc = TR_OK;
+
+	if (!f)
+		return tr_fail(e, TR_ERR, "%s: %s", path, strerror(errno));
+	while (rc == TR_OK && getline(&line, &cap, f) >= 0) {
+		json_error_t je;
+		json_t *o;
+
+		no++;
+		if (strspn(line, " \t\r\n") == strlen(line))
+			continue;
+		if (!(o = json_loads(line, JSON_REJECT_DUPLICATES, &je)))
+			rc = tr_fail(e, TR_ERR, "%s line %ld: not JSON: %s", path, no, je.text);
+		else if (!json_is_object(o) || !json_string_value(json_object_get(o, "format")) ||
+			 strcmp(json_string_value(json_object_get(o, "format")), "triage-session") != 0)
+			rc = tr_fail(e, TR_ERR, "%s line %ld: not an exported session (\"format\" is not "
+				     "\"triage-session\"; make it with triage sessions export)", path, no);
+		else if (json_integer_value(json_object_get(o, "version")) != 1)
+			rc = tr_fail(e, TR_ERR, "%s line %ld: exported session version %lld; this triage reads version 1",
+				     path, no, (long long)json_integer_value(json_object_get(o, "version")));
+		else if (add_session(d, o, e) != TR_OK) {
+			char why[sizeof e->msg];
+
+			snprintf(why, sizeof why, "%s", e->msg);
+			rc = tr_fail(e, TR_ERR, "%s line %ld: %s", path, no, why);
+		}
+		json_decref(o);
+	}
+	if (rc == TR_OK && ferror(f))
+		rc = tr_fail(e, TR_ERR, "%s: %s", path, strerror(errno));
+	free(line);
+	fclose(f);
+	d->files++;
+	return rc;
+}
+
+/* ---- the estimate ---- */
+
+/* Keeps the distribution q (n values, summing to 1) inside the bounds:
+ * values pushed to a bound stay there, the others share the rest. */
+static void clamp(double *q, int n)
+{
+	unsigned char *fixed = xcalloc((size_t)n + 1, 1);
+
+	for (int pass = 0; pass <= n; pass++) {
+		double held = 0, free_mass = 0;
+		int moved = 0;
+
+		for (int k = 0; k < n; k++) {
+			if (!fixed[k] && (q[k] < LEARN_LK_MIN || q[k] > LEARN_LK_MAX)) {
+				q[k] = q[k] < LEARN_LK_MIN ? LEARN_LK_MIN : LEARN_LK_MAX;
+				fixed[k] = 1;
+				moved = 1;
+			}
+			if (fixed[k])
+				held += q[k];
+			else
+				free_mass += q[k];
+		}
+		if (!moved || free_mass <= 0)
+			break;
+		for (int k = 0; k < n; k++)
+			if (!fixed[k])
+				q[k] *= (1 - held) / free_mass;
+	}
+	free(fixed);
+}
+
+/* Rounds q to hundredths inside the bounds, still summing to 1 (the
+ * largest value takes up the difference). */
+static void round_lk(double *q, int n)
+{
+	double sum = 0;
+	int big = 0;
+
+	for (int k = 0; k < n; k++) {
+		q[k] = round(q[k] * 100) / 100;
+		if (q[k] < LEARN_LK_MIN)
+			q[k] = LEARN_LK_MIN;
+		if (q[k] > LEARN_LK_MAX)
+			q[k] = LEARN_LK_MAX;
+		sum += q[k];
+		if (q[k] > q[big])
+			big = k;
+	}
+	q[big] = round((q[big] + 1 - sum) * 100) / 100;
+}
+
+/* The tables the estimate works on: for each fact some session knows, a
+ * cause x value block of likelihoods (off[f], -1 for other facts). */
+typedef struct tables {
+	int *off;
+	size_t size;
+	double *p0, *lk, *cnt, *prior0, *prior, *nc, *a;
+} tables;
+
+static void tables_make(const learn_data *d, double weight, tables *T)
+{
+	const tr_model *m = d->m;
+	double sum = 0;
+
+	memset(T, 0, sizeof *T);
+	T->off = xcalloc((size_t)m->nfacts + 1, sizeof *T->off);
+	for (int f = 0; f < m->nfacts; f++)
+		T->off[f] = -1;
+	for (int i = 0; i < d->n; i++)
+		for (int j = 0; j < d->s[i].nobs; j++) {
+			int f = d->s[i].obs[2 * j];
+
+			if (T->off[f] < 0) {
+				T->off[f] = (int)T->size;
+				T->size += (size_t)m->ncauses * (size_t)m->facts[f].nvalues;
+			}
+		}
+	T->p0 = xcalloc(T->size + 1, sizeof *T->p0);
+	T->lk = xcalloc(T->size + 1, sizeof *T->lk);
+	T->cnt = xcalloc(T->size + 1, sizeof *T->cnt);
+	for (int f = 0; f < m->nfacts; f++)
+		for (int c = 0; T->off[f] >= 0 && c < m->ncauses; c++)
+			for (int k = 0; k < m->facts[f].nvalues; k++)
+				T->p0[T->off[f] + c * m->facts[f].nvalues + k] = model_like(m, c, m->facts[f].first + k);
+	memcpy(T->lk, T->p0, T->size * sizeof *T->lk);
+	T->prior0 = xcalloc((size_t)m->ncauses + 1, sizeof *T->prior0);
+	T->prior = xcalloc((size_t)m->ncauses + 1, sizeof *T->prior);
+	T->nc = xcalloc((size_t)m->ncauses + 1, sizeof *T->nc);
+	T->a = xcalloc((size_t)m->ncauses + 1, sizeof *T->a);
+	for (int c = 0; c < m->ncauses; c++)
+		sum += m->causes[c].prior;
+	for (int c = 0; c < m->ncauses; c++) {
+		T->prior0[c] = T->prior[c] = m->causes[c].prior / sum;
+		T->a[c] = fmax(weight * T->prior0[c], weight * LEARN_LK_FLOOR);
+	}
+}
+
+static void tables_free(tables *T)
+{
+	free(T->off);
+	free(T->p0);
+	free(T->lk);
+	free(T->cnt);
+	free(T->prior0);
+	free(T->prior);
+	free(T->nc);
+	free(T->a);
+}
+
+/* log P(what session L saw, cause c) but for the working fix's link. */
+static double joint(const tr_model *m, const lsess *L, const tables *T, int c)
+{
+	double lw = log(T->prior[c]);
+
+	for (int j = 0; j < L->nsc; j++)
+		if (L->sc[j] == c)
+			lw += L->scf[j] > 0 ? log(L->scf[j]) : -INFINITY;
+	for (int j = 0; j < L->nobs; j++) {
+		int f = L->obs[2 * j];
+
+		lw += log(T->lk[T->off[f] + c * m->facts[f].nvalues + L->obs[2 * j + 1]]);
+	}
+	for (int j = 0; j < L->nfailed; j++)
+		lw += log1p(-fmin(model_resolve(m, L->failed[j], c), 1));
+	return lw;
+}
+
+/* The E step for one session: its posterior over the causes (for a
+ * resolved one, those its working fix resolves: every other has
+ * probability 0), added to the counts. w: scratch, ncauses. */
+static void e_step(const tr_model *m, const lsess *L, tables *T, double *w, int *who)
+{
+	double top = -INFINITY, sum = 0;
+	int n = 0;
+
+	if (L->worked >= 0) {
+		const tr_fix *x = &m->fixes[L->worked];
+
+		for (int k = 0; k < x->nlink; k++) {
+			const tr_link *ln = &m->links[x->link + k];
+
+			who[n] = ln->cause;
+			w[n++] = joint(m, L, T, ln->cause) + log(ln->p);
+		}
+	} else
+		for (int c = 0; c < m->ncauses; c++) {
+			who[n] = c;
+			w[n++] = joint(m, L, T, c);
+		}
+	for (int k = 0; k < n; k++)
+		top = fmax(top, w[k]);
+	if (top == -INFINITY)
+		return;     /* no cause fits: the session says nothing */
+	for (int k = 0; k < n; k++)
+		sum += (w[k] = exp(w[k] - top));
+	for (int k = 0; k < n; k++) {
+		int c = who[k];
+		double p = w[k] / sum;
+
+		T->nc[c] += p;
+		for (int j = 0; j < L->nobs; j++) {
+			int f = L->obs[2 * j];
+
+			T->cnt[T->off[f] + c * m->facts[f].nvalues + L->obs[2 * j + 1]] += p;
+		}
+	}
+}
+
+/* The M step: the posterior mean under the Dirichlet prior; returns the
+ * largest change. */
+static double m_step(const learn_data *d, double weight, tables *T)
+{
+	const tr_model *m = d->m;
+	double used = 0, delta = 0;
+
+	for (int c = 0; c < m->ncauses; c++)
+		used += T->nc[c];
+	for (int c = 0; c < m->ncauses; c++) {
+		double p = weight + used > 0 ? (weight * T->prior0[c] + T->nc[c]) / (weight + used) : T->prior0[c];
+
+		delta = fmax(delta, fabs(p - T->prior[c]));
+		T->prior[c] = fmax(p, 1e-12);
+	}
+	for (int f = 0; f < m->nfacts; f++) {
+		int nv = m->facts[f].nvalues;
+
+		for (int c = 0; T->off[f] >= 0 && c < m->ncauses; c++) {
+			size_t at = (size_t)T->off[f] + (size_t)(c * nv);
+			double tot = 0, q[256];
+
+			if (nv > 256)
+				continue;
+			for (int k = 0; k < nv; k++)
+				tot += T->cnt[at + (size_t)k];
+			for (int k = 0; k < nv; k++)
+				q[k] = T->a[c] + tot > 0 ? (T->a[c] * T->p0[at + (size_t)k] + T->cnt[at + (size_t)k]) / (T->a[c] + tot)
+							 : T->p0[at + (size_t)k];
+			clamp(q, nv);
+			for (int k = 0; k < nv; k++) {
+				delta = fmax(delta, fabs(q[k] - T->lk[at + (size_t)k]));
+				T->lk[at + (size_t)k] = q[k];
+			}
+		}
+	}
+	return delta;
+}
+
+static void add_change(learn_result *r, const learn_change *ch)
+{
+	r->v = xrealloc(r->v, sizeof *r->v * (size_t)(r->n + 1));
+	r->v[r->n++] = *ch;
+}
+
+/* The proposal: every prior that moves (rounded to thousandths, in the
+ * knowledge base's units), every likelihood row with a value that moves by
+ * LEARN_MIN_MOVE or more (rounded to hundredths) and by more than
+ * LEARN_MIN_SE standard errors. */
+static void propose(const learn_data *d, const tables *T, learn_result *r)
+{
+	const tr_model *m = d->m;
+	double sum = 0;
+
+	for (int c = 0; c < m->ncauses; c++)
+		sum += m->causes[c].prior;
+	for (int c = 0; c < m->ncauses; c++) {
+		learn_change ch = { c, -1, T->nc[c], m->causes[c].prior, 0, NULL, NULL, 0 };
+
+		ch.new_p = fmax(round(T->prior[c] * sum * 1000) / 1000, 0.001);
+		if (fabs(ch.new_p - ch.old_p) > 1e-9)
+			add_change(r, &ch);
+	}
+	for (int c = 0; c < m->ncauses; c++)
+		for (int f = 0; f < m->nfacts; f++) {
+			int nv = m->facts[f].nvalues, moved = 0;
+			size_t at = (size_t)T->off[f] + (size_t)(c * nv);
+			learn_change ch = { c, f, 0, 0, 0, NULL, NULL, model_evidence(m, c, f) < 0 };
+
+			if (T->off[f] < 0)
+				continue;
+			for (int k = 0; k < nv; k++)
+				ch.support += T->cnt[at + (size_t)k];
+			ch.old_lk = xcalloc((size_t)nv, sizeof *ch.old_lk);
+			ch.new_lk = xcalloc((size_t)nv, sizeof *ch.new_lk);
+			for (int k = 0; k < nv; k++) {
+				ch.old_lk[k] = T->p0[at + (size_t)k];
+				ch.new_lk[k] = T->lk[at + (size_t)k];
+			}
+			round_lk(ch.new_lk, nv);
+			for (int k = 0; k < nv; k++) {
+				double move = fabs(ch.new_lk[k] - ch.old_lk[k]);
+				double se = sqrt(ch.old_lk[k] * (1 - ch.old_lk[k]) / fmax(ch.support, 1e-9));
+
+				moved |= move >= LEARN_MIN_MOVE - 1e-9 && move > LEARN_MIN_SE * se;
+			}
+			if (moved)
+				add_change(r, &ch);
+			else {
+				free(ch.old_lk);
+				free(ch.new_lk);
+			}
+		}
+}
+
+void learn_estimate(const learn_data *d, double weight, learn_result *r)
+{
+	const tr_model *m = d->m;
+	tables T;
+	double *w = xcalloc((size_t)m->ncauses + 1, sizeof *w);
+	int *who = xcalloc((size_t)m->ncauses + 1, sizeof *who);
+
+	memset(r, 0, sizeof *r);
+	r->weight = weight;
+	tables_make(d, weight, &T);
+	for (r->iterations = 1; r->iterations <= LEARN_MAX_ITER; r->iterations++) {
+		memset(T.nc, 0, sizeof *T.nc * (size_t)m->ncauses);
+		memset(T.cnt, 0, sizeof *T.cnt * T.size);
+		for (int i = 0; i < d->n; i++)
+			e_step(m, &d->s[i], &T, w, who);
+		if (m_step(d, weight, &T) < LEARN_TOL)
+			break;
+	}
+	if (r->iterations > LEARN_MAX_ITER)
+		r->iterations = LEARN_MAX_ITER;
+	for (int c = 0; c < m->ncauses; c++)
+		r->used += T.nc[c];
+	propose(d, &T, r);
+	free(w);
+	free(who);
+	tables_free(&T);
+}
+
+void learn_result_free(learn_result *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		free(r->v[i].old_lk);
+		free(r->v[i].new_lk);
+	}
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+/* ---- candidate new causes ---- */
+
+/* Jaccard similarity of two sorted sets (of ints or of words). */
+static double jaccard_int(const int *a, int na, const int *b, int nb)
+{
+	int i = 0, j = 0, both = 0;
+
+	while (i < na && j < nb)
+		if (a[i] == b[j]) {
+			both++;
+			i++;
+			j++;
+		} else if (a[i] < b[j])
+			i++;
+		else
+			j++;
+	return na + nb ? (double)both / (na + nb - both) : 1;
+}
+
+static double jaccard_words(const lout *a, const lout *b)
+{
+	int both = 0;
+
+	for (int i = 0; i < a->nwords; i++)
+		for (int j = 0; j < b->nwords; j++)
+			both += strcmp(a->words[i], b->words[j]) == 0;
+	return a->nwords + b->nwords ? (double)both / (a->nwords + b->nwords - both) : 0;
+}
+
+/* How alike two sessions resolved outside are: their answers, and their
+ * notes when both have one. */
+static double alike(const lout *a, const lout *b)
+{
+	double s = jaccard_int(a->vals, a->nvals, b->vals, b->nvals);
+
+	return a->nwords && b->nwords ? (s + jaccard_words(a, b)) / 2 : s;
+}
+
+/* Groups the sessions resolved outside the knowledge base (each joins the
+ * first group whose first session is more than half alike) and lists each
+ * group with the answers most of it shares. */
+static void candidates(const learn_data *d, buf *out)
+{
+	const tr_model *m = d->m;
+	int *group = xcalloc((size_t)d->no + 1, sizeof *group), ngroups = 0, single = 0;
+
+	for (int i = 0; i < d->no; i++) {
+		group[i] = -1;
+		for (int j = 0; j < i && group[i] < 0; j++)
+			if (group[j] == j && alike(&d->o[i], &d->o[j]) > 0.5)
+				group[i] = j;
+		if (group[i] < 0) {
+			group[i] = i;
+			ngroups++;
+		}
+	}
+	buf_printf(out, "\ncandidate new causes: %d session%s resolved outside the knowledge base", d->no,
+		   d->no == 1 ? "" : "s");
+	buf_puts(out, d->no ? ", grouped by their answers and notes:\n" : ".\n");
+	for (int g = 0; g < d->no; g++) {
+		int n = 0, shown = 0;
+
+		if (group[g] != g)
+			continue;
+		for (int i = 0; i < d->no; i++)
+			n += group[i] == g;
+		if (n < 2) {
+			single++;
+			continue;
+		}
+		buf_printf(out, "  %d sessions (", n);
+		for (int i = 0, k = 0; i < d->no && k < 5; i++)
+			if (group[i] == g)
+				buf_printf(out, "%s%lld", k++ ? ", " : "", d->o[i].id);
+		buf_puts(out, n > 5 ? ", ...)" : ")");
+		buf_puts(out, "; most of them answered:");
+		for (int k = 0; k < d->o[g].nvals; k++) {
+			int v = d->o[g].vals[k], has = 0;
+
+			for (int i = 0; i < d->no; i++)
+				if (group[i] == g)
+					for (int j = 0; j < d->o[i].nvals; j++)
+						has += d->o[i].vals[j] == v;
+			if (2 * has > n)
+				buf_printf(out, "%s %s=%s", shown++ ? "," : "", m->facts[m->values[v].fact].id,
+					   m->values[v].value);
+		}
+		if (!shown)
+			buf_puts(out, " (nothing in common)");
+		if (*d->o[g].note)
+			buf_printf(out, "; a note: %s", d->o[g].note);
+		buf_putc(out, '\n');
+	}
+	if (single)
+		buf_printf(out, "  and %d session%s like no other\n", single, single == 1 ? "" : "s");
+	free(group);
+}
+
+/* ---- the report ---- */
+
+void learn_report(const learn_data *d, const learn_result *r, buf *out)
+{
+	const tr_model *m = d->m;
+	int priors = 0, rows = 0;
+
+	buf_printf(out, "kb learn: %d session%s from %d file%s: %d resolved by a fix of the knowledge base "
+		   "and %d unresolved (used), %d resolved outside it", d->read, d->read == 1 ? "" : "s",
+		   d->files, d->files == 1 ? "" : "s", d->resolved, d->unresolved, d->no);
+	if (d->other_kb)
+		buf_printf(out, ", %d on another knowledge base (not used)", d->other_kb);
+	if (d->stale)
+		buf_printf(out, ", %d on another version without checksums (not used)", d->stale);
+	if (d->changed)
+		buf_printf(out, ", %d whose working fix changed since (not used)", d->changed);
+	if (d->dropped)
+		buf_printf(out, "; %d event%s not counted (a fact or fix that changed or is gone)", d->dropped,
+			   d->dropped == 1 ? "" : "s");
+	buf_printf(out, ".\nThe knowledge base's numbers count as %g sessions; %d EM iteration%s.\n",
+		   r->weight, r->iterations, r->iterations == 1 ? "" : "s");
+	for (int i = 0; i < r->n; i++) {
+		const learn_change *ch = &r->v[i];
+
+		if (ch->fact >= 0)
+			continue;
+		if (!priors++)
+			buf_puts(out, "\npriors (old -> new, sessions supporting it):\n");
+		buf_printf(out, "  %-40s %.3f -> %.3f  (%.1f)\n", m->causes[ch->cause].id, ch->old_p, ch->new_p, ch->support);
+	}
+	for (int i = 0; i < r->n; i++) {
+		const learn_change *ch = &r->v[i];
+		const tr_fact *f = ch->fact >= 0 ? &m->facts[ch->fact] : NULL;
+
+		if (!f)
+			continue;
+		if (!rows++)
+			buf_puts(out, "\nlikelihoods, P(answer | cause) (old -> new, sessions supporting it):\n");
+		buf_printf(out, "  %s, %s:", m->causes[ch->cause].id, f->id);
+		for (int k = 0; k < f->nvalues; k++)
+			buf_printf(out, "%s %s %.2f -> %.2f", k ? "," : "", m->values[f->first + k].value,
+				   ch->old_lk[k], ch->new_lk[k]);
+		buf_printf(out, "  (%.1f)%s\n", ch->support, ch->added ? "  [new evidence row]" : "");
+	}
+	if (!r->n)
+		buf_puts(out, "\nNo change proposed: the sessions agree with the knowledge base.\n");
+	candidates(d, out);
+}
+
+/* ---- applying it ---- */
+
+/* reason with the note of this learning in place of an earlier one. */
+static char *reason(const char *old, const char *was, double support, double weight)
+{
+	const char *tag = " (kb learn: ";
+	const char *at = strstr(old, tag);
+	buf b = {0};
+
+	buf_add(&b, old, at ? (size_t)(at - old) : strlen(old));
+	buf_printf(&b, "%s%s; from %.0f sessions, the knowledge base counting as %g)", *old ? tag : tag + 1,
+		   was, support, weight);
+	return buf_take(&b);
+}
+
+static const char *text_of(sqlite3 *db, const char *q, const char *a, const char *b, buf *out)
+{
+	sqlite3_stmt *st;
+
+	buf_reset(out);
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+		if (b)
+			sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			buf_puts(out, (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	return buf_str(out);
+}
+
+static int run(sqlite3 *db, const char *q, const char *s1, const char *s2, const char *s3, double d4, int nd)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		return TR_ERR;
+	sqlite3_bind_text(st, 1, s1, -1, SQLITE_STATIC);
+	if (s2)
+		sqlite3_bind_text(st, 2, s2, -1, SQLITE_STATIC);
+	if (s3)
+		sqlite3_bind_text(st, 3, s3, -1, SQLITE_STATIC);
+	if (nd)
+		sqlite3_bind_double(st, nd, d4);
+	rc = sqlite3_step(st) == SQLITE_DONE ? TR_OK : TR_ERR;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Writes one change into db (the copy being made). */
+static int apply_one(sqlite3 *db, const tr_model *m, const learn_change *ch, double weight)
+{
+	const char *cause = m->causes[ch->cause].id;
+	buf old = {0}, was = {0};
+	char *why;
+	int rc = TR_OK;
+
+	if (ch->fact < 0) {
+		buf_printf(&was, "was %g", ch->old_p);
+		why = reason(text_of(db, "SELECT prior_why FROM cause WHERE id = ?1", cause, NULL, &old),
+			     buf_str(&was), ch->support, weight);
+		rc = run(db, "UPDATE cause SET prior_why = ?2, prior = ?4 WHERE id = ?1", cause, why, NULL, ch->new_p, 4);
+	} else {
+		const tr_fact *f = &m->facts[ch->fact];
+
+		buf_puts(&was, ch->added ? "stated none, the defaults were" : "was");
+		for (int k = 0; k < f->nvalues; k++)
+			buf_printf(&was, "%s %s %g", k ? "," : "", m->values[f->first + k].value, ch->old_lk[k]);
+		why = reason(ch->added ? "" : text_of(db, "SELECT why FROM evidence WHERE cause = ?1 AND fact = ?2",
+						      cause, f->id, &old), buf_str(&was), ch->support, weight);
+		if (ch->added)
+			rc = run(db, "INSERT INTO evidence VALUES (?1, ?2, (SELECT coalesce(max(seq) + 1, 0) FROM evidence"
+				 " WHERE cause = ?1), ?3)", cause, f->id, why, 0, 0);
+		else
+			rc = run(db, "UPDATE evidence SET why = ?3 WHERE cause = ?1 AND fact = ?2", cause, f->id, why, 0, 0) ||
+			     run(db, "DELETE FROM evidence_p WHERE cause = ?1 AND fact = ?2", cause, f->id, NULL, 0, 0);
+		for (int k = 0; rc == TR_OK && k < f->nvalues; k++)
+			rc = run(db, "INSERT INTO evidence_p VALUES (?1, ?2, ?3, ?4)", cause, f->id,
+				 m->values[f->first + k].value, ch->new_lk[k], 4);
+	}
+	free(why);
+	buf_free(&old);
+	buf_free(&was);
+	return rc;
+}
+
+/* The knowledge base in db with r applied, in memory: *out, then the
+ * changed causes' checksums and the rules' starting state. */
+static int learned_copy(sqlite3 *db, const tr_model *m, const learn_result *r, sqlite3 **out, tr_err *e)
+{
+	sqlite3 *mem;
+	sqlite3_backup *bk;
+	tr_model *lm = NULL;
+	int rc = TR_OK;
+
+	if (sqlite3_open(":memory:", &mem) != SQLITE_OK || !(bk = sqlite3_backup_init(mem, "main", db, "main"))) {
+		rc = tr_fail(e, TR_ERR, "kb learn: cannot copy the knowledge base: %s", sqlite3_errmsg(mem));
+		sqlite3_close(mem);
+		return rc;
+	}
+	sqlite3_backup_step(bk, -1);
+	if (sqlite3_backup_finish(bk) != SQLITE_OK) {
+		rc = tr_fail(e, TR_ERR, "kb learn: cannot copy the knowledge base: %s", sqlite3_errmsg(mem));
+		sqlite3_close(mem);
+		return rc;
+	}
+	sqlite3_exec(mem, "PRAGMA foreign_keys = ON; BEGIN", NULL, NULL, NULL);
+	for (int i = 0; rc == TR_OK && i < r->n; i++)
+		if (apply_one(mem, m, &r->v[i], r->weight) != TR_OK)
+			rc = tr_fail(e, TR_ERR, "kb learn: cannot apply the change to %s: %s",
+				     m->causes[r->v[i].cause].id, sqlite3_errmsg(mem));
+	for (int i = 0; rc == TR_OK && i < r->n; i++) {
+		const char *id = m->causes[r->v[i].cause].id;
+		char sum[17];
+
+		if (kbtext_checksum(mem, KB_CAUSE, id, sum, e) != 0 ||
+		    run(mem, "INSERT OR REPLACE INTO record_checksum VALUES ('cause', ?1, ?2)", id, sum, NULL, 0, 0) != TR_OK)
+			rc = tr_fail(e, TR_ERR, "kb learn: cannot store the checksum of %s", id);
+	}
+	if (rc == TR_OK && sqlite3_exec(mem, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = tr_fail(e, TR_ERR, "kb learn: %s", sqlite3_errmsg(mem));
+	if (rc == TR_OK && (rc = model_load(mem, &lm, e)) == TR_OK)
+		rc = prime_store(mem, lm, e);
+	model_free(lm);
+	if (rc != TR_OK) {
+		sqlite3_close(mem);
+		return rc;
+	}
+	*out = mem;
+	return TR_OK;
+}
+
+static int write_kb(sqlite3 *mem, const char *out, tr_err *e)
+{
+	char tmp[4200];
+	sqlite3 *f;
+	sqlite3_backup *bk;
+	int rc = TR_OK;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp%ld", out, (long)getpid());
+	remove(tmp);
+	if (sqlite3_open_v2(tmp, &f, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+	    !(bk = sqlite3_backup_init(f, "main", mem, "main")))
+		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(f));
+	else {
+		sqlite3_backup_step(bk, -1);
+		if (sqlite3_backup_finish(bk) != SQLITE_OK)
+			rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(f));
+	}
+	if (sqlite3_close(f) != SQLITE_OK && rc == TR_OK)
+		rc = tr_fail(e, TR_ERR, "%s: cannot close", out);
+	if (rc == TR_OK && rename(tmp, out) != 0)
+		rc = tr_fail(e, TR_ERR, "%s: %s", out, strerror(errno));
+	if (rc != TR_OK)
+		remove(tmp);
+	return rc;
+}
+
+int learn_apply(sqlite3 *db, const tr_model *m, const learn_result *r, const char *out,
+		FILE *report, tr_err *e)
+{
+	struct stat st;
+	sqlite3 *mem = NULL;
+	int dir = stat(out, &st) == 0 && S_ISDIR(st.st_mode), rc;
+
+	if (!dir && (stat(out, &st) == 0 || errno != ENOENT))
+		return tr_fail(e, TR_ERR, "kb learn: %s exists; write the learned knowledge base to a new file, "
+			       "or to a directory for its text tree", out);
+	if (dir) {   /* the tree must hold the knowledge base as it is, before the changes go in */
+		FILE *quiet = fopen("/dev/null", "w");
+
+		rc = kbtext_dump(db, out, 0, quiet ? quiet : report, e);
+		if (quiet)
+			fclose(quiet);
+		if (rc != TR_OK)
+			return rc;
+	}
+	if (learned_copy(db, m, r, &mem, e) != TR_OK)
+		return TR_ERR;
+	if (dir)
+		rc = kbtext_dump(mem, out, 1, report, e);
+	else if ((rc = write_kb(mem, out, e)) == TR_OK)
+		fprintf(report, "wrote %s: %d change%s\n", out, r->n, r->n == 1 ? "" : "s");
+	sqlite3_close(mem);
+	return rc;
+}
+
+/* ---- the command ---- */
+
+int learn_cmd(cli *c)
+{
+	const char *out = NULL;
+	double weight = LEARN_WEIGHT;
+	int dry = 0, nfiles = 0, rc = TR_OK;
+	learn_data *d;
+	learn_result r;
+	buf rep = {0};
+
+	for (int i = 0; i < c->argc; i++) {
+		const char *v;
+		char *end;
+
+		if (strcmp(c->argv[i], "--dry-run") == 0)
+			dry = 1;
+		else if (cli_flag(c, &i, "--weight", &v)) {
+			if (!v)
+				return TR_EUSAGE;
+			weight = strtod(v, &end);
+			if (*end || end == v || !(weight >= 0 && weight <= 1e9))
+				return tr_fail(&c->err, TR_EUSAGE, "kb learn: --weight takes a number of sessions "
+					       "(0 or more), not '%s'", v);
+		} else if (cli_flag(c, &i, "-o", &v)) {
+			if (!(out = v))
+				return TR_EUSAGE;
+		} else if (c->argv[i][0] == '-' && c->argv[i][1])
+			return tr_fail(&c->err, TR_EUSAGE, "kb learn: unexpected option '%s'", c->argv[i]);
+		else
+			nfiles++;
+	}
+	if (!nfiles)
+		return tr_fail(&c->err, TR_EUSAGE, "kb learn: name the exported sessions (triage sessions export -o FILE)");
+	if (!dry && !out)
+		return tr_fail(&c->err, TR_EUSAGE, "kb learn: say where the learned knowledge base goes (-o FILE "
+			       "or -o DIR), or --dry-run");
+	d = learn_data_new(c->m, c->db);
+	for (int i = 0; rc == TR_OK && i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--weight") == 0 || strcmp(c->argv[i], "-o") == 0)
+			i++;
+		else if (c->argv[i][0] != '-' || !c->argv[i][1])
+			rc = learn_read(d, c->argv[i], &c->err);
+	}
+	if (rc != TR_OK) {
+		learn_data_free(d);
+		return rc;
+	}
+	learn_estimate(d, weight, &r);
+	learn_report(d, &r, &rep);
+	fputs(buf_str(&rep), stdout);
+	if (dry)
+		printf("\n--dry-run: %d change%s proposed, nothing written.\n", r.n, r.n == 1 ? "" : "s");
+	else {
+		fflush(stdout);
+		rc = learn_apply(c->db, c->m, &r, out, stdout, &c->err);
+	}
+	buf_free(&rep);
+	learn_result_free(&r);
+	learn_data_free(d);
+	return rc;
+}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "kbask.h"
+#include "kbdiff.h"
 #include "kbedit.h"
 #include "store.h"
 #include "text.h"
@@ -21,6 +22,8 @@ typedef struct edit_opts {
 	const char *message;   /* -m MSG */
 	int dry_run;           /* --dry-run */
 	int cascade;           /* --cascade (rm) */
+	char *tests[16];       /* --test FILE: case files a dry run compares */
+	int ntests;
 	const char *pos[3];    /* positional arguments */
 	int npos;
 } edit_opts;
@@ -31,9 +34,17 @@ static int parse_opts(cli *c, const char *cmd, edit_opts *o)
 	for (int i = 0; i < c->argc; i++) {
 		const char *a = c->argv[i];
 
+		const char *t;
+
 		if (cli_flag(c, &i, "--json", &o->json) || cli_flag(c, &i, "-m", &o->message)) {
 			if (c->err.code)
 				return TR_EUSAGE;
+		} else if (cli_flag(c, &i, "--test", &t)) {
+			if (c->err.code)
+				return TR_EUSAGE;
+			if (o->ntests == (int)(sizeof o->tests / sizeof *o->tests))
+				return tr_fail(&c->err, TR_EUSAGE, "%s: at most %d --test files", cmd, o->ntests);
+			o->tests[o->ntests++] = (char *)t;
 		} else if (strcmp(a, "--dry-run") == 0)
 			o->dry_run = 1;
 		else if (strcmp(a, "--cascade") == 0 && strcmp(cmd, "kb rm") == 0)
@@ -129,13 +140,56 @@ static const char *given_id(cli *c, const char *cmd, json_t *r)
 	return json_string_value(id);
 }
 
-/* Ends a change: commit (or dry run), report on stdout. */
+/* A dry run's second half: what the change would move (kbdiff.h) in the
+ * knowledge tests named by --test and the saved sessions, comparing the
+ * live file with the change built into a private copy (after). */
+static int what_moves(cli *c, const char *cmd, const edit_opts *o, const char *after)
+{
+	int rc;
+
+	printf("\nWhat it would move (kb test --changed):\n");
+	fflush(stdout);
+	kbdiff_set_cases(o->ntests ? (char *const *)o->tests : NULL, o->ntests);
+	rc = kbdiff_report(c->kb_path, after, stdout, 0, &c->err);
+	kbdiff_set_cases(NULL, 0);
+	if (rc != TR_OK) {
+		char msg[sizeof c->err.msg];
+
+		snprintf(msg, sizeof msg, "%s", c->err.msg);
+		return tr_fail(&c->err, TR_ERR, "%s --dry-run: %s; nothing changed", cmd, msg);
+	}
+	return TR_OK;
+}
+
+/* Ends a change: commit (or dry run, then what it would move), report on
+ * stdout. */
 static int finish(cli *c, const char *cmd, kbedit *k, const char *op, const edit_opts *o, long reverts)
 {
-	char msg[sizeof c->err.msg];
-	int rc = kbedit_commit(k, op, o->message, reverts, o->dry_run ? KBEDIT_DRY_RUN : KBEDIT_APPLY, stdout, &c->err);
+	char msg[sizeof c->err.msg], dir[512] = "", after[600] = "";
+	const char *tmp = getenv("TMPDIR");
+	int rc = TR_OK;
 
-	kbedit_end(k);
+	if (o->dry_run) {
+		snprintf(dir, sizeof dir, "%s/triage-dry-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(dir)) {
+			kbedit_end(k);
+			return tr_fail(&c->err, TR_ERR, "%s: cannot make a private directory for the dry run: %s", cmd,
+				       strerror(errno));
+		}
+		snprintf(after, sizeof after, "%s/after.sqlite", dir);
+		rc = kbedit_apply_to_copy(k, after, &c->err);
+	}
+	if (rc == TR_OK)
+		rc = kbedit_commit(k, op, o->message, reverts, o->dry_run ? KBEDIT_DRY_RUN : KBEDIT_APPLY, stdout, &c->err);
+	kbedit_end(k);  /* the lock goes before the comparison, which reads only */
+	if (o->dry_run) {
+		if (rc == TR_OK && access(after, F_OK) == 0)
+			rc = what_moves(c, cmd, o, after);
+		store_unlink(after);
+		rmdir(dir);
+		if (rc != TR_OK && strstr(c->err.msg, "--dry-run: "))
+			return TR_ERR;
+	}
 	if (rc != TR_OK) {
 		snprintf(msg, sizeof msg, "%s", c->err.msg);
 		return tr_fail(&c->err, TR_ERR, "%s: %s; nothing changed", cmd, msg);

@@ -321,6 +321,58 @@ int kbedit_begin(const char *path, kbedit **out, tr_err *e)
 	return TR_OK;
 }
 
+int kbedit_before_newest(const char *path, const char *out_path, long *change, tr_err *e)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	kbedit *k;
+	char msg[64];
+	int rc;
+
+	*change = 0;
+	if (access(out_path, F_OK) == 0)
+		return tr_fail(e, TR_ERR, "%s: already exists", out_path);
+	if (store_open(path, STORE_READ, &db, e) != TR_OK)
+		return TR_ERR;
+	if (sqlite3_prepare_v2(db, "SELECT max(id) FROM kb_change", -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			*change = (long)sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	}
+	if (*change <= 0) {
+		sqlite3_close(db);
+		return tr_fail(e, TR_ERR, "%s: its history holds no change to compare with (name the file before "
+			       "the change with --before)", path);
+	}
+	if (sqlite3_prepare_v2(db, "VACUUM INTO ?1", -1, &q, NULL) != SQLITE_OK) {
+		tr_fail(e, TR_ERR, "cannot copy %s: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return TR_ERR;
+	}
+	sqlite3_bind_text(q, 1, out_path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		tr_fail(e, TR_ERR, "cannot copy %s to %s: %s", path, out_path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		store_unlink(out_path);
+		return TR_ERR;
+	}
+	sqlite3_close(db);
+	snprintf(msg, sizeof msg, "before change %ld, for a comparison", *change);
+	if (kbedit_begin(out_path, &k, e) != TR_OK)
+		rc = TR_ERR;
+	else {
+		rc = kbedit_revert(k, *change, e);
+		if (rc == TR_OK)
+			rc = kbedit_commit(k, "revert", msg, *change, KBEDIT_APPLY, NULL, e);
+		kbedit_end(k);
+	}
+	if (rc != TR_OK)
+		store_unlink(out_path);
+	return rc;
+}
+
 /* Removes the tree under dir (what the dump and the build put there:
  * files two levels deep at most). */
 static void remove_tree(const char *dir)

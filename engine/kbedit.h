@@ -76,6 +76,13 @@ int kbedit_commit(kbedit *k, const char *op, const char *message, long reverts,
  * field when kb build refuses the change. */
 int kbedit_apply_to_copy(kbedit *k, const char *out_path, tr_err *e);
 
+/* Writes to out_path (which must not exist) the knowledge base at path as
+ * it was before its newest recorded change: a copy with that change
+ * reverted (the copy's history says so; path is only read). *change
+ * receives the change's number. TR_ERR naming the file when its history
+ * holds no change (or it has none: an older or foreign file). */
+int kbedit_before_newest(const char *path, const char *out_path, long *change, tr_err *e);
+
 /* Rolls back whatever was not committed, releases the lock, removes the
  * private tree, closes. NULL is fine. */
 void kbedit_end(kbedit *k);

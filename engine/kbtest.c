@@ -10,15 +10,19 @@
  *       passes when resolved within --max-steps with no wrong high-risk fix.
  * Prints one line per case and "N passed, M failed".
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "cli.h"
 #include "buf.h"
 #include "kbdiff.h"
+#include "kbedit.h"
 #include "kbtest.h"
 #include "session.h"
+#include "store.h"
 
 typedef struct tally {
 	int passed, failed;
@@ -219,11 +223,37 @@ static int run_file(cli *c, const char *path, int max_steps, int depth, int verb
 	return kbtest_read(path, run_one, &F, &c->err) == TR_OK ? TR_OK : TR_ERR;
 }
 
-/* kb test --changed --before OLD [--json] [FILE...]: what moves (kbdiff.h). */
+/* kb test --changed [--before OLD] [--json] [FILE...]: what moves
+ * (kbdiff.h); without OLD, what the newest change in the history moved
+ * (the file before it: a private copy with that change reverted). */
 static int changed(cli *c, const char *before, int json, int most)
 {
 	char **files = xcalloc((size_t)c->argc + 1, sizeof *files);
+	char dir[512] = "", copy[600] = "";
+	const char *tmp = getenv("TMPDIR");
 	int n = 0, rc;
+	long change;
+
+	if (!before) {
+		snprintf(dir, sizeof dir, "%s/triage-before-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(dir)) {
+			free(files);
+			return tr_fail(&c->err, TR_ERR, "kb test --changed: cannot make a private directory: %s",
+				       strerror(errno));
+		}
+		snprintf(copy, sizeof copy, "%s/before.sqlite", dir);
+		if (kbedit_before_newest(c->kb_path, copy, &change, &c->err) != TR_OK) {
+			char msg[sizeof c->err.msg];
+
+			rmdir(dir);
+			free(files);
+			snprintf(msg, sizeof msg, "%s", c->err.msg);
+			return tr_fail(&c->err, TR_ERR, "kb test --changed: %s", msg);
+		}
+		before = copy;
+		if (!json)
+			printf("What change %ld moved (kb log shows it):\n", change);
+	}
 
 	for (int i = 0; i < c->argc; i++) {
 		if (strcmp(c->argv[i], "--before") == 0 || strcmp(c->argv[i], "--sessions") == 0)
@@ -237,6 +267,10 @@ static int changed(cli *c, const char *before, int json, int most)
 	kbdiff_set_cases(NULL, 0);
 	kbdiff_set_sessions(NULL, -1);
 	free(files);
+	if (*copy) {
+		store_unlink(copy);
+		rmdir(dir);
+	}
 	return rc;
 }
 
@@ -278,8 +312,6 @@ int kb_cmd_test(cli *c)
 		else
 			files++;
 	}
-	if (change && !before)
-		return tr_fail(&c->err, TR_EUSAGE, "kb test --changed: name the knowledge base before the change (--before FILE)");
 	if (!change && (before || json || most >= 0))
 		return tr_fail(&c->err, TR_EUSAGE, "kb test: %s is for --changed",
 			       before ? "--before" : json ? "--json" : "--sessions");

@@ -97,7 +97,7 @@ static const command commands[] = {
 	  "show one record (a fact, cause, fix, rule or source)",
 	  "  --json            every field as JSON\n" },
 	{ "kb test", kb_cmd_test, CMD_KB,
-	  "[--changed --before OLD [--sessions N] [--json]] [--depth N] [--max-steps N] [--verbose] FILE...",
+	  "[--changed [--before OLD] [--sessions N] [--json]] [--depth N] [--max-steps N] [--verbose] FILE...",
 	  "run knowledge-base test cases; prints a line per case and a total",
 	  "  A case is a JSON line (lines starting with # are comments), one of:\n"
 	  "    {\"id\", \"cause\", \"facts\", \"reported\"?}  a whole session: questions\n"
@@ -112,12 +112,13 @@ static const command commands[] = {
 	  "                    sessions of this knowledge base, replayed on --before and on\n"
 	  "                    --kb; lists the rankings, next actions, recommended fixes and\n"
 	  "                    outcomes that differ, where first and by how much\n"
-	  "  --before OLD      with --changed: the knowledge base before the change\n"
+	  "  --before OLD      with --changed: the knowledge base before the change (default:\n"
+	  "                    the newest change in the history, reverted in a private copy)\n"
 	  "  --sessions N      with --changed: replay the N most recent saved sessions\n"
 	  "                    (default 100; 0: none)\n"
 	  "  --json            with --changed: one JSON object\n" },
 	{ "kb add", kb_cmd_add, 0,
-	  "[fact|cause|fix|rule|source|evidence|resolves] [--json FILE|-] [-m MSG] [--dry-run]",
+	  "[fact|cause|fix|rule|source|evidence|resolves] [--json FILE|-] [-m MSG] [--dry-run [--test FILE]...]",
 	  "add a record or a link to the live knowledge base, checked as kb build checks",
 	  "  --json FILE       the record as kb show --json prints it (or as the text tree\n"
 	  "                    holds it); - reads standard input. evidence: {\"cause\",\n"
@@ -127,27 +128,35 @@ static const command commands[] = {
 	  "                    it, triage asks for each field, long texts in $EDITOR\n"
 	  "  kb add rule FILE.lua adds a rule file as written in rules/ (its id: the name)\n"
 	  "  -m MSG            why, kept in the history (kb log)\n"
-	  "  --dry-run         check and show what would change; write nothing\n"
+	  "  --dry-run         check and show what would change and what it would move in\n"
+	  "                    the saved sessions and --test case files; write nothing\n"
+	  "  --test FILE       with --dry-run: knowledge tests to compare (repeatable)\n"
 	  "  A refused change leaves the file as it was and names the record and field.\n"
 	  "  The history records who: $TRIAGE_EDITOR, else the login name. Another\n"
 	  "  editor is waited for up to $TRIAGE_EDIT_WAIT seconds (default 30).\n" },
-	{ "kb edit", kb_cmd_edit, 0, "ID [--json FILE|-] [-m MSG] [--dry-run]",
+	{ "kb edit", kb_cmd_edit, 0, "ID [--json FILE|-] [-m MSG] [--dry-run [--test FILE]...]",
 	  "change one record of the live knowledge base, checked as kb build checks",
 	  "  --json FILE       the whole record as kb show ID --json prints it; - reads\n"
 	  "                    standard input. Without it, on a terminal, the record opens\n"
 	  "                    in $VISUAL or $EDITOR\n"
 	  "  -m MSG            why, kept in the history (kb log)\n"
-	  "  --dry-run         check and show what would change; write nothing\n" },
-	{ "kb rm", kb_cmd_rm, 0, "ID [--cascade] [-m MSG] [--dry-run]",
+	  "  --dry-run         check and show what would change and what it would move in\n"
+	  "                    the saved sessions and --test case files; write nothing\n"
+	  "  --test FILE       with --dry-run: knowledge tests to compare (repeatable)\n" },
+	{ "kb rm", kb_cmd_rm, 0, "ID [--cascade] [-m MSG] [--dry-run [--test FILE]...]",
 	  "remove a record (or: kb rm evidence CAUSE FACT, kb rm resolves FIX CAUSE)",
 	  "  --cascade         also change what refers to it (each named); without it a\n"
 	  "                    record still referred to is refused, naming what refers\n"
 	  "  -m MSG            why, kept in the history (kb log)\n"
-	  "  --dry-run         check and show what would change; write nothing\n" },
-	{ "kb revert", kb_cmd_revert, 0, "CHANGE [-m MSG] [--dry-run]",
+	  "  --dry-run         check and show what would change and what it would move in\n"
+	  "                    the saved sessions and --test case files; write nothing\n"
+	  "  --test FILE       with --dry-run: knowledge tests to compare (repeatable)\n" },
+	{ "kb revert", kb_cmd_revert, 0, "CHANGE [-m MSG] [--dry-run [--test FILE]...]",
 	  "undo one change of the history (itself recorded as a change)",
 	  "  -m MSG            why (default: \"revert change N\")\n"
-	  "  --dry-run         check and show what would change; write nothing\n" },
+	  "  --dry-run         check and show what would change and what it would move in\n"
+	  "                    the saved sessions and --test case files; write nothing\n"
+	  "  --test FILE       with --dry-run: knowledge tests to compare (repeatable)\n" },
 	{ "kb log", kb_cmd_log, CMD_DB, "[ID] [--json]",
 	  "the history of changes made with kb add, edit, rm and revert, newest first",
 	  "  ID                only changes to this record\n"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "store.h"
 
 /* Generated from the schema directory by the Makefile (build/schema.c). */
@@ -315,4 +316,15 @@ int store_open_sessions(const char *path, sqlite3 **out, tr_err *e)
 fail:
 	sqlite3_close(db);
 	return TR_ERR;
+}
+
+void store_unlink(const char *path)
+{
+	static const char *const sides[] = { "", "-wal", "-shm", "-journal" };
+	char side[4096];
+
+	for (size_t i = 0; i < sizeof sides / sizeof *sides; i++) {
+		snprintf(side, sizeof side, "%s%s", path, sides[i]);
+		unlink(side);
+	}
 }

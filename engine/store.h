@@ -40,4 +40,9 @@ int store_schema_version(void);
  * Returns TR_OK or TR_ERR with e set; on failure nothing is changed. */
 int store_migrate(sqlite3 *db, int from, tr_err *e);
 
+/* Removes the SQLite file at path and what SQLite keeps beside it (its
+ * -wal, -shm and -journal files), ignoring any that is missing: for the
+ * private copies a command makes and throws away. */
+void store_unlink(const char *path);
+
 #endif

@@ -242,6 +242,5 @@ def test_fish_completes_with_descriptions(tmp_path):
     assert r.stdout.splitlines() == [
         "renew_rdp_certificate\t" + title,
         "host_kind=azure_vm\t" + azure[0],
-        "learn\tpropose priors and likelihoods learned from exported sessions",
         "list\tlist the records of one kind",
     ]

@@ -124,7 +124,6 @@ def test_an_event_the_other_file_cannot_take_is_said(tmp_path):
 def test_usage_errors(tmp_path):
     before = kb(tmp_path, "before")
     for args, msg in [
-            (["--changed"], "kb test --changed: name the knowledge base before the change (--before FILE)"),
             (["--before", before, "x.jsonl"], "kb test: --before is for --changed"),
             (["--json", "x.jsonl"], "kb test: --json is for --changed"),
             (["--changed", "--before", before, "--depth", "2"],

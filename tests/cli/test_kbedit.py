@@ -107,6 +107,64 @@ def test_edit_round_trip_history_and_version(kb, tmp_path):
     assert ok(kb, "kb", "check").endswith(": ok\n")
 
 
+# ---- what a change moves: --dry-run and kb test --changed (issue 10 item 4) ----
+
+MK_CASE = '{"id": "mk", "given": {"port_3389_open": "yes"}, "top": "corrupt_machinekeys"}\n'
+MK_MOVES = [
+    "  ranking moves in 1 of 1 states, most after port_3389_open=yes: "
+    "corrupt_machinekeys 4.1% -> 41.8% (+37.6 points)",
+    "  outcome: FAIL top expired_rdp_certificate (14%), expected corrupt_machinekeys -> "
+    "ok top corrupt_machinekeys (42%)",
+    "1 of 1 case and 0 of 0 saved sessions move"]
+
+
+def no_private_copies_left(tmp):
+    return not [p for p in Path(tmp).iterdir() if p.name.startswith(("triage-dry-", "triage-before-"))]
+
+
+def test_dry_run_says_what_the_change_would_move_and_writes_nothing(kb, tmp_path):
+    rec = show(kb, CAUSE)
+    rec["prior"] = 0.5
+    case = write(tmp_path, "t.jsonl", MK_CASE)
+    private = tmp_path / "tmp"
+    private.mkdir()
+    env = {"TRIAGE_SESSIONS": str(tmp_path / "none.sqlite"), "TMPDIR": str(private)}
+    before = fingerprint(kb)
+    out = ok(kb, "kb", "edit", CAUSE, "--json", write(tmp_path, "c.json", rec), "--dry-run", "--test", case,
+             env=env).splitlines()
+    assert out[:3] == [f"changes cause {CAUSE}", "  prior: 0.03 -> 0.5",
+                       "dry run: the change passes every check of kb build; nothing written "
+                       "(the version would be 2026.11.1+1)"]
+    assert out[4:6] == ["What it would move (kb test --changed):", f"case {case}:1 mk (1 state compared)"]
+    for line in MK_MOVES:
+        assert line in out
+    assert fingerprint(kb) == before
+    assert no_private_copies_left(private)
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_changed_without_before_compares_with_the_newest_change(kb, tmp_path):
+    case = write(tmp_path, "t.jsonl", MK_CASE)
+    private = tmp_path / "tmp"
+    private.mkdir()
+    env = {"TRIAGE_SESSIONS": str(tmp_path / "none.sqlite"), "TMPDIR": str(private)}
+    r = run(kb, "kb", "test", "--changed", case, env=env)
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr == (f"triage: kb test --changed: {kb}: its history holds no change to compare with "
+                        "(name the file before the change with --before)\n")
+    rec = show(kb, CAUSE)
+    rec["prior"] = 0.5
+    ok(kb, "kb", "edit", CAUSE, "--json", write(tmp_path, "c.json", rec), "-m", "seen more")
+    out = ok(kb, "kb", "test", "--changed", case, env=env).splitlines()
+    assert out[:2] == ["What change 1 moved (kb log shows it):", f"case {case}:1 mk (1 state compared)"]
+    for line in MK_MOVES:
+        assert line in out
+    assert show(kb, CAUSE) == rec                     # the comparison only reads the live file
+    assert len(json.loads(ok(kb, "kb", "log", "--json"))) == 1
+    assert ok(kb, "kb", "check").endswith(": ok\n")
+    assert no_private_copies_left(private)
+
+
 def test_same_record_again_changes_nothing(kb, tmp_path):
     before = fingerprint(kb)
     out = ok(kb, "kb", "edit", CAUSE, "--json", write(tmp_path, "c.json", show(kb, CAUSE)))
@@ -312,7 +370,9 @@ def test_rm_refused_while_referred_to_then_cascade(kb, tmp_path):
     before = fingerprint(kb)
     dry = ok(kb, "kb", "rm", "port_3389_open", "--cascade", "--dry-run")
     assert fingerprint(kb) == before
-    assert "removes fact port_3389_open\n" in dry and dry.rstrip().endswith("(the version would be 2026.11.1+1)")
+    dry, moves = dry.split("\n\nWhat it would move (kb test --changed):\n")
+    assert "removes fact port_3389_open\n" in dry and dry.endswith("(the version would be 2026.11.1+1)")
+    assert moves.startswith("nothing moves: 0 cases and 0 saved sessions")
     out = ok(kb, "kb", "rm", "port_3389_open", "--cascade", "-m", "no longer asked")
     assert out.startswith("changes cause ") and "removes fact port_3389_open\n" in out
     assert run(kb, "kb", "show", "port_3389_open").returncode == 1

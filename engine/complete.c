@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "helptext.h"
+#include "config.h"
 #include "paths.h"
 #include "sessdb.h"
 #include "store.h"
@@ -200,7 +201,12 @@ static tr_model *kb(ctx *x)
 
 	if (!x->kb_tried) {
 		x->kb_tried = 1;
-		paths_kb(x->kb_flag, path, sizeof path);
+		static config cf;   /* without --kb: TRIAGE_KB, else the config file's */
+
+		if (!x->kb_flag && config_load(&cf, NULL, &e) == TR_OK)
+			snprintf(path, sizeof path, "%s", cf.v[CONFIG_KB].value);
+		else
+			paths_kb(x->kb_flag, path, sizeof path);
 		if (store_open(path, STORE_READ, &x->db, &e) != TR_OK || model_load(x->db, &x->m, &e) != TR_OK)
 			x->m = NULL;
 	}

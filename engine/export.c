@@ -1050,7 +1050,7 @@ static void handover_step(buf *b, session *s, const plan_step *st, int k)
 	buf head = {0};
 	char names[96];
 
-	buf_printf(&head, "%d. %s", k, fix->title);
+	buf_printf(&head, "Step %d", k);
 	md_heading(b, 3, buf_str(&head));
 	buf_free(&head);
 	buf_puts(b, "Fix ");

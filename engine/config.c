@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "config.h"
 #include "paths.h"
@@ -125,7 +126,11 @@ static int read_file(config *cf, tr_err *e)
 	int no = 0, seen[CONFIG_NKEYS] = {0}, rc = TR_OK;
 
 	if (!f) {
-		if (errno == ENOENT || errno == ENOTDIR)
+		struct stat st;
+
+		/* missing, or behind a directory this user cannot search (another
+		 * user's HOME): no configuration; an unreadable file is an error */
+		if (errno == ENOENT || errno == ENOTDIR || (errno == EACCES && stat(cf->path, &st) != 0))
 			return TR_OK;
 		return tr_fail(e, TR_ERR, "%s: cannot read the configuration: %s", cf->path, strerror(errno));
 	}

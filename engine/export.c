@@ -1008,11 +1008,13 @@ static void handover_status(buf *b, session *s)
 static void handover_failed(buf *b, session *s)
 {
 	const tr_model *m = session_model(s);
-	int k = 0;
+	const session_event *ev;
+	int k = 0, n = session_events(s, &ev);
 
 	buf_puts(b, "## Fixes that failed\n\n");
-	for (int x = 0; x < m->nfixes; x++)
-		if (session_fix_state(s, x) == FIX_FAILED) {
+	for (int i = 0, x; i < n; i++)   /* in the order they were tried */
+		if (ev[i].kind == EV_RESULT && (x = model_fix(m, ev[i].subject)) >= 0 &&
+		    session_fix_state(s, x) == FIX_FAILED && strcmp(ev[i].value, "failed") == 0) {
 			buf_printf(b, "%d. ", ++k);
 			md_inline(b, m->fixes[x].title);
 			buf_puts(b, " (");
@@ -1531,17 +1533,17 @@ int export_cmd_coverage(cli *c)
 }
 
 /* Parses a saved session's id: a positive decimal number. */
-static int session_id(cli *c, const char *arg, sqlite3_int64 *id)
+static int session_id(cli *c, const char *name, const char *arg, sqlite3_int64 *id)
 {
 	char *end;
 	long long v;
 
 	if (!arg)
-		return tr_fail(&c->err, TR_EUSAGE, "export session: name the saved session (its ID)");
+		return tr_fail(&c->err, TR_EUSAGE, "%s: name the saved session (its ID)", name);
 	errno = 0;
 	v = strtoll(arg, &end, 10);
 	if (errno || end == arg || *end || v <= 0)
-		return tr_fail(&c->err, TR_EUSAGE, "export session: '%s' is not a session ID", arg);
+		return tr_fail(&c->err, TR_EUSAGE, "%s: '%s' is not a session ID", name, arg);
 	*id = v;
 	return TR_OK;
 }
@@ -1555,7 +1557,7 @@ int export_cmd_handover(cli *c)
 	buf text = {0}, title = {0};
 
 	if (parse_opts(c, "export handover", 0, 1, &o) != TR_OK ||
-	    session_id(c, o.arg, &id) != TR_OK)
+	    session_id(c, "export handover", o.arg, &id) != TR_OK)
 		return TR_EUSAGE;
 	if (sessdb_open(NULL, &db, &c->err) != TR_OK)
 		return TR_ERR;
@@ -1583,7 +1585,7 @@ int export_cmd_session(cli *c)
 	buf text = {0}, title = {0};
 
 	if (parse_opts(c, "export session", 0, 1, &o) != TR_OK ||
-	    session_id(c, o.arg, &id) != TR_OK)
+	    session_id(c, "export session", o.arg, &id) != TR_OK)
 		return TR_EUSAGE;
 	if (sessdb_open(NULL, &db, &c->err) != TR_OK)
 		return TR_ERR;

@@ -282,9 +282,15 @@ json_t *jsonl_handover(session *s, const char *technician)
 	}
 	json_object_set_new(o, "facts", a);
 	a = json_array();
-	for (int x = 0; x < m->nfixes; x++)
-		if (session_fix_state(s, x) == FIX_FAILED)
-			json_array_append_new(a, json_string(m->fixes[x].id));
+	{
+		const session_event *ev;
+		int ne = session_events(s, &ev);
+
+		for (int i = 0; i < ne; i++)   /* in the order they were tried */
+			if (ev[i].kind == EV_RESULT && strcmp(ev[i].value, "failed") == 0 &&
+			    model_fix(m, ev[i].subject) >= 0 && session_fix_state(s, model_fix(m, ev[i].subject)) == FIX_FAILED)
+				json_array_append_new(a, json_string(ev[i].subject));
+	}
 	json_object_set_new(o, "failed", a);
 	json_object_set(o, "ranking", json_object_get(r, "causes"));
 	json_decref(r);

@@ -23,9 +23,9 @@ int reach_parse(const char *list, unsigned *out, tr_err *e)
 		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
 		if (n == 0)
-			return tr_fail(e, TR_EUSAGE, "reach: %s (name some of all, client, host, portal, "
+			return tr_fail(e, TR_EUSAGE, "%s (a reach is some of all, client, host, portal, "
 				       "network, gateway, admin, separated by commas)",
-				       *whole ? "an empty name in the list" : "the list is empty");
+				       *whole ? "an empty name in the reach list" : "the reach list is empty");
 		for (k = 0; k < REACH_NNAMES; k++)
 			if (strlen(reach_names[k]) == n && strncmp(p, reach_names[k], n) == 0)
 				break;
@@ -34,8 +34,8 @@ int reach_parse(const char *list, unsigned *out, tr_err *e)
 		else if (n == 3 && strncmp(p, "all", 3) == 0)
 			r |= REACH_ALL;
 		else
-			return tr_fail(e, TR_EUSAGE, "reach: unknown name '%.*s' (all, client, host, portal, "
-				       "network, gateway, admin)", (int)(n > 64 ? 64 : n), p);
+			return tr_fail(e, TR_EUSAGE, "unknown reach '%.*s' (a reach is some of all, client, host, "
+				       "portal, network, gateway, admin, separated by commas)", (int)(n > 64 ? 64 : n), p);
 		p = strchr(p, ',');
 		if (!p)
 			break;

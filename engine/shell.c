@@ -1149,6 +1149,22 @@ static int cmd_fixes(shell_state *sh, char *arg, tr_err *e)
 		snprintf(lead, sizeof lead, "  %2d. ", i + 1);
 		item(sh, lead, 6, 6, sh->m->fixes[sh->order[i]].id, buf_str(&b));
 	}
+	if (session_reach(sh->s) != REACH_ALL) {   /* what waits for more reach, in the next tier's order */
+		const plan_step *steps;
+		int k = session_handover(sh->s, &steps, NULL), shown = 0;
+		char r[64];
+
+		for (int i = 0; i < k; i++) {
+			if (session_fix_in_reach(sh->s, steps[i].fix))
+				continue;
+			if (!shown++)
+				head(sh, "Held back, out of your reach (for the next tier, in its order):");
+			buf_reset(&b);
+			buf_printf(&b, "(needs %s) %s", reach_format(session_needs(sh->s, steps[i].fix), r, sizeof r),
+				   sh->m->fixes[steps[i].fix].title);
+			item(sh, "  ", 2, 6, sh->m->fixes[steps[i].fix].id, buf_str(&b));
+		}
+	}
 	for (int x = 0; x < sh->m->nfixes; x++) {
 		enum fix_state st = session_fix_state(sh->s, x);
 

@@ -447,3 +447,22 @@ def test_shell_reach_command_replans_and_hands_over(tmp_path):
     assert out.rindex("Try this fix: renew_rdp_certificate") > out.index("Your reach is now client,host.")
     bad = subprocess.run([BIN, "--kb", KB, "ask"], input="reach everyone\n", capture_output=True, text=True)
     assert "unknown reach 'everyone'" in bad.stderr
+
+
+def test_the_reach_heads_the_prompt_on_a_terminal(tmp_path):
+    import pexpect
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "TERM": "xterm",
+           "LANG": "C.UTF-8", "TRIAGE_SESSIONS": str(tmp_path / "s.sqlite"), "TRIAGE_KB": KB,
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "NO_COLOR": "1"}
+    p = pexpect.spawn(BIN, ["--reach", "client", "ask", "--fact", "error_code=0x904"], env=env,
+                      dimensions=(40, 100), encoding="utf-8", timeout=20)
+    p.expect(r"Your reach: client \(reach LIST changes it\)")
+    p.expect(r"\r\n\[client\] ([a-z_]+)\? ")
+    assert askers()[p.match.group(1)] == "client"
+    p.send("reach all\r")
+    p.expect(r"Your reach is now all\.")
+    p.expect(r"\r\n([a-z_]+)\? ")        # the prompt alone: no reach shown for all
+    p.sendeof()
+    p.expect(pexpect.EOF)
+    p.close()
+    assert p.exitstatus == 0

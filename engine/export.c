@@ -1593,6 +1593,7 @@ int export_cmd_session(cli *c)
 		sqlite3_close(db);
 		return TR_ERR;
 	}
+	jsonl_reach_resumed(c, db, id, s);   /* the report of a handed-over session says so */
 	sessdb_heading(db, id, &title);
 	sqlite3_close(db);
 	export_session_titled(s, buf_str(&title), note, &text);

@@ -316,6 +316,9 @@ def test_export_handover_of_a_saved_session_is_the_note_it_ended_with(tmp_path):
     wide = run("--reach", "all", "export", "handover", str(sid), env=env).stdout
     assert "**Reach of this session:** everything.\n" in wide
     assert "**Status:** in progress" in wide
+    report = run("export", "session", str(sid), env=env).stdout
+    assert "**Status:** handed over: nothing left in reach is worth doing first" in report
+    assert "None within this session's reach: hand the problem over" in report
     assert run("export", "handover", "99").stderr == "triage: no saved session 99\n"
     assert run("export", "handover", "x").stderr.startswith("triage: export handover: 'x' is not a session ID\n")
 

@@ -35,6 +35,11 @@ typedef struct cli {
 	sqlite3 *db;           /* open read-only when the command has CMD_KB */
 	tr_model *m;           /* loaded when the command has CMD_KB */
 	int exact;             /* --exact: the planner without approximation */
+	const struct config *cf; /* the settings in effect and where each came from (config.h) */
+	unsigned reach;        /* --reach, TRIAGE_REACH, the config file, else all (reach.h) */
+	int reach_set;         /* the reach was set somewhere (not the built-in all) */
+	int colour;            /* --color, TRIAGE_COLOR, the file: enum config_colour */
+	const char *technician;/* the technician's name for the records; "" when none */
 	tr_err err;
 	const cli_docs *docs;  /* the command table's text (completion, man page) */
 } cli;
@@ -72,5 +77,7 @@ int sessions_cmd_rm(cli *c);
 int sessions_cmd_end(cli *c);
 int sessexport_cmd(cli *c);
 int learn_cmd(cli *c);
+int config_cmd_show(cli *c);
+int export_cmd_handover(cli *c);
 
 #endif

@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "helptext.h"
+#include "config.h"
 #include "paths.h"
+#include "reach.h"
 #include "sessdb.h"
 #include "store.h"
 
@@ -200,7 +202,12 @@ static tr_model *kb(ctx *x)
 
 	if (!x->kb_tried) {
 		x->kb_tried = 1;
-		paths_kb(x->kb_flag, path, sizeof path);
+		static config cf;   /* without --kb: TRIAGE_KB, else the config file's */
+
+		if (!x->kb_flag && config_load(&cf, NULL, &e) == TR_OK)
+			snprintf(path, sizeof path, "%s", cf.v[CONFIG_KB].value);
+		else
+			paths_kb(x->kb_flag, path, sizeof path);
 		if (store_open(path, STORE_READ, &x->db, &e) != TR_OK || model_load(x->db, &x->m, &e) != TR_OK)
 			x->m = NULL;
 	}
@@ -295,6 +302,15 @@ static void offer_value(ctx *x, const char *tag, const char *pre)
 		offer_records(x, pre, K_CAUSES);
 	else if (starts(tag, "--resume"))
 		offer_sessions(x, pre);
+	else if (starts(tag, "--reach")) {   /* one name; a list is names joined by commas */
+		offer(x, pre, "all", "", "everything (the default)");
+		for (int i = 0; i < REACH_NNAMES; i++)
+			offer(x, pre, reach_names[i], "", NULL);
+	} else if (starts(tag, "--color")) {
+		offer(x, pre, "auto", "", NULL);
+		offer(x, pre, "always", "", NULL);
+		offer(x, pre, "never", "", NULL);
+	}
 	else if (!strcmp(meta, "FILE") || !strcmp(meta, "PATH") || !strcmp(meta, "DIR"))
 		puts(":files");
 }
@@ -313,7 +329,7 @@ static void offer_token(ctx *x, const char *tok)
 			s += k + (s[k] == '|');
 		}
 	} else if (!strcmp(tok, "ID")) {
-		if (strstr(x->cmd->name, "session"))
+		if (strstr(x->cmd->name, "session") || strstr(x->cmd->name, "handover"))
 			offer_sessions(x, "");
 		else
 			offer_records(x, "", K_ALL);

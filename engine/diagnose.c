@@ -83,9 +83,18 @@ static void print_text(session *s, int all)
 		puts("\nNext question worth asking:");
 		printf("  %s\n", f->id);
 		line("", 2, buf_str(&b), w);
-	} else
+	} else if (a->kind == ACT_DONE && a->status == DONE_HANDOVER)
+		puts("\nNothing within your reach is worth doing first: hand over (the fixes below need more).");
+	else
 		puts("\nNo question is worth asking now: try the first fix.");
-	n = session_plan(s, order);
+	if (a->kind == ACT_DONE && a->status == DONE_HANDOVER) {  /* the next tier's plan */
+		const plan_step *steps;
+
+		n = session_handover(s, &steps, NULL);
+		for (int i = 0; i < n; i++)
+			order[i] = steps[i].fix;
+	} else
+		n = session_plan(s, order);
 	puts(n ? "\nFixes in order:" : "\nNo fix is left to try.");
 	for (int i = 0; i < n && (all || i < DIAGNOSE_FIXES); i++) {
 		const tr_fix *x = &m->fixes[order[i]];
@@ -103,7 +112,7 @@ static void print_text(session *s, int all)
 	free(order);
 }
 
-static void print_json(session *s)
+static void print_json(session *s, const char *technician)
 {
 	const tr_model *m = session_model(s);
 	int *order = xcalloc((size_t)m->nfixes + 1, sizeof *order);
@@ -114,6 +123,8 @@ static void print_json(session *s)
 	json_object_set(o, "ranking", json_object_get(r, "causes"));
 	json_decref(r);
 	json_object_set_new(o, "next", jsonl_action(s));
+	if (session_next(s)->kind == ACT_DONE && session_next(s)->status == DONE_HANDOVER)
+		json_object_set_new(o, "handover", jsonl_handover(s, technician));
 	for (int i = 0; i < n; i++)
 		json_array_append_new(fixes, jsonl_fix(s, order[i]));
 	json_object_set_new(o, "fixes", fixes);
@@ -155,7 +166,7 @@ int diagnose_cmd(cli *c)
 	if ((rc = jsonl_session(c, SESSION_DEPTH, &s)) != TR_OK)
 		return rc;
 	if (json)
-		print_json(s);
+		print_json(s, c->technician);
 	else
 		print_text(s, all);
 	session_free(s);

@@ -16,7 +16,9 @@
 #include "cli.h"
 #include "explain.h"
 #include "export.h"
+#include "jsonl.h"
 #include "plan.h"
+#include "reach.h"
 #include "sessdb.h"
 #include "text.h"
 
@@ -710,6 +712,9 @@ static void report_status(buf *b, session *s)
 		buf_puts(b, "done: resolved, a fix worked.\n\n");
 	else if (st == DONE_EXHAUSTED)
 		buf_puts(b, "done: exhausted, nothing left is worth asking or trying.\n\n");
+	else if (st == DONE_HANDOVER)
+		buf_puts(b, "handed over: nothing left in reach is worth doing first; "
+			 "the next steps need more reach (`export handover`).\n\n");
 	else
 		buf_puts(b, "done: ended before the problem was resolved.\n\n");
 }
@@ -932,6 +937,9 @@ static void report_next(buf *b, session *s)
 		buf_puts(b, "Try the recommended fix below.\n\n");
 	else if (a->status == DONE_RESOLVED)
 		buf_puts(b, "None: the problem is resolved.\n\n");
+	else if (a->status == DONE_HANDOVER)
+		buf_puts(b, "None within this session's reach: hand the problem over with the "
+			 "hand-over note (`export handover`), which lists the next tier's steps.\n\n");
 	else
 		buf_puts(b, "None left in this knowledge base: hand the problem to an expert, "
 			 "with this report.\n\n");
@@ -958,6 +966,147 @@ void export_session_titled(session *s, const char *title, const char *note, buf 
 void export_session(session *s, buf *out)
 {
 	export_session_titled(s, NULL, NULL, out);
+}
+
+/* ---- the hand-over note ---- */
+
+/* The reach names in r as "host, portal and admin rights on the client". */
+static void put_reach(buf *b, unsigned r)
+{
+	int n = 0, k = 0;
+
+	if ((r & REACH_ALL) == REACH_ALL) {
+		buf_puts(b, "everything");
+		return;
+	}
+	for (int i = 0; i < REACH_NNAMES; i++)
+		n += (int)((r >> i) & 1u);
+	for (int i = 0; i < REACH_NNAMES; i++)
+		if (r & (1u << i)) {
+			buf_puts(b, k == 0 ? "" : k == n - 1 ? " and " : ", ");
+			buf_puts(b, 1u << i == REACH_ADMIN ? "admin rights on the client" : reach_names[i]);
+			k++;
+		}
+}
+
+static void handover_status(buf *b, session *s)
+{
+	enum done_status st;
+
+	buf_puts(b, "**Status:** ");
+	if (!session_done(s, &st))
+		buf_puts(b, "in progress: there is still something in reach worth doing first "
+			 "(the session's next step); these are the steps after it, were it handed over now.\n\n");
+	else if (st == DONE_HANDOVER)
+		buf_puts(b, "handed over: nothing left in reach is worth doing first.\n\n");
+	else if (st == DONE_RESOLVED)
+		buf_puts(b, "resolved: a fix worked, nothing to hand over.\n\n");
+	else
+		buf_puts(b, "ended before the problem was resolved.\n\n");
+}
+
+static void handover_failed(buf *b, session *s)
+{
+	const tr_model *m = session_model(s);
+	const session_event *ev;
+	int k = 0, n = session_events(s, &ev);
+
+	buf_puts(b, "## Fixes that failed\n\n");
+	for (int i = 0, x; i < n; i++)   /* in the order they were tried */
+		if (ev[i].kind == EV_RESULT && (x = model_fix(m, ev[i].subject)) >= 0 &&
+		    session_fix_state(s, x) == FIX_FAILED && strcmp(ev[i].value, "failed") == 0) {
+			buf_printf(b, "%d. ", ++k);
+			md_inline(b, m->fixes[x].title);
+			buf_puts(b, " (");
+			md_code(b, m->fixes[x].id);
+			buf_puts(b, ")\n");
+		}
+	buf_puts(b, k ? "\n" : "None.\n\n");
+}
+
+/* The question the next tier should answer first. */
+static void handover_ask(buf *b, session *s, int f)
+{
+	const tr_model *m = session_model(s);
+	const tr_fact *fact = &m->facts[f];
+	char *help = fill(s, fact->help, NULL);
+
+	buf_puts(b, "**Ask first:** ");
+	md_inline(b, fact->text);
+	buf_puts(b, " (");
+	md_code(b, fact->id);
+	buf_puts(b, ", answered by ");
+	md_code(b, fact->asker);
+	buf_puts(b, "). Its answer may change the order below.\n\n");
+	md_field(b, "How to find out:", help);
+	free(help);
+	for (int i = 0; i < fact->ncheck; i++)
+		if (session_where(s, &fact->check[i].applies) != 0)
+			put_command(b, m, &fact->check[i], s);
+}
+
+static void handover_step(buf *b, session *s, const plan_step *st, int k)
+{
+	const tr_model *m = session_model(s);
+	const tr_fix *fix = &m->fixes[st->fix];
+	buf head = {0};
+	char names[96];
+
+	buf_printf(&head, "Step %d", k);
+	md_heading(b, 3, buf_str(&head));
+	buf_free(&head);
+	buf_puts(b, "Fix ");
+	md_code(b, fix->id);
+	buf_puts(b, "; it addresses ");
+	for (int l = fix->link; l < fix->link + fix->nlink; l++) {
+		buf_puts(b, l == fix->link ? "" : l == fix->link + fix->nlink - 1 ? " and " : ", ");
+		md_code(b, m->causes[m->links[l].cause].id);
+	}
+	buf_puts(b, ". Needs: ");
+	put_reach(b, session_needs(s, st->fix));
+	buf_printf(b, " (`--reach %s`).\n\n", reach_format(session_needs(s, st->fix), names, sizeof names));
+	if (st->check >= 0) {
+		const plan_check *ck = &session_checks(s)[st->check];
+
+		buf_puts(b, "**Check first:** ");
+		md_inline(b, m->facts[ck->fact].text);
+		buf_puts(b, " (");
+		md_code(b, m->facts[ck->fact].id);
+		buf_puts(b, "). Try this fix only if the answer is ");
+		put_value(b, m, ck->value);
+		buf_puts(b, ".\n\n");
+	}
+	put_fix(b, m, st->fix, 4, -1, s);
+}
+
+void export_handover(session *s, const char *title, const char *technician, buf *out)
+{
+	const tr_model *m = session_model(s);
+	const plan_step *steps;
+	int ask, n;
+
+	session_next(s);
+	n = session_handover(s, &steps, &ask);
+	report_head(out, s, title ? title : "Hand-over", NULL);
+	if (technician && *technician)
+		md_field(out, "Handed over by:", technician);
+	buf_puts(out, "**Reach of this session:** ");
+	put_reach(out, session_reach(s));
+	buf_puts(out, ".\n\n");
+	handover_status(out, s);
+	report_facts(out, s);
+	handover_failed(out, s);
+	report_ranking(out, s);
+	buf_puts(out, "## Next steps for the next tier\n\n");
+	if (ask >= 0)
+		handover_ask(out, s, ask);
+	if (n == 0 && ask < 0)
+		buf_puts(out, "None: nothing left in this knowledge base is worth trying.\n\n");
+	else if (n)
+		buf_puts(out, "In planned order; the first that works ends it.\n\n");
+	for (int i = 0; i < n; i++)
+		handover_step(out, s, &steps[i], i + 1);
+	(void)m;
 }
 
 /* ---- coverage ---- */
@@ -1384,19 +1533,46 @@ int export_cmd_coverage(cli *c)
 }
 
 /* Parses a saved session's id: a positive decimal number. */
-static int session_id(cli *c, const char *arg, sqlite3_int64 *id)
+static int session_id(cli *c, const char *name, const char *arg, sqlite3_int64 *id)
 {
 	char *end;
 	long long v;
 
 	if (!arg)
-		return tr_fail(&c->err, TR_EUSAGE, "export session: name the saved session (its ID)");
+		return tr_fail(&c->err, TR_EUSAGE, "%s: name the saved session (its ID)", name);
 	errno = 0;
 	v = strtoll(arg, &end, 10);
 	if (errno || end == arg || *end || v <= 0)
-		return tr_fail(&c->err, TR_EUSAGE, "export session: '%s' is not a session ID", arg);
+		return tr_fail(&c->err, TR_EUSAGE, "%s: '%s' is not a session ID", name, arg);
 	*id = v;
 	return TR_OK;
+}
+
+int export_cmd_handover(cli *c)
+{
+	export_opts o;
+	sqlite3_int64 id = 0;
+	sqlite3 *db;
+	session *s;
+	buf text = {0}, title = {0};
+
+	if (parse_opts(c, "export handover", 0, 1, &o) != TR_OK ||
+	    session_id(c, "export handover", o.arg, &id) != TR_OK)
+		return TR_EUSAGE;
+	if (sessdb_open(NULL, &db, &c->err) != TR_OK)
+		return TR_ERR;
+	if (sessdb_load(db, id, c->m, SESSION_DEPTH, &s, NULL, NULL, &c->err) != TR_OK) {
+		sqlite3_close(db);
+		return TR_ERR;
+	}
+	jsonl_reach_resumed(c, db, id, s);
+	buf_puts(&title, "Hand-over: ");
+	sessdb_heading(db, id, &title);
+	sqlite3_close(db);
+	export_handover(s, buf_str(&title), c->technician, &text);
+	buf_free(&title);
+	session_free(s);
+	return finish(&text, &o, &c->err);
 }
 
 int export_cmd_session(cli *c)
@@ -1409,7 +1585,7 @@ int export_cmd_session(cli *c)
 	buf text = {0}, title = {0};
 
 	if (parse_opts(c, "export session", 0, 1, &o) != TR_OK ||
-	    session_id(c, o.arg, &id) != TR_OK)
+	    session_id(c, "export session", o.arg, &id) != TR_OK)
 		return TR_EUSAGE;
 	if (sessdb_open(NULL, &db, &c->err) != TR_OK)
 		return TR_ERR;
@@ -1417,6 +1593,7 @@ int export_cmd_session(cli *c)
 		sqlite3_close(db);
 		return TR_ERR;
 	}
+	jsonl_reach_resumed(c, db, id, s);   /* the report of a handed-over session says so */
 	sessdb_heading(db, id, &title);
 	sqlite3_close(db);
 	export_session_titled(s, buf_str(&title), note, &text);

@@ -25,6 +25,13 @@ void export_session(session *s, buf *out);
  * said changed since the session was saved. */
 void export_session_titled(session *s, const char *title, const char *note, buf *out);
 
+/* The hand-over note of a session for the next tier: what is known (each
+ * fact and where it came from), the fixes that failed, the ranking, and
+ * the steps beyond the session's reach in planned order (session_handover)
+ * with what each needs and its commands. title NULL: "Hand-over";
+ * technician (NULL or "": none) is named as the one handing over. */
+void export_handover(session *s, const char *title, const char *technician, buf *out);
+
 /* Causes against the facts that tell them apart. */
 void export_coverage(const tr_model *m, buf *out);
 

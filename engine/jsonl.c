@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "explain.h"
+#include "export.h"
 #include "jsonl.h"
 #include "kbedit.h"
 #include "plan.h"
+#include "reach.h"
 #include "sessdb.h"
 
 #define MAX_LINE (1 << 16)
@@ -35,6 +37,11 @@ json_t *jsonl_ranking(session *s)
 		json_array_append_new(a, c);
 	}
 	json_object_set_new(o, "causes", a);
+	if (session_reach(s) != REACH_ALL) {
+		char r[64];
+
+		json_object_set_new(o, "reach", json_string(reach_format(session_reach(s), r, sizeof r)));
+	}
 	if (nn) {
 		json_t *na = json_array();
 
@@ -211,6 +218,89 @@ json_t *jsonl_action(session *s)
 	return o;
 }
 
+/* A reach as a JSON array of its names. */
+static json_t *reach_names_json(unsigned r)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < REACH_NNAMES; i++)
+		if (r & (1u << i))
+			json_array_append_new(a, json_string(reach_names[i]));
+	return a;
+}
+
+json_t *jsonl_handover(session *s, const char *technician)
+{
+	const tr_model *m = session_model(s);
+	const plan_step *steps;
+	int ask, n = session_handover(s, &steps, &ask);
+	json_t *o = json_object(), *a = json_array(), *r = jsonl_ranking(s);
+	char names[64];
+	buf md = {0};
+
+	json_object_set_new(o, "type", json_string("handover"));
+	json_object_set_new(o, "reach", json_string(reach_format(session_reach(s), names, sizeof names)));
+	for (int i = 0; i < n; i++) {
+		json_t *st = jsonl_fix(s, steps[i].fix);
+
+		json_object_del(st, "type");
+		json_object_set_new(st, "needs", reach_names_json(session_needs(s, steps[i].fix)));
+		if (steps[i].check >= 0) {
+			const plan_check *ck = &session_checks(s)[steps[i].check];
+			json_t *c = json_object();
+
+			json_object_set_new(c, "fact", json_string(m->facts[ck->fact].id));
+			json_object_set_new(c, "value", json_string(m->values[ck->value].value));
+			json_object_set_new(st, "check", c);
+		}
+		json_array_append_new(a, st);
+	}
+	json_object_set_new(o, "steps", a);
+	if (ask >= 0) {
+		json_t *q = json_object();
+
+		json_object_set_new(q, "fact", json_string(m->facts[ask].id));
+		json_object_set_new(q, "text", json_string(m->facts[ask].text));
+		json_object_set_new(q, "asker", json_string(m->facts[ask].asker));
+		json_object_set_new(o, "ask_first", q);
+	}
+	a = json_array();
+	for (int f = 0; f < m->nfacts; f++) {
+		enum origin from = session_origin(s, f);
+		json_t *k;
+		const char *v = session_shown(s, f);
+		int rule;
+
+		if (from == ORIGIN_NONE && !session_is_unknown(s, f))
+			continue;
+		k = json_object();
+		json_object_set_new(k, "fact", json_string(m->facts[f].id));
+		json_object_set_new(k, "value", json_string(from == ORIGIN_NONE || !v ? "unknown" : v));
+		json_object_set_new(k, "origin", json_string(from == ORIGIN_NONE ? "answer" : session_origin_names[from]));
+		if (from == ORIGIN_RULE && (rule = session_derived_by(s, f, NULL)) >= 0)
+			json_object_set_new(k, "rule", json_string(m->rules[rule].id));
+		json_array_append_new(a, k);
+	}
+	json_object_set_new(o, "facts", a);
+	a = json_array();
+	{
+		const session_event *ev;
+		int ne = session_events(s, &ev);
+
+		for (int i = 0; i < ne; i++)   /* in the order they were tried */
+			if (ev[i].kind == EV_RESULT && strcmp(ev[i].value, "failed") == 0 &&
+			    model_fix(m, ev[i].subject) >= 0 && session_fix_state(s, model_fix(m, ev[i].subject)) == FIX_FAILED)
+				json_array_append_new(a, json_string(ev[i].subject));
+	}
+	json_object_set_new(o, "failed", a);
+	json_object_set(o, "ranking", json_object_get(r, "causes"));
+	json_decref(r);
+	export_handover(s, NULL, technician, &md);
+	json_object_set_new(o, "markdown", json_string(buf_str(&md)));
+	buf_free(&md);
+	return o;
+}
+
 /* Parses "ID=VALUE" and adds it to s as a given fact; TR_EUSAGE with a
  * message on a malformed pair, an unknown fact or value. */
 static int jsonl_given(session *s, const char *pair, tr_err *e)
@@ -237,6 +327,7 @@ int jsonl_session(cli *c, int depth, session **out)
 	if (session_open(c->m, depth, out, &c->err) != TR_OK)
 		return TR_ERR;
 	session_set_exact(*out, c->exact);
+	session_set_reach(*out, c->reach_set ? c->reach : REACH_ALL);
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
 
@@ -247,6 +338,29 @@ int jsonl_session(cli *c, int depth, session **out)
 		}
 	}
 	return TR_OK;
+}
+
+/* sessdb_get's callback: the reach recorded with the session ("" all). */
+static int recorded_reach(const sessdb_row *r, void *ctx)
+{
+	unsigned *reach = ctx;
+	tr_err e;
+
+	if (*r->reach && reach_parse(r->reach, reach, &e) != TR_OK)
+		*reach = REACH_ALL;
+	return 0;
+}
+
+void jsonl_reach_resumed(cli *c, sqlite3 *db, sqlite3_int64 id, session *s)
+{
+	unsigned reach = REACH_ALL;
+	tr_err e;
+
+	if (c->reach_set)
+		reach = c->reach;
+	else if (db)
+		sessdb_get(db, id, recorded_reach, &reach, &e);
+	session_set_reach(s, reach);
 }
 
 static void send(json_t *o)
@@ -342,6 +456,13 @@ static int handle(session *s, const char *line, char ending[16], char **note, tr
 		rc = json_is_string(v) && json_is_string(val)
 		   ? session_add(s, EV_SET, json_string_value(v), json_string_value(val), e)
 		   : tr_fail(e, TR_EUSAGE, "\"fact\" and \"value\" must be strings");
+	} else if ((v = json_object_get(o, "reach"))) {
+		unsigned r;
+
+		rc = !json_is_string(v) ? tr_fail(e, TR_EUSAGE, "\"reach\" must be a string such as \"client,host\"")
+		   : reach_parse(json_string_value(v), &r, e);
+		if (rc == TR_OK)
+			session_set_reach(s, r);
 	} else if ((v = json_object_get(o, "command"))) {
 		const char *cmd = json_string_value(v);
 
@@ -361,7 +482,7 @@ static int handle(session *s, const char *line, char ending[16], char **note, tr
 		} else
 			rc = tr_fail(e, TR_EUSAGE, "unknown command (back, quit or end)");
 	} else
-		rc = tr_fail(e, TR_EUSAGE, "expected answer, result, fact or command");
+		rc = tr_fail(e, TR_EUSAGE, "expected answer, result, fact, reach or command");
 	json_decref(o);
 	return rc;
 }
@@ -391,6 +512,8 @@ typedef struct saver {
 	sqlite3_int64 id;     /* the session's row; 0 while unsaved */
 	sessdb_kept kept;     /* events of a resumed session this knowledge base cannot apply */
 	const char *label;    /* --title */
+	const char *technician;  /* the technician's name for the hand-over note */
+	int reach_saved;      /* the reach recorded in the row, or -1 not yet */
 } saver;
 
 static void saver_stop(saver *sv, const char *msg)
@@ -415,6 +538,30 @@ static void saver_save(saver *sv, session *s)
 	if (sessdb_save(sv->db, s, &sv->kept, sv->label, &sv->id, &e) != TR_OK)
 		saver_stop(sv, e.msg);
 	else if (!was && sessdb_claim(sv->db, sv->id, &e) != TR_OK)
+		saver_stop(sv, e.msg);
+	else if (sv->reach_saved != (int)session_reach(s)) {   /* the reach, when it changed */
+		char r[64];
+		unsigned now = session_reach(s);
+
+		if (sessdb_set_reach(sv->db, sv->id, now == REACH_ALL ? "" : reach_format(now, r, sizeof r),
+				     &e) != TR_OK)
+			saver_stop(sv, e.msg);
+		else
+			sv->reach_saved = (int)now;
+	}
+}
+
+/* Records a hand-over as the session's ending. */
+static void saver_handover(saver *sv, session *s)
+{
+	tr_err e;
+	char r[64], note[128];
+
+	tr_clear(&e);
+	if (!sv->db || !sv->id)
+		return;
+	snprintf(note, sizeof note, "handed over from reach %s", reach_format(session_reach(s), r, sizeof r));
+	if (sessdb_end(sv->db, sv->id, "handover", NULL, note, &e) != TR_OK)
 		saver_stop(sv, e.msg);
 }
 
@@ -477,6 +624,7 @@ static int open_session(cli *c, saver *sv, int save, const char *resume, int dep
 				kbedit_session_note(c->db, ver, *s, &note);
 		}
 		sv->id = id;
+		jsonl_reach_resumed(c, sv->db, id, *s);
 		if (note) {
 			fprintf(stderr, "triage: session %lld: %s\n", id, note);
 			free(note);
@@ -486,6 +634,19 @@ static int open_session(cli *c, saver *sv, int save, const char *resume, int dep
 		return TR_OK;
 	}
 	return jsonl_session(c, depth, s);
+}
+
+/* The next action; a hand-over first sends its handover line and is
+ * recorded as the session's ending. */
+static void send_action(session *s, saver *sv)
+{
+	const action *a = session_next(s);
+
+	if (a->kind == ACT_DONE && a->status == DONE_HANDOVER) {
+		send(jsonl_handover(s, sv->technician));
+		saver_handover(sv, s);
+	}
+	send(jsonl_action(s));
 }
 
 static void send_ranking(session *s, const saver *sv)
@@ -507,6 +668,8 @@ int jsonl_cmd_session(cli *c)
 	int jsonl = 0, save = 1, facts = 0, depth = SESSION_DEPTH, too_long, rc, warned = 0;
 
 	memset(&sv, 0, sizeof sv);
+	sv.reach_saved = -1;
+	sv.technician = c->technician;
 	for (int i = 0; i < c->argc; i++) {
 		const char *v;
 
@@ -545,7 +708,7 @@ int jsonl_cmd_session(cli *c)
 		saver_save(&sv, s);
 	send_warnings(s, &warned);
 	send_ranking(s, &sv);
-	send(jsonl_action(s));
+	send_action(s, &sv);
 	while (session_next(s)->kind != ACT_DONE) {
 		tr_err e;
 
@@ -562,14 +725,14 @@ int jsonl_cmd_session(cli *c)
 			rc = handle(s, buf_str(&line), ending, &note, &e);
 		if (rc == TR_EUSAGE) {
 			send_error(e.msg);
-			send(jsonl_action(s));
+			send_action(s, &sv);
 			continue;
 		}
 		saver_save(&sv, s);
 		if (rc == TR_OK || session_next(s)->kind != ACT_DONE) {
 			send_warnings(s, &warned);
 			send_ranking(s, &sv);
-			send(jsonl_action(s));
+			send_action(s, &sv);
 		}
 	}
 	if (*ending)

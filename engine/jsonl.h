@@ -18,9 +18,22 @@ json_t *jsonl_action(session *s);
 /* A fix as the recommend line shows it (commands rendered). */
 json_t *jsonl_fix(session *s, int x);
 
+/* {"type":"handover","reach","steps":[...],"ask_first"?,"facts","failed",
+ * "ranking","markdown"}: the next tier's plan (session_handover), each step
+ * a recommend without its type plus what it "needs" (reach names) and its
+ * "check" when it is a check-then-fix step; the facts with their origin;
+ * the failed fixes; the note as Markdown (export_handover; technician may
+ * be NULL). Caller json_decref. */
+json_t *jsonl_handover(session *s, const char *technician);
+
 /* Opens a session on c->m with every --fact ID=VALUE among c's arguments
  * given, for any front end. On failure c->err is set (TR_EUSAGE for a bad
  * fact) and *out is NULL. */
 int jsonl_session(cli *c, int depth, session **out);
+
+/* Sets the reach of s, resumed from saved session id of db: the reach c
+ * says when it was set (flag, environment, config file: who is at the
+ * keyboard now), else the one recorded with the session, else all. */
+void jsonl_reach_resumed(cli *c, sqlite3 *db, sqlite3_int64 id, session *s);
 
 #endif

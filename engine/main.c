@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 #include "cli.h"
+#include "config.h"
 #include "manpage.h"
 #include "paths.h"
 #include "text.h"
@@ -41,7 +42,7 @@ static const command commands[] = {
 	  "  --title TEXT      name the session (a ticket number, a few words)\n"
 	  "  --resume ID       resume a saved session\n" },
 	{ "session", jsonl_cmd_session, CMD_KB,
-	  "--jsonl [--fact ID=VALUE]... [--title TEXT] [--resume ID] [--no-save] [--depth N]",
+	  "--jsonl [--fact ID=VALUE]... [--title TEXT] [--resume ID] [--no-save] [--depth N] [--reach LIST]",
 	  "drive a session over JSON Lines on stdin/stdout (for front ends)",
 	  "  --jsonl           speak the JSON Lines protocol (the only mode)\n"
 	  "  --fact ID=VALUE   a fact known before the session starts (repeatable)\n"
@@ -49,7 +50,9 @@ static const command commands[] = {
 	  "  --resume ID       continue a saved session (one writer at a time)\n"
 	  "  --no-save         do not save the session (saved like the shell's by default;\n"
 	  "                    the ranking line's \"session\" is its ID)\n"
-	  "  --depth N         the planner's lookahead: 1 (default) or 2\n" },
+	  "  --depth N         the planner's lookahead: 1 (default) or 2\n"
+	  "  --reach LIST      what the person can reach (see triage --help); the session\n"
+	  "                    may end in a hand-over line, then done with status handover\n" },
 	{ "sessions show", sessions_cmd_show, CMD_KB, "ID [--json]",
 	  "one saved session: its title, status and every event as recorded",
 	  "  --json            the same as one JSON object\n" },
@@ -186,6 +189,21 @@ static const command commands[] = {
 	{ "export coverage", export_cmd_coverage, CMD_KB, "[-o FILE]",
 	  "causes against the facts that tell them apart, as Markdown",
 	  "  -o FILE           write to FILE (atomically) instead of stdout\n" },
+	{ "export handover", export_cmd_handover, CMD_KB, "ID [-o FILE]",
+	  "a saved session's hand-over note for the next tier, as Markdown",
+	  "  What is known (each fact and where it came from), the fixes that failed,\n"
+	  "  the ranking, and the next steps beyond the session's reach in planned\n"
+	  "  order, with their commands. The session's recorded reach is used unless\n"
+	  "  --reach is given.\n"
+	  "  -o FILE           write to FILE (atomically) instead of stdout\n" },
+	{ "config", config_cmd_show, 0, "",
+	  "the settings in effect (kb, reach, color, technician) and where each came from",
+	  "  Each setting comes from its flag (--kb, --reach, --color, --technician),\n"
+	  "  else its environment variable (TRIAGE_KB, TRIAGE_REACH, TRIAGE_COLOR,\n"
+	  "  TRIAGE_TECHNICIAN), else the configuration file, else the built-in default.\n"
+	  "  The file is $XDG_CONFIG_HOME/triage/config (else ~/.config/triage/config):\n"
+	  "  lines of key = value; blank lines and lines starting with # are ignored.\n"
+	  "  The output is itself such a file.\n" },
 	{ "completion", complete_cmd_script, 0, "bash|zsh|fish",
 	  "print a shell completion script (commands, options, ids from the knowledge base)",
 	  "  Load it for this shell with `source <(triage completion bash)` (zsh: the\n"
@@ -205,8 +223,18 @@ static void usage_line(FILE *f, const command *cmd)
 static const char tagline[] =
 	"troubleshooting that asks the right questions and ranks the fixes.";
 static const char global_help[] =
-	"  --kb PATH         the knowledge base (default: $TRIAGE_KB, else the one\n"
-	"                    installed beside triage)\n"
+	"  --kb PATH         the knowledge base (default: $TRIAGE_KB, else the config\n"
+	"                    file's kb, else the one installed beside triage)\n"
+	"  --reach LIST      what the person at the keyboard can reach, comma-separated:\n"
+	"                    client (the client computer as its user), host (its\n"
+	"                    console or an admin session), portal (the cloud portal),\n"
+	"                    network (routers, firewalls, VPN), gateway (the RD\n"
+	"                    Gateway), admin (administrator rights on the client), or\n"
+	"                    all (the default; also $TRIAGE_REACH and the config file)\n"
+	"  --color WHEN      colour in the shell: auto (a terminal without NO_COLOR),\n"
+	"                    always or never (also $TRIAGE_COLOR, the config file)\n"
+	"  --technician NAME your name for the records (hand-over notes, reports;\n"
+	"                    also $TRIAGE_TECHNICIAN, the config file)\n"
 	"  --exact           plan over every cause and question, without the\n"
 	"                    approximation used on large knowledge bases\n"
 	"  -h, --help        help; `triage COMMAND --help` for one command\n"
@@ -216,7 +244,7 @@ static const char exits[] = "0 success, 1 failure, 2 usage error.";
 static void print_help(FILE *f)
 {
 	fprintf(f, "triage: %s\n\n"
-		"usage: triage [--kb PATH] [COMMAND] [ARGS]\n\ncommands:\n", tagline);
+		"usage: triage [--kb PATH] [--reach LIST] [COMMAND] [ARGS]\n\ncommands:\n", tagline);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (!(commands[i].flags & CMD_HIDDEN))
 			fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
@@ -242,7 +270,7 @@ static const cli_docs *docs(void)
 
 /* --version: the program, and the knowledge base that would be used (none
  * found or unusable is said, not an error). */
-static void print_version(const char *kb_flag)
+static void print_version(const char *kb)
 {
 	char path[4096];
 	struct stat st;
@@ -252,7 +280,7 @@ static void print_version(const char *kb_flag)
 
 	printf("triage %s (schema %d, SQLite %s)\n", TRIAGE_VERSION,
 	       store_schema_version(), sqlite3_libversion());
-	paths_kb(kb_flag, path, sizeof path);
+	snprintf(path, sizeof path, "%s", kb);
 	tr_clear(&e);
 	if (stat(path, &st) != 0)
 		printf("knowledge base: none found (looked for %s)\n", path);
@@ -272,6 +300,19 @@ static void command_help(const command *cmd)
 	if (*cmd->help)
 		printf("\n%s", cmd->help);
 	printf("  --kb PATH         the knowledge base to use\n");
+}
+
+/* The global option (enum config_key) arg is, with or without "=value";
+ * -1 when it is none. */
+static int global_flag(const char *arg)
+{
+	for (int k = 0; k < CONFIG_NKEYS; k++) {
+		size_t len = strlen(config_flags[k]);
+
+		if (strncmp(arg, config_flags[k], len) == 0 && (arg[len] == '\0' || arg[len] == '='))
+			return k;
+	}
+	return -1;
 }
 
 /* Finds the command named by argv[0] (and argv[1]); sets *words. */
@@ -328,11 +369,11 @@ static int open_kb(cli *c)
 
 int main(int argc, char **argv)
 {
-	static char kb[4096];
-	const char *kb_flag = NULL;
+	static config cf;
+	const char *flags[CONFIG_NKEYS] = {NULL};
 	const command *cmd;
 	char **args = calloc((size_t)argc + 1, sizeof *args);
-	int n = 0, words = 0, rc, help = 0, version = 0;
+	int n = 0, words = 0, rc, help = 0, version = 0, k;
 	cli c;
 
 	memset(&c, 0, sizeof c);
@@ -345,13 +386,15 @@ int main(int argc, char **argv)
 			while (i < argc)
 				args[n++] = argv[i++];
 			break;
-		} else if (strcmp(argv[i], "--kb") == 0 || strncmp(argv[i], "--kb=", 5) == 0) {
-			if (argv[i][4] == '=')
-				kb_flag = argv[i] + 5;
+		} else if ((k = global_flag(argv[i])) >= 0) {
+			size_t len = strlen(config_flags[k]);
+
+			if (argv[i][len] == '=')
+				flags[k] = argv[i] + len + 1;
 			else if (i + 1 < argc)
-				kb_flag = argv[++i];
+				flags[k] = argv[++i];
 			else {
-				fputs("triage: --kb needs a path\n", stderr);
+				fprintf(stderr, "triage: %s needs %s\n", config_flags[k], k == CONFIG_KB ? "a path" : "a value");
 				free(args);
 				return TR_EUSAGE;
 			}
@@ -364,8 +407,19 @@ int main(int argc, char **argv)
 		else
 			args[n++] = argv[i];
 	}
+	if ((n == 0 || strcmp(args[0], "__complete") != 0) && !(help && !version) &&
+	    !(n > 0 && strcmp(args[0], "help") == 0)) {
+		tr_clear(&c.err);
+		if ((rc = config_load(&cf, flags, &c.err)) != TR_OK) {
+			fputs("triage: ", stderr);
+			text_put(stderr, c.err.msg);
+			fputc('\n', stderr);
+			free(args);
+			return rc;
+		}
+	}
 	if (version) {
-		print_version(kb_flag);
+		print_version(cf.v[CONFIG_KB].value);
 		free(args);
 		return TR_OK;
 	}
@@ -414,7 +468,12 @@ int main(int argc, char **argv)
 	}
 	c.argc = n - words;
 	c.argv = args + words;
-	c.kb_path = paths_kb(kb_flag, kb, sizeof kb);
+	c.kb_path = cf.v[CONFIG_KB].value;
+	c.cf = &cf;
+	c.reach = cf.reach;
+	c.reach_set = cf.v[CONFIG_REACH].set;
+	c.colour = cf.colour;
+	c.technician = cf.v[CONFIG_TECHNICIAN].value;
 	c.docs = docs();
 	tr_clear(&c.err);
 	rc = (cmd->flags & CMD_KB) ? open_kb(&c)

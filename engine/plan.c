@@ -378,6 +378,8 @@ typedef struct planner {
 	int *lv_at, *slot;       /* per candidate check: its lv offset, its fix's slot */
 	unsigned char *asked;    /* per fact: a check on it was taken */
 	int *asked_list, nasked;
+	unsigned char *outside;  /* per candidate fix: out of reach (NULL: none is) */
+	int handed;              /* a step out of reach was taken: handed over */
 } planner;
 
 static void add_node(planner *P, int c, int kind, int slot)
@@ -488,6 +490,11 @@ static void plan_start(planner *P, const plan_in *in, const cands *K, const doub
 	}
 	P->asked = xcalloc((size_t)m->nfacts + 1, 1);
 	P->asked_list = xmalloc(sizeof *P->asked_list * (size_t)(K->ncheck + 1));
+	if (in->reach_ok) {
+		P->outside = xcalloc((size_t)K->nfix + 1, 1);
+		for (int i = 0; i < K->nfix; i++)
+			P->outside[i] = !in->reach_ok[K->fix[i]];
+	}
 }
 
 static void plan_end(planner *P)
@@ -495,7 +502,7 @@ static void plan_end(planner *P)
 	free(P->rest); free(P->head); free(P->heads_set); free(P->nodes);
 	free(P->win); free(P->cost); free(P->taken); free(P->high);
 	free(P->cwin); free(P->corr); free(P->lv); free(P->lv_at); free(P->slot);
-	free(P->asked); free(P->asked_list);
+	free(P->asked); free(P->asked_list); free(P->outside);
 }
 
 /* A high-risk fix on weak evidence waits for everything else. */
@@ -511,17 +518,17 @@ static int late(const planner *P, int i)
  * is not: finding out that it does not apply takes the same attention. */
 static double value(const planner *P, int i, int j, double *cost)
 {
-	double win;
+	double win, hand = P->outside && P->outside[i] && !P->handed ? P->in->handover : 0;
 
 	if (j >= 0) {
 		const plan_check *ck = &P->in->checks[P->K->check[j]];
 		double reach = P->in->m->values[ck->value].p * P->still + P->corr[j];
 
 		win = P->cwin[j];
-		*cost = P->still * (P->in->m->facts[ck->fact].cost + P->in->step) + reach * P->cost[i];
+		*cost = P->still * (P->in->m->facts[ck->fact].cost + P->in->step + hand) + reach * P->cost[i];
 	} else {
 		win = P->win[i];
-		*cost = P->still * P->cost[i];
+		*cost = P->still * (P->cost[i] + hand);
 	}
 	return win > 1e-12 && *cost > 0 ? win / *cost : 0;
 }
@@ -591,6 +598,8 @@ static void take(planner *P, const plan_step *st, int slot, int j)
 	for (int l = fix->link; l < fix->link + fix->nlink; l++)
 		cause_moved(P, m->links[l].cause);
 	P->taken[slot] = 1;
+	if (P->outside && P->outside[slot])
+		P->handed = 1;
 	if (st->check >= 0) {
 		int f = P->in->checks[st->check].fact;
 
@@ -742,6 +751,7 @@ static double eco(const plan_in *in, const cands *pool, const double *p, int f, 
 	unsigned char *ok = xmalloc((size_t)m->nfacts + 1);
 	double *app = in->applies_after ? xmalloc(sizeof *app * ((size_t)m->nfixes + 1)) : NULL;
 	double *lapp = in->applies_after ? xmalloc(sizeof *lapp * ((size_t)m->nlinks + 1)) : NULL;
+	unsigned char *rok = in->reach_after ? xmalloc((size_t)m->nfixes + 1) : NULL;
 
 	memcpy(ok, in->ask_ok, (size_t)m->nfacts);  /* once answered, f is known */
 	ok[f] = 0;
@@ -760,6 +770,10 @@ static double eco(const plan_in *in, const cands *pool, const double *p, int f, 
 			sub.applies = app;
 			sub.link_applies = lapp;
 		}
+		if (rok && pv > 1e-12) {  /* and which are in reach */
+			in->reach_after(in->applies_ctx, fact->first + k, rok);
+			sub.reach_ok = rok;
+		}
 		v = pv > 1e-12 ? value_of(&sub, post, depth - 1) : 0;
 
 		if (after)
@@ -770,6 +784,7 @@ static double eco(const plan_in *in, const cands *pool, const double *p, int f, 
 	free(ok);
 	free(app);
 	free(lapp);
+	free(rok);
 	return fact->cost + in->step + fact->unknown_rate * now + (1 - fact->unknown_rate) * expect;
 }
 

@@ -32,7 +32,12 @@
 #define TR_PLAN_H
 #include "model.h"
 
-#define PLAN_ESCALATE 60.0        /* cost of an unresolved problem, minutes */
+/* The cost of an unresolved problem, minutes: what is left when the plan
+ * runs out goes to an expert. It is also the cost of handing the problem
+ * over to the next tier when the person's reach is limited (the note,
+ * the queue, the user waiting, the next tier reading in): see
+ * plan_in.handover. */
+#define PLAN_ESCALATE 60.0
 /* Every step, question or fix, also costs the person about three minutes
  * of attention: reading it, switching to the right window, reporting back.
  * Without it a string of half-minute questions looks free, and sessions
@@ -89,6 +94,19 @@ typedef struct plan_in {
 	void (*applies_after)(const void *ctx, int value, const double *post, double *out,
 			      double *out_links);
 	const void *applies_ctx;
+	/* Reach (issue 13). reach_ok[x] says whether the person can carry out
+	 * fix x (NULL: every fix). A plan under a limited reach is the steps in
+	 * reach, then a hand-over, then the next tier's steps: the first step
+	 * out of reach also costs handover (PLAN_ESCALATE) for the mass still
+	 * unresolved, once, and the steps after it are priced as usual. So a
+	 * step in reach goes first when it is more efficient than handing over
+	 * and following the next tier's first step, a long shot does not, and
+	 * a question in reach is worth asking when it saves either tier work.
+	 * reach_after, like applies_after, writes reach_ok for a hypothetical
+	 * answer (an answer can bring a fix into reach); ctx is applies_ctx. */
+	const unsigned char *reach_ok;
+	void (*reach_after)(const void *ctx, int value, unsigned char *out);
+	double handover;
 } plan_in;
 
 typedef struct plan_out {

@@ -146,7 +146,7 @@ static int save_tx(sqlite3 *db, session *s, const sessdb_kept *kept, const char 
 	char ts[32];
 	buf title = {0};
 
-	if (session_done(s, &st) && st != DONE_QUIT)
+	if (session_done(s, &st) && st != DONE_QUIT && st != DONE_HANDOVER)  /* a hand-over stays open */
 		status = session_done_names[st];
 	now(ts, sizeof ts);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)

@@ -12,13 +12,14 @@
 #include "belief.h"
 #include "buf.h"
 #include "plan.h"
+#include "reach.h"
 #include "session.h"
 #include "text.h"
 #include "slot.h"
 
 const char *const session_origin_names[] = {"", "given", "answer", "set", "rule"};
 const char *const session_event_names[] = {"given", "answer", "set", "result"};
-const char *const session_done_names[] = {"resolved", "exhausted", "quit"};
+const char *const session_done_names[] = {"resolved", "exhausted", "quit", "handover"};
 
 /* A small growable list of indexes. */
 typedef struct ivec {
@@ -80,6 +81,13 @@ struct session {
 	const char **excl_why;
 	double *applies;          /* per fix: P(it applies | evidence) */
 	double *lapp;             /* per link: P(its fix applies | its cause, evidence) */
+	/* reach (issue 13) */
+	unsigned reach;           /* reach.h; REACH_ALL: no limit */
+	unsigned char *rok;       /* per fix: in reach here (plan_in.reach_ok) */
+	unsigned char *ask_all;   /* per fact: askable were everything in reach */
+	unsigned char *hfix_ok;   /* per fix: allowed in the next tier's plan */
+	plan_step *hsteps;        /* the next tier's plan, when hfresh */
+	int nhsteps, hask, hfresh;
 };
 
 void session_warn(session *s, const char *kind, const char *msg)
@@ -481,6 +489,11 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 	s->excl_why = xcalloc(nx, sizeof *s->excl_why);
 	s->applies = xcalloc(nx, sizeof *s->applies);
 	s->lapp = xcalloc((size_t)m->nlinks + 1, sizeof *s->lapp);
+	s->reach = REACH_ALL;
+	s->rok = xcalloc(nx, 1);
+	s->ask_all = xcalloc(nf, 1);
+	s->hfix_ok = xcalloc(nx, 1);
+	s->hsteps = xcalloc(nx, sizeof *s->hsteps);
 	reset_state(s);
 	start_rules(s);
 	*out = s;
@@ -519,6 +532,7 @@ void session_free(session *s)
 	free(s->dirty); free(s->p); free(s->steps); free(s->checks); free(s->obs); free(s->fix_ok);
 	free(s->ask_ok); free(s->failed); free(s->notes);
 	free(s->excl_by); free(s->excl_why); free(s->applies); free(s->lapp);
+	free(s->rok); free(s->ask_all); free(s->hfix_ok); free(s->hsteps);
 	free(s);
 }
 
@@ -678,12 +692,17 @@ void session_quit(session *s)
 	s->fresh = 0;
 }
 
-/* Fills fix_ok with the fixes that may be recommended: untried ones, or
+/* Fills ok with the fixes that may be recommended: untried ones, or
  * the skipped ones when no untried fix has any chance left. */
-static void allowed_fixes(session *s, int skipped_too)
+static void allowed_into(const session *s, unsigned char *ok, int skipped_too)
 {
 	for (int x = 0; x < s->m->nfixes; x++)
-		s->fix_ok[x] = s->fix[x] == FIX_UNTRIED || (skipped_too && s->fix[x] == FIX_SKIPPED);
+		ok[x] = s->fix[x] == FIX_UNTRIED || (skipped_too && s->fix[x] == FIX_SKIPPED);
+}
+
+static void allowed_fixes(session *s, int skipped_too)
+{
+	allowed_into(s, s->fix_ok, skipped_too);
 }
 
 void session_set_exact(session *s, int exact)
@@ -776,7 +795,29 @@ static void applies_after(const void *ctx, int value, const double *post, double
 	free(obs);
 }
 
-void session_planner(session *s, plan_in *in)
+/* Sets ok[x]: fix x is in the session's reach with fact values obs. */
+static void reach_fixes(const session *s, const int *obs, unsigned char *ok)
+{
+	for (int x = 0; x < s->m->nfixes; x++)
+		ok[x] = (unsigned char)reach_fix(s->m, s->reach, x, obs);
+}
+
+/* plan_in.reach_after: the fixes in reach were value the answer (an
+ * answer can bring a fix into reach: a command known not to apply is not
+ * needed). */
+static void reach_after(const void *ctx, int value, unsigned char *out)
+{
+	const session *s = ctx;
+	int *obs = xmalloc(sizeof *obs * ((size_t)s->m->nfacts + 1));
+
+	memcpy(obs, s->obs, sizeof *obs * (size_t)s->m->nfacts);
+	obs[s->m->values[value].fact] = value;
+	reach_fixes(s, obs, out);
+	free(obs);
+}
+
+/* The planner's inputs as if everything were in reach. */
+static void planner_all(session *s, plan_in *in)
 {
 	memset(in, 0, sizeof *in);
 	in->m = s->m;
@@ -797,6 +838,36 @@ void session_planner(session *s, plan_in *in)
 	in->applies_ctx = s;
 }
 
+void session_planner(session *s, plan_in *in)
+{
+	planner_all(s, in);
+	if (s->reach != REACH_ALL) {
+		in->reach_ok = s->rok;
+		in->reach_after = reach_after;
+		in->handover = PLAN_ESCALATE;
+	}
+}
+
+/* The next tier's plan (session_handover), computed once per state. */
+static void handover_plan(session *s)
+{
+	plan_in in;
+	plan_out out = { -1, 0, 0, s->hsteps, 0 };
+
+	planner_all(s, &in);
+	in.fix_ok = s->hfix_ok;
+	in.ask_ok = s->ask_all;
+	allowed_into(s, s->hfix_ok, 0);
+	plan_decide(&in, &out);
+	if (out.ask < 0 && out.nsteps == 0) {
+		allowed_into(s, s->hfix_ok, 1);
+		plan_decide(&in, &out);
+	}
+	s->nhsteps = out.nsteps;
+	s->hask = out.ask;
+	s->hfresh = 1;
+}
+
 const action *session_next(session *s)
 {
 	const tr_model *m = s->m;
@@ -806,16 +877,22 @@ const action *session_next(session *s)
 	if (s->fresh)
 		return &s->act;
 	memset(&s->act, 0, sizeof s->act);
+	s->hfresh = 0;
 	for (int f = 0; f < m->nfacts; f++) {
 		s->obs[f] = s->given[f] >= 0 ? s->given[f] : s->dby[f] >= 0 ? s->derived[f] : -1;
 		s->ask_ok[f] = m->facts[f].nvalues > 0 && s->given[f] < 0 && !s->unknown[f] &&
 			       s->dby[f] < 0 && s->hid_by[f] < 0;
+		s->ask_all[f] = s->ask_ok[f];
+		if (s->reach != REACH_ALL && !reach_fact(m, s->reach, f))
+			s->ask_ok[f] = 0;
 	}
 	for (int x = 0; x < m->nfixes; x++)
 		s->failed[x] = s->fix[x] == FIX_FAILED;
 	belief_posterior(m, s->obs, s->scale, s->failed, s->p);
 	exclusions(s);
 	fit_applies(s, s->obs, s->p, s->applies, s->lapp);
+	if (s->reach != REACH_ALL)
+		reach_fixes(s, s->obs, s->rok);
 	s->fresh = 1;
 	session_planner(s, &in);
 	if (s->resolved || s->quit) {
@@ -836,14 +913,52 @@ const action *session_next(session *s)
 	if (out.ask >= 0) {
 		s->act.kind = ACT_QUESTION;
 		s->act.fact = out.ask;
-	} else if (out.nsteps > 0) {
+	} else if (out.nsteps > 0 && (s->reach == REACH_ALL || s->rok[s->steps[0].fix])) {
 		s->act.kind = ACT_RECOMMEND;
 		s->act.fix = s->steps[0].fix;
 	} else {
+		/* nothing is left, or the best next step is out of reach: hand over */
 		s->act.kind = ACT_DONE;
-		s->act.status = DONE_EXHAUSTED;
+		s->act.status = out.nsteps > 0 ? DONE_HANDOVER : DONE_EXHAUSTED;
 	}
 	return &s->act;
+}
+
+void session_set_reach(session *s, unsigned reach)
+{
+	s->reach = reach & REACH_ALL;
+	s->fresh = 0;
+}
+
+unsigned session_reach(const session *s) { return s->reach; }
+const plan_check *session_checks(const session *s) { return s->checks; }
+
+int session_fact_in_reach(const session *s, int f)
+{
+	return reach_fact(s->m, s->reach, f);
+}
+
+int session_fix_in_reach(session *s, int x)
+{
+	session_next(s);
+	return reach_fix(s->m, s->reach, x, s->obs);
+}
+
+unsigned session_needs(session *s, int x)
+{
+	session_next(s);
+	return reach_needs(s->m, x, s->obs);
+}
+
+int session_handover(session *s, const plan_step **steps, int *ask)
+{
+	session_next(s);
+	if (!s->hfresh)
+		handover_plan(s);
+	*steps = s->hsteps;
+	if (ask)
+		*ask = s->hask;
+	return s->nhsteps;
 }
 
 const double *session_p(session *s)
@@ -880,10 +995,15 @@ int session_ranking(session *s, int *order)
 
 int session_plan(session *s, int *order)
 {
+	int n = 0;
+
 	session_next(s);
-	for (int i = 0; i < s->nsteps; i++)
-		order[i] = s->steps[i].fix;
-	return s->nsteps;
+	for (int i = 0; i < s->nsteps; i++) {
+		if (s->reach != REACH_ALL && !s->rok[s->steps[i].fix])
+			break;  /* a hand-over: the rest is the next tier's (session_handover) */
+		order[n++] = s->steps[i].fix;
+	}
+	return n;
 }
 
 int session_value(const session *s, int f) { return s->given[f] >= 0 ? s->given[f] : s->dby[f] >= 0 ? s->derived[f] : -1; }

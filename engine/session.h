@@ -21,12 +21,12 @@
 enum origin { ORIGIN_NONE, ORIGIN_GIVEN, ORIGIN_ANSWER, ORIGIN_SET, ORIGIN_RULE };
 enum fix_state { FIX_UNTRIED, FIX_FAILED, FIX_SKIPPED, FIX_WORKED };
 enum action_kind { ACT_QUESTION, ACT_RECOMMEND, ACT_DONE };
-enum done_status { DONE_RESOLVED, DONE_EXHAUSTED, DONE_QUIT };
+enum done_status { DONE_RESOLVED, DONE_EXHAUSTED, DONE_QUIT, DONE_HANDOVER };
 enum event_kind { EV_GIVEN, EV_ANSWER, EV_SET, EV_RESULT };
 
 extern const char *const session_origin_names[];  /* "", "given", "answer", "set", "rule" */
 extern const char *const session_event_names[];   /* "given", "answer", "set", "result" */
-extern const char *const session_done_names[];    /* "resolved", "exhausted", "quit" */
+extern const char *const session_done_names[];    /* "resolved", "exhausted", "quit", "handover" */
 
 typedef struct session_event {
 	enum event_kind kind;
@@ -53,6 +53,30 @@ typedef struct session session;
  * (plan.h, PLAN_FOCUS): the same on a small knowledge base, slow on a
  * large one. Off by default. */
 void session_set_exact(session *s, int exact);
+
+/* Limits the session to what the person can reach (reach.h; REACH_ALL,
+ * the default, is no limit). Under a limit the planner never asks a
+ * question whose asker is out of reach nor recommends a fix that needs a
+ * place (or admin rights) out of reach; the plan's first step out of reach
+ * also costs a hand-over (plan_in.handover), and when that step comes
+ * first (nothing in reach is worth doing before it) the session is done
+ * with DONE_HANDOVER. Changing the reach re-plans; it is not an event
+ * (back does not undo it). */
+void session_set_reach(session *s, unsigned reach);
+unsigned session_reach(const session *s);
+/* Whether the person can answer fact f / carry out fix x here (a fix's
+ * needs depend on which of its commands apply, reach_needs). */
+int session_fact_in_reach(const session *s, int f);
+int session_fix_in_reach(session *s, int x);
+/* reach_needs of fix x in the session's context. */
+unsigned session_needs(session *s, int x);
+/* The plan for the next tier, as if everything were in reach: the steps
+ * in planned order (valid until the next change; check-then-fix steps
+ * index session_checks) and in *ask (may be NULL) the question worth
+ * asking first, or -1. Returns how many steps. */
+int session_handover(session *s, const plan_step **steps, int *ask);
+/* The model's check-then-fix steps (plan_step.check indexes them). */
+const plan_check *session_checks(const session *s);
 
 /* Starts a session on m (which must outlive it) with its rules loaded.
  * depth is the planner's lookahead (1 or 2). *out is owned by the caller. */
@@ -82,7 +106,8 @@ const double *session_p(session *s);
 /* Fills order with the causes still possible, most probable first;
  * returns how many. */
 int session_ranking(session *s, int *order);
-/* Fills order with the fixes still to try in planned order; returns how many. */
+/* Fills order with the fixes still to try in planned order; returns how
+ * many. Under a limited reach only those before the hand-over. */
 int session_plan(session *s, int *order);
 
 /* Facts. value: global value index or -1; text: free text or NULL. */

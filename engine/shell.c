@@ -21,11 +21,13 @@
 #include <wchar.h>
 #include <editline/readline.h>
 #include "cli.h"
+#include "config.h"
 #include "explain.h"
 #include "kbedit.h"
 #include "export.h"
 #include "jsonl.h"
 #include "plan.h"
+#include "reach.h"
 #include "sessdb.h"
 #include "text.h"
 
@@ -57,6 +59,8 @@ typedef struct shell_state {
 	char prompt[96];        /* the prompt for the pending step */
 	int offer;              /* the free-text fact being offered for slots, or -1 */
 	unsigned char *offered; /* per fact: offered once already */
+	cli *c;                 /* the command line: reach and technician in effect */
+	int reach_saved;        /* the reach recorded for sh->id, or -1 not yet */
 } shell_state;
 
 typedef struct shell_command {
@@ -80,8 +84,15 @@ static char *shell_readline(shell_state *sh)
 	size_t cap = 0;
 	ssize_t n;
 
-	if (sh->interactive)
-		return readline(sh->prompt);
+	if (sh->interactive) {
+		char prompt[sizeof sh->prompt + 80], r[64];
+
+		if (session_reach(sh->s) == REACH_ALL)
+			return readline(sh->prompt);
+		snprintf(prompt, sizeof prompt, "[%s] %s", reach_format(session_reach(sh->s), r, sizeof r),
+			 sh->prompt);  /* the reach, when limited, heads every prompt */
+		return readline(prompt);
+	}
 	if ((n = getline(&line, &cap, stdin)) < 0) {
 		free(line);
 		return NULL;
@@ -459,10 +470,46 @@ static void show_fix(shell_state *sh, int x)
 	buf_free(&b);
 }
 
+/* A hand-over: what is out of reach, and the first steps of the next tier. */
+static void show_handover(shell_state *sh)
+{
+	const plan_step *steps;
+	int ask, n = session_handover(sh->s, &steps, &ask);
+	char r[64], lead[16];
+	buf b = {0};
+
+	buf_printf(&b, "The best next step is out of your reach (%s): hand the problem over. "
+		   "handover FILE writes the note for the next tier (facts, fixes tried, ranking and "
+		   "these steps with their commands); reach LIST widens your reach and continues here.",
+		   reach_format(session_reach(sh->s), r, sizeof r));
+	head(sh, "Hand over.");
+	say(sh, 0, buf_str(&b));
+	if (ask >= 0) {
+		buf_reset(&b);
+		buf_printf(&b, "ask %s first (%s)", sh->m->facts[ask].id, sh->m->facts[ask].asker);
+		labelled(sh, S_BOLD, "Next tier", buf_str(&b));
+	}
+	for (int i = 0; i < n && i < 3; i++) {
+		buf_reset(&b);
+		buf_printf(&b, "%s (needs %s)", sh->m->fixes[steps[i].fix].title,
+			   reach_format(session_needs(sh->s, steps[i].fix), r, sizeof r));
+		snprintf(lead, sizeof lead, "  %d. ", i + 1);
+		item(sh, lead, 5, 5, sh->m->fixes[steps[i].fix].id, buf_str(&b));
+	}
+	if (n > 3)
+		printf("  ... %d more in the note\n", n - 3);
+	snprintf(sh->prompt, sizeof sh->prompt, "triage> ");
+	buf_free(&b);
+}
+
 static void show_done(shell_state *sh, enum done_status st)
 {
 	buf b = {0};
 
+	if (st == DONE_HANDOVER) {
+		show_handover(sh);
+		return;
+	}
 	if (st == DONE_RESOLVED) {
 		for (int x = 0; x < sh->m->nfixes; x++)
 			if (session_fix_state(sh->s, x) == FIX_WORKED)
@@ -590,14 +637,33 @@ static void offer_reply(shell_state *sh, const char *line)
 	noted(sh);
 }
 
-/* Saves the session to the user's file; a failure is said, not fatal. */
+/* Saves the session to the user's file, its reach when it changed and
+ * a hand-over as its ending; a failure is said, not fatal. */
 static void autosave(shell_state *sh)
 {
 	tr_err e;
+	char r[64];
+	unsigned now = session_reach(sh->s);
+	enum done_status st;
 
 	tr_clear(&e);
-	if (sh->db && sessdb_save(sh->db, sh->s, &sh->kept, sh->label, &sh->id, &e) != TR_OK)
+	if (!sh->db)
+		return;
+	if (sessdb_save(sh->db, sh->s, &sh->kept, sh->label, &sh->id, &e) != TR_OK)
 		shell_error(sh, e.msg);
+	else if (sh->reach_saved != (int)now &&
+		 sessdb_set_reach(sh->db, sh->id, now == REACH_ALL ? "" : reach_format(now, r, sizeof r), &e) != TR_OK)
+		shell_error(sh, e.msg);
+	else {
+		sh->reach_saved = (int)now;
+		if (session_done(sh->s, &st) && st == DONE_HANDOVER) {
+			char note[128];
+
+			snprintf(note, sizeof note, "handed over from reach %s", reach_format(now, r, sizeof r));
+			if (sessdb_end(sh->db, sh->id, "handover", NULL, note, &e) != TR_OK)
+				shell_error(sh, e.msg);
+		}
+	}
 }
 
 /* After a change: save (when asked), then the ranking and the next step. */
@@ -1086,6 +1152,22 @@ static int cmd_fixes(shell_state *sh, char *arg, tr_err *e)
 		snprintf(lead, sizeof lead, "  %2d. ", i + 1);
 		item(sh, lead, 6, 6, sh->m->fixes[sh->order[i]].id, buf_str(&b));
 	}
+	if (session_reach(sh->s) != REACH_ALL) {   /* what waits for more reach, in the next tier's order */
+		const plan_step *steps;
+		int k = session_handover(sh->s, &steps, NULL), shown = 0;
+		char r[64];
+
+		for (int i = 0; i < k; i++) {
+			if (session_fix_in_reach(sh->s, steps[i].fix))
+				continue;
+			if (!shown++)
+				head(sh, "Held back, out of your reach (for the next tier, in its order):");
+			buf_reset(&b);
+			buf_printf(&b, "(needs %s) %s", reach_format(session_needs(sh->s, steps[i].fix), r, sizeof r),
+				   sh->m->fixes[steps[i].fix].title);
+			item(sh, "  ", 2, 6, sh->m->fixes[steps[i].fix].id, buf_str(&b));
+		}
+	}
 	for (int x = 0; x < sh->m->nfixes; x++) {
 		enum fix_state st = session_fix_state(sh->s, x);
 
@@ -1199,6 +1281,61 @@ static int cmd_export(shell_state *sh, char *arg, tr_err *e)
 	return rc;
 }
 
+/* The hand-over note (Markdown) to FILE or the screen. */
+static int cmd_handover(shell_state *sh, char *arg, tr_err *e)
+{
+	buf note = {0}, path = {0}, heading = {0};
+	const char *home = getenv("HOME");
+	int rc;
+
+	if (arg[0] == '~' && (arg[1] == '/' || !arg[1]) && home && *home)
+		buf_printf(&path, "%s%s", home, arg + 1);
+	else
+		buf_puts(&path, arg);
+	buf_puts(&heading, "Hand-over: ");
+	sessdb_heading(sh->db, sh->id, &heading);
+	export_handover(sh->s, buf_str(&heading), sh->c ? sh->c->technician : NULL, &note);
+	buf_free(&heading);
+	fflush(stdout);
+	rc = export_write(path.len ? buf_str(&path) : NULL, &note, e);
+	if (rc == TR_OK && path.len) {
+		buf b = {0};
+
+		buf_printf(&b, "Wrote the hand-over note to %s.", buf_str(&path));
+		say(sh, 0, buf_str(&b));
+		buf_free(&b);
+	}
+	buf_free(&note);
+	buf_free(&path);
+	return rc;
+}
+
+/* reach: what the person can reach; reach LIST changes it and re-plans
+ * (the steps held back come back when the reach widens). */
+static int cmd_reach(shell_state *sh, char *arg, tr_err *e)
+{
+	unsigned r;
+	char names[64];
+	buf b = {0};
+
+	if (!*arg) {
+		buf_printf(&b, "Your reach: %s. reach LIST changes it: a comma-separated list of client, "
+			   "host, portal, network, gateway, admin (admin rights on the client), or all.",
+			   reach_format(session_reach(sh->s), names, sizeof names));
+		say(sh, 0, buf_str(&b));
+		buf_free(&b);
+		return TR_OK;
+	}
+	if (reach_parse(arg, &r, e) != TR_OK)
+		return TR_EUSAGE;
+	session_set_reach(sh->s, r);
+	buf_printf(&b, "Your reach is now %s.", reach_format(r, names, sizeof names));
+	say(sh, 0, buf_str(&b));
+	buf_free(&b);
+	changed(sh, 1);
+	return TR_OK;
+}
+
 static int cmd_save(shell_state *sh, char *arg, tr_err *e)
 {
 	(void)arg;
@@ -1304,6 +1441,9 @@ static int resume(shell_state *sh, const char *arg, tr_err *e)
 	sh->kept = kept;
 	sh->id = id;
 	sh->label = NULL;
+	sh->reach_saved = -1;
+	if (sh->c)
+		jsonl_reach_resumed(sh->c, sh->db, id, s);
 	printf("Resumed session %lld.\n", id);
 	if (note)
 		labelled(sh, S_YELLOW, "Note", note);
@@ -1450,6 +1590,8 @@ static const shell_command shell_commands[] = {
 	{ "resume", cmd_resume, "ID", "continue a saved session" },
 	{ "title", cmd_title, "TEXT", "name this session (a ticket number, a few words) to find it later" },
 	{ "end", cmd_end, "HOW [TEXT]", "how the session ended when no fix here did: outside TEXT (say what did), abandoned or handover" },
+	{ "reach", cmd_reach, "[LIST]", "what you can reach (client, host, portal, network, gateway, admin, all); LIST changes it" },
+	{ "handover", cmd_handover, "[FILE]", "the hand-over note for the next tier (Markdown) to FILE or the screen" },
 	{ "help", cmd_help, "", "this list" },
 	{ "quit", cmd_quit, "", "save and leave (Ctrl-D does the same)" },
 };
@@ -1799,6 +1941,14 @@ static void banner(const shell_state *sh)
 	say(sh, 0, buf_str(&b));
 	say(sh, 0, "Answer each question (help lists the commands). Every change is saved; "
 	    "quit or Ctrl-D leaves, and resume continues later.");
+	if (sh->c->reach_set && sh->c->reach != REACH_ALL) {
+		char r[64];
+
+		buf_reset(&b);
+		buf_printf(&b, "Your reach: %s (reach LIST changes it); what needs more is handed over.",
+			   reach_format(sh->c->reach, r, sizeof r));
+		say(sh, 0, buf_str(&b));
+	}
 	buf_free(&b);
 }
 
@@ -1845,7 +1995,9 @@ int shell_cmd(cli *c)
 	sh.kb = c->db;
 	sh.keys = -1;
 	sh.interactive = isatty(STDIN_FILENO);
-	sh.colour = sh.interactive && colour_wanted();
+	sh.colour = c->colour == CONFIG_COLOUR_ALWAYS || (c->colour == CONFIG_COLOUR_AUTO && sh.interactive && colour_wanted());
+	sh.c = c;
+	sh.reach_saved = -1;
 	sh.width = shell_width();
 	setlocale(LC_CTYPE, "");
 	sh.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;

@@ -110,7 +110,7 @@ def test_bash_completes_commands_and_subcommands(tmp_path):
                                                      "add", "edit", "rm", "revert", "log", "lint", "new"]
     assert bash_complete(tmp_path, "triage kb new ") == ["rule"]
     assert bash_complete(tmp_path, "triage ex") == ["export"]
-    assert bash_complete(tmp_path, "triage export ") == ["guide", "session", "coverage"]
+    assert bash_complete(tmp_path, "triage export ") == ["guide", "session", "coverage", "handover"]
     assert bash_complete(tmp_path, "triage help kb s") == ["show"]
     assert bash_complete(tmp_path, "triage kb list ") == ["facts", "causes", "fixes", "rules", "sources"]
     assert bash_complete(tmp_path, "triage completion ") == ["bash", "zsh", "fish"]
@@ -119,12 +119,15 @@ def test_bash_completes_commands_and_subcommands(tmp_path):
 
 def test_bash_completes_options_of_the_command_and_global_ones(tmp_path):
     assert bash_complete(tmp_path, "triage diagnose --") == \
-        ["--fact", "--all", "--json", "--kb", "--exact", "--help", "--version"]
+        ["--fact", "--all", "--json", "--kb", "--reach", "--color", "--technician", "--exact", "--help",
+         "--version"]
     assert bash_complete(tmp_path, "triage kb test --") == \
-        ["--depth", "--max-steps", "--verbose", "--changed", "--before", "--sessions", "--json", "--kb", "--exact",
+        ["--depth", "--max-steps", "--verbose", "--changed", "--before", "--sessions", "--json", "--kb", "--reach",
+         "--color", "--technician", "--exact",
          "--help", "--version"]
     # no command yet: the default command's options (ask)
-    assert bash_complete(tmp_path, "triage --re") == ["--resume"]
+    assert bash_complete(tmp_path, "triage --res") == ["--resume"]
+    assert bash_complete(tmp_path, "triage --re") == ["--resume", "--reach"]
 
 
 def test_bash_kb_show_lists_every_record(tmp_path):

@@ -71,7 +71,7 @@ def test_help_prints_usage_and_commands_and_exits_0():
     assert r.returncode == 0
     assert r.stderr == ""
     assert r.stdout.startswith("triage: troubleshooting that asks the right questions and ranks the "
-                               "fixes.\n\nusage: triage [--kb PATH] [COMMAND] [ARGS]\n\ncommands:\n")
+                               "fixes.\n\nusage: triage [--kb PATH] [--reach LIST] [COMMAND] [ARGS]\n\ncommands:\n")
     assert r.stdout.endswith("exit status: 0 success, 1 failure, 2 usage error.\n")
     names, _ = help_commands()
     for name in ["ask", "session", "diagnose", "kb build", "kb dump", "kb list", "kb show", "kb test"]:

@@ -198,7 +198,7 @@ BAD_WHILE_QUESTION = [
     ("unknown fact", {"fact": "nosuch", "value": "yes"}, "unknown fact 'nosuch'"),
     ("result while a question is pending", {"result": "worked"}, "no fix is pending: answer the question"),
     ("an unknown command", {"command": "restart"}, "unknown command (back, quit or end)"),
-    ("an object of nothing known", {"hello": 1}, "expected answer, result, fact or command"),
+    ("an object of nothing known", {"hello": 1}, "expected answer, result, fact, reach or command"),
     ("an answer that is not a string", {"answer": 1}, "\"answer\" must be a string"),
 ]
 

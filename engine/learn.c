@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include "cli.h"
 #include "kbtext.h"
+#include "kbedit.h"
 #include "learn.h"
 #include "prime.h"
 #include "session.h"
@@ -942,13 +943,46 @@ int learn_apply(sqlite3 *db, const tr_model *m, const learn_result *r, const cha
 	return rc;
 }
 
+int learn_apply_live(const char *kb_path, sqlite3 *db, const tr_model *m, const learn_result *r,
+		     const char *message, int dry, FILE *report, tr_err *e)
+{
+	sqlite3 *mem = NULL;
+	kbedit *k;
+	char msg[sizeof e->msg];
+	int rc = TR_OK;
+
+	if (learned_copy(db, m, r, &mem, e) != TR_OK)
+		return TR_ERR;
+	if (kbedit_begin(kb_path, &k, e) != TR_OK) {
+		sqlite3_close(mem);
+		return TR_ERR;
+	}
+	for (int i = 0; rc == TR_OK && i < r->n; i++) {
+		const char *id = m->causes[r->v[i].cause].id;
+		json_t *rec = kbtext_record(mem, KB_CAUSE, id, 0, e);
+
+		rc = rec ? kbedit_put(k, KB_CAUSE, id, rec, e) : TR_ERR;
+		json_decref(rec);
+	}
+	if (rc == TR_OK)
+		rc = kbedit_commit(k, "edit", message, 0, dry ? KBEDIT_DRY_RUN : KBEDIT_APPLY, report, e);
+	kbedit_end(k);
+	sqlite3_close(mem);
+	if (rc != TR_OK) {
+		snprintf(msg, sizeof msg, "%s", e->msg);
+		return tr_fail(e, TR_ERR, "kb learn: %s; nothing changed", msg);
+	}
+	return TR_OK;
+}
+
 /* ---- the command ---- */
 
 int learn_cmd(cli *c)
 {
-	const char *out = NULL;
+	const char *out = NULL, *message = NULL;
+	char auto_msg[96];
 	double weight = LEARN_WEIGHT;
-	int dry = 0, nfiles = 0, rc = TR_OK;
+	int dry = 0, nfiles = 0, rc = TR_OK, apply = 0;
 	learn_data *d;
 	learn_result r;
 	buf rep = {0};
@@ -969,19 +1003,30 @@ int learn_cmd(cli *c)
 		} else if (cli_flag(c, &i, "-o", &v)) {
 			if (!(out = v))
 				return TR_EUSAGE;
-		} else if (c->argv[i][0] == '-' && c->argv[i][1])
+		} else if (cli_flag(c, &i, "-m", &v)) {
+			if (!(message = v))
+				return TR_EUSAGE;
+		} else if (strcmp(c->argv[i], "--apply") == 0)
+			apply = 1;
+		else if (c->argv[i][0] == '-' && c->argv[i][1])
 			return tr_fail(&c->err, TR_EUSAGE, "kb learn: unexpected option '%s'", c->argv[i]);
 		else
 			nfiles++;
 	}
 	if (!nfiles)
 		return tr_fail(&c->err, TR_EUSAGE, "kb learn: name the exported sessions (triage sessions export -o FILE)");
-	if (!dry && !out)
+	if (!dry && !out && !apply)
 		return tr_fail(&c->err, TR_EUSAGE, "kb learn: say where the learned knowledge base goes (-o FILE "
-			       "or -o DIR), or --dry-run");
+			       "or -o DIR, or --apply to change this one), or --dry-run");
+	if (out && apply)
+		return tr_fail(&c->err, TR_EUSAGE, "kb learn: -o writes a new knowledge base, --apply changes this "
+			       "one: choose one");
+	if (message && !apply)
+		return tr_fail(&c->err, TR_EUSAGE, "kb learn: -m is for --apply (the history's message)");
 	d = learn_data_new(c->m, c->db);
 	for (int i = 0; rc == TR_OK && i < c->argc; i++) {
-		if (strcmp(c->argv[i], "--weight") == 0 || strcmp(c->argv[i], "-o") == 0)
+		if (strcmp(c->argv[i], "--weight") == 0 || strcmp(c->argv[i], "-o") == 0 ||
+		    strcmp(c->argv[i], "-m") == 0)
 			i++;
 		else if (c->argv[i][0] != '-' || !c->argv[i][1])
 			rc = learn_read(d, c->argv[i], &c->err);
@@ -993,9 +1038,20 @@ int learn_cmd(cli *c)
 	learn_estimate(d, weight, &r);
 	learn_report(d, &r, &rep);
 	fputs(buf_str(&rep), stdout);
-	if (dry)
+	if (dry && !apply)
 		printf("\n--dry-run: %d change%s proposed, nothing written.\n", r.n, r.n == 1 ? "" : "s");
-	else {
+	else if (apply && r.n == 0)
+		printf("\nno change proposed: nothing to apply.\n");
+	else if (apply) {
+		if (!message) {
+			snprintf(auto_msg, sizeof auto_msg, "kb learn: %d change%s from %.0f sessions (weight %g)",
+				 r.n, r.n == 1 ? "" : "s", r.used, r.weight);
+			message = auto_msg;
+		}
+		printf("\n");
+		fflush(stdout);
+		rc = learn_apply_live(c->kb_path, c->db, c->m, &r, message, dry, stdout, &c->err);
+	} else {
 		fflush(stdout);
 		rc = learn_apply(c->db, c->m, &r, out, stdout, &c->err);
 	}

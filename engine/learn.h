@@ -93,4 +93,13 @@ void learn_report(const learn_data *d, const learn_result *r, buf *out);
 int learn_apply(sqlite3 *db, const tr_model *m, const learn_result *r, const char *out,
 		FILE *report, tr_err *e);
 
+/* Applies r to the live knowledge base at kb_path (db and m loaded from
+ * it) as one recorded change (kbedit.h: checked as kb build checks, in the
+ * history with message, revertible with kb revert): each changed cause's
+ * record as learn_apply writes it. With dry, checks and reports only.
+ * Reports on report; TR_ERR with e set when the change is refused or the
+ * file cannot be edited. */
+int learn_apply_live(const char *kb_path, sqlite3 *db, const tr_model *m, const learn_result *r,
+		     const char *message, int dry, FILE *report, tr_err *e);
+
 #endif

@@ -88,12 +88,16 @@ static const command commands[] = {
 	  "write the knowledge base as text to DIR/kb and DIR/rules",
 	  "  --force           replace edited record files and remove ones the knowledge\n"
 	  "                    base lacks (each is named); without it such a DIR is refused\n" },
-	{ "kb learn", learn_cmd, CMD_KB, "FILE... [--weight N] [--dry-run] [-o OUT]",
+	{ "kb learn", learn_cmd, CMD_KB, "FILE... [--weight N] [--dry-run] [-o OUT | --apply [-m MSG]]",
 	  "propose priors and likelihoods learned from exported sessions",
 	  "  --weight N        the knowledge base's numbers count as N sessions (default 100)\n"
-	  "  --dry-run         print the proposed changes only\n"
+	  "  --dry-run         print the proposed changes only (with --apply: also check them\n"
+	  "                    as kb edit would, writing nothing)\n"
 	  "  -o OUT            write the learned knowledge base: a new FILE, or the text\n"
-	  "                    tree under an existing directory OUT (as kb dump)\n" },
+	  "                    tree under an existing directory OUT (as kb dump)\n"
+	  "  --apply           change this knowledge base: one recorded change (kb log shows\n"
+	  "                    it, kb revert undoes it), checked as kb edit checks\n"
+	  "  -m MSG            with --apply: the history's message\n" },
 	{ "kb list", kb_cmd_list, CMD_KB, "facts|causes|fixes|rules|sources [--json]",
 	  "list the records of one kind", "  --json            every field of every record\n" },
 	{ "kb show", kb_cmd_show, CMD_DB, "ID [--json]",

@@ -10,6 +10,7 @@ Run: TRIAGE_BIN=... TRIAGE_KB=... python3 -m pytest tests/cli/test_learn.py
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -400,6 +401,32 @@ def test_the_learned_tree_and_file_say_what_changed_and_build(tiny, tmp_path):
     assert again["prior_why"].count("kb learn") == 1
 
 
+def test_apply_is_one_recorded_change_that_kb_revert_undoes(tiny, tmp_path):
+    kb = tmp_path / "live.sqlite"
+    shutil.copy(tiny["kb"], kb)
+    s = exported(tiny, [("answer", "sign", "yes"), ("result", "fix_a", "worked")], "fix_a")
+    f = tmp_path / "sessions.jsonl"
+    f.write_text("\n".join([s] * 25) + "\n")
+    env = dict(os.environ, TRIAGE_EDITOR="alice")
+    dry = triage("--kb", str(kb), "kb", "learn", str(f), "--weight", "1", "--apply", "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "changes cause cause_a\n  prior: 0.5 -> 0.981\n" in dry.stdout
+    assert "dry run: the change passes every check of kb build; nothing written" in dry.stdout
+    assert json.loads(triage("--kb", str(kb), "kb", "log", "--json").stdout) == []
+    p = triage("--kb", str(kb), "kb", "learn", str(f), "--weight", "1", "--apply", "-m", "a month of INC tickets",
+               env=env)
+    assert p.returncode == 0, p.stderr
+    assert "changes cause cause_a\n  prior: 0.5 -> 0.981\n" in p.stdout and "\nchange 1: version 1+1\n" in p.stdout
+    log = json.loads(triage("--kb", str(kb), "kb", "log", "--json").stdout)
+    assert [(c["op"], c["who"], c["message"]) for c in log] == [("edit", "alice", "a month of INC tickets")]
+    assert sorted(r["id"] for r in log[0]["records"]) == ["cause_a", "cause_b"]
+    shown = json.loads(triage("--kb", str(kb), "kb", "show", "cause_a", "--json").stdout)
+    assert shown["prior"] == 0.981 and shown["evidence"][0]["p"] == {"yes": 0.99, "no": 0.01}
+    assert triage("--kb", str(kb), "kb", "check").returncode == 0
+    assert triage("--kb", str(kb), "kb", "revert", "1", env=env).returncode == 0
+    assert json.loads(triage("--kb", str(kb), "kb", "show", "cause_a", "--json").stdout)["prior"] == 0.5
+
+
 def test_a_tree_with_edits_is_not_overwritten(tiny, tmp_path):
     tree = tmp_path / "tree"
     assert triage("--kb", tiny["kb"], "kb", "dump", str(tree)).returncode == 0
@@ -424,7 +451,10 @@ def test_sessions_resolved_outside_are_grouped_as_candidate_causes(tiny, tmp_pat
 
 @pytest.mark.parametrize("args, code, msg", [
     ([], 2, "kb learn: name the exported sessions (triage sessions export -o FILE)"),
-    (["S"], 2, "kb learn: say where the learned knowledge base goes (-o FILE or -o DIR), or --dry-run"),
+    (["S"], 2, "kb learn: say where the learned knowledge base goes (-o FILE or -o DIR, or --apply to change "
+               "this one), or --dry-run"),
+    (["S", "-o", "X", "--apply"], 2, "kb learn: -o writes a new knowledge base, --apply changes this one: choose one"),
+    (["S", "-m", "why", "--dry-run"], 2, "kb learn: -m is for --apply (the history's message)"),
     (["S", "--weight", "-1", "--dry-run"], 2, "kb learn: --weight takes a number of sessions (0 or more), not '-1'"),
     (["S", "--weight", "lots", "--dry-run"], 2, "kb learn: --weight takes a number of sessions (0 or more), not 'lots'"),
     (["S", "--fast"], 2, "kb learn: unexpected option '--fast'"),

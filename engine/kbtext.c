@@ -1546,7 +1546,7 @@ static int dump_plan_make(sqlite3 *db, const char *dir, dump_plan *P, tr_err *e)
 		rc = kbtext_each(db, parts[i].kind, dump_one, &D) ? TR_ERR : TR_OK;
 	}
 	if (rc)
-		return e->code ? TR_ERR : tr_fail(e, TR_ERR, "cannot read the knowledge base: %s", sqlite3_errmsg(db));
+		return e->code ? TR_ERR : store_read_fail(db, e);
 	meta = json_object();
 	if (sqlite3_prepare_v2(db, "SELECT key, value FROM kb_meta", -1, &st, NULL) == SQLITE_OK) {
 		json_t *kv = json_object();

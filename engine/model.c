@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "model.h"
 #include "slot.h"
+#include "store.h"
 
 const char *const model_risk_names[] = {"low", "medium", "high"};
 
@@ -39,7 +40,7 @@ static sqlite3_stmt *prep(loader *L, const char *sql)
 	sqlite3_stmt *st;
 
 	if (sqlite3_prepare_v2(L->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		tr_fail(L->e, TR_ERR, "cannot read the knowledge base: %s", sqlite3_errmsg(L->db));
+		store_read_fail(L->db, L->e);
 		return NULL;
 	}
 	return st;
@@ -91,7 +92,7 @@ static int count_rows(loader *L, const char *table)
 			sqlite3_finalize(st);
 		}
 	if (n < 0 && L->e->code == TR_OK)
-		tr_fail(L->e, TR_ERR, "cannot read the knowledge base: %s", sqlite3_errmsg(L->db));
+		store_read_fail(L->db, L->e);
 	return n;
 }
 
@@ -100,8 +101,7 @@ static int done(loader *L, sqlite3_stmt *st, int rc)
 {
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return tr_fail(L->e, TR_ERR, "cannot read the knowledge base: %s",
-			       sqlite3_errmsg(L->db));
+		return store_read_fail(L->db, L->e);
 	return TR_OK;
 }
 

@@ -66,8 +66,7 @@ typedef struct plan_in {
 	int questions;                 /* value this many questions; 0 all */
 	double tail, tail_fixes;       /* with focus: plan_tail's estimates */
 	/* set by the planner for the beliefs after an answer; callers leave 0 */
-	const int *pool; int npool;    /* the candidate fixes before the answer */
-	int answered;                  /* the fact answered */
+	const int *pool; int npool;    /* the fixes a focused plan plans (ascending) */
 	/* Applicability (issue 16). applies[x] is the probability that fix x
 	 * applies in this context (NULL: every fix applies). A fix with
 	 * applies[x] == 0 is never in the plan; otherwise its chance to resolve

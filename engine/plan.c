@@ -233,52 +233,20 @@ static void cands_set(const plan_in *in, cands *K, int *set, int n)
 	free(mark);
 }
 
-/* Whether fix x, at belief p, could rank above efficiency floor after
- * some answer to f: for a value v, sum over its links of p(c) r P(v | c),
- * over its cost, above floor x d(v) (the causes silent on f, as the
- * floor's are taken to be, scale by d(v) / P(v), which cancels). */
-static int may_rise(const plan_in *in, const double *p, int x, int f, double floor)
-{
-	const tr_model *m = in->m;
-	const tr_fact *fact = &m->facts[f];
-	const tr_fix *fix = &m->fixes[x];
-	double cost = plan_cost(in, x) / applies(in, x);
-
-	for (int k = 0; k < fact->nvalues; k++) {
-		int v = fact->first + k;
-		double win = 0;
-
-		for (int l = fix->link; l < fix->link + fix->nlink; l++)
-			win += p[m->links[l].cause] * m->links[l].p * model_like(m, m->links[l].cause, v);
-		if (win / cost > floor * m->values[v].p)
-			return 1;
-	}
-	return 0;
-}
-
-/* The partition below a question on f, at belief p: the fixes of the
- * belief before (K) and every fix of a cause with evidence on f that could
- * rank among them after some answer (may_rise, above the least efficient
- * of K), ascending. The same set for every answer and for acting now, so
- * the tail is the same causes in all of them: its mass after an answer is
- * on average its mass before, and its price (linear in it) cancels out of
- * what the answer is worth. Only the causes with evidence on f change
- * relative to the others, so the plan after an answer reorders these
- * fixes. *n receives how many. */
-static int *question_set(const plan_in *in, const cands *K, const double *p, int f, int *n)
+/* The partition below a question on f: the fixes of the belief before
+ * (K) and every fix of a cause with evidence on f, ascending. The same
+ * set for every answer and for acting now, so the tail is the same causes
+ * in all of them: its mass after an answer is on average its mass before,
+ * and its price (linear in it) cancels out of what the answer is worth.
+ * Only the causes with evidence on f change relative to the others, so
+ * the plan after an answer reorders these fixes. *n receives how many. */
+static int *question_set(const plan_in *in, const cands *K, int f, int *n)
 {
 	const tr_model *m = in->m;
 	const tr_fact *fact = &m->facts[f];
 	int cap = K->npool + 1, k, out = 0;
-	double floor = 0;
 	int *v;
 
-	for (int i = 0; i < K->npool; i++) {
-		double e = applies(in, K->pool[i]) * plan_chance(m, p, K->pool[i]) / plan_cost(in, K->pool[i]);
-
-		if (i == 0 || e < floor)
-			floor = e;
-	}
 	for (int i = 0; i < fact->nev; i++)
 		cap += m->causes[m->evidence[fact->ev[i]].cause].nlinks;
 	v = xmalloc(sizeof *v * (size_t)cap);
@@ -290,7 +258,7 @@ static int *question_set(const plan_in *in, const cands *K, const double *p, int
 		for (int l = 0; l < c->nlinks; l++) {
 			int x = m->links[c->links[l]].fix;
 
-			if (in->fix_ok[x] && applies(in, x) > 0 && may_rise(in, p, x, f, floor))
+			if (in->fix_ok[x])
 				v[k++] = x;
 		}
 	}
@@ -771,7 +739,7 @@ static double eco(const plan_in *in, const cands *K, const double *p, int f, int
 	sub.ask_ok = ok;
 	memset(&KF, 0, sizeof KF);
 	if (K->focus) {
-		int n, *set = question_set(in, K, p, f, &n);
+		int n, *set = question_set(in, K, f, &n);
 
 		cands_set(in, &KF, set, n);
 		KF.check = xmalloc(sizeof *KF.check * (size_t)(in->nchecks + 1));

@@ -22,10 +22,9 @@
  * fixes x causes. On a knowledge base of more than PLAN_FOCUS causes the
  * planner approximates, in two ways only: (1) a plan uses a set of fixes:
  * at the belief decided on, the PLAN_FOCUS most efficient; for a question
- * on f, those and the fixes of f's causes that some answer could lift
- * above the least efficient of them, the same set for acting now and
- * after every answer (so the price of the rest, linear in its mass,
- * cancels out of what the answer is worth). The mass of the causes the
+ * on f, those and every fix of a cause with evidence on f, the same set
+ * for acting now and after every answer (so the price of the rest, linear
+ * in its mass, cancels out of what the answer is worth). The mass of the causes the
  * set leaves out is priced as the exact plan would spend on it
  * (plan_tail). (2) a decision values the PLAN_QUESTIONS questions that
  * move the likeliest causes most per minute (expected change of their

@@ -270,8 +270,14 @@ int kb_cmd_show(cli *c)
 	}
 	if (!id)
 		return tr_fail(&c->err, TR_EUSAGE, "kb show: name the record to show");
-	if (kbtext_kind_of(c->db, id, &kind) != 0)
+	if (kbtext_kind_of(c->db, id, &kind) != 0) {
+		int code = sqlite3_errcode(c->db);
+
+		if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)  /* not "no record" */
+			return tr_fail(&c->err, TR_ERR, "%s: corrupt database: %s", c->kb_path,
+				       sqlite3_errmsg(c->db));
 		return tr_fail(&c->err, TR_ERR, "kb show: no record '%s' in %s", id, c->kb_path);
+	}
 	if (!(r = kbtext_record(c->db, kind, id, 1, &c->err)))
 		return TR_ERR;
 	json_object_set_new(r, "kind", json_string(kbtext_kinds[kind]));

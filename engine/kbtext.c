@@ -37,6 +37,10 @@ typedef struct build {
 	char file[512];        /* the source file being read, for messages */
 	FILE *report;          /* every error, one line each, when there are several (NULL: none) */
 	int nerrs;             /* errors so far */
+	/* prepared statements, by their SQL's address (each is a literal):
+	 * a record's rows are inserted without parsing SQL again */
+	struct { const char *q; sqlite3_stmt *st; } stmts[64];
+	int nstmts;
 } build;
 
 /* ---- reading JSON with messages that name the file and field ---- */
@@ -157,13 +161,42 @@ static int is_ident(const char *s)
 
 /* Runs sql with arguments typed by types: s text, d double, i int; a
  * failure is an error of the build unless quiet. */
+/* Readies st for its next use: reset when B keeps it, else finalized. */
+static void stmt_done(build *B, sqlite3_stmt *st)
+{
+	for (int i = 0; i < B->nstmts; i++)
+		if (B->stmts[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
+/* Finalizes the statements B keeps. */
+static void stmts_free(build *B)
+{
+	for (int i = 0; i < B->nstmts; i++)
+		sqlite3_finalize(B->stmts[i].st);
+	B->nstmts = 0;
+}
+
 static int vsql(build *B, int quiet, const char *q, const char *types, va_list ap)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(B->db, q, -1, &st, NULL) != SQLITE_OK)
-		return bad(B, "%s", sqlite3_errmsg(B->db));
+	for (int i = 0; i < B->nstmts && !st; i++)
+		if (B->stmts[i].q == q)
+			st = B->stmts[i].st;
+	if (!st) {
+		if (sqlite3_prepare_v2(B->db, q, -1, &st, NULL) != SQLITE_OK)
+			return bad(B, "%s", sqlite3_errmsg(B->db));
+		if (B->nstmts < (int)(sizeof B->stmts / sizeof *B->stmts)) {
+			B->stmts[B->nstmts].q = q;
+			B->stmts[B->nstmts++].st = st;
+		}
+	}
 	for (int i = 0; types[i]; i++) {
 		if (types[i] == 's')
 			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
@@ -173,14 +206,19 @@ static int vsql(build *B, int quiet, const char *q, const char *types, va_list a
 			sqlite3_bind_int(st, i + 1, va_arg(ap, int));
 	}
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW && quiet)
-		return TR_ERR;
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		if (sqlite3_extended_errcode(B->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-			return bad(B, "duplicate record (%s)", sqlite3_errmsg(B->db));
-		return bad(B, "%s", sqlite3_errmsg(B->db));
+		int code = sqlite3_extended_errcode(B->db);
+		char msg[256];
+
+		snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(B->db));
+		stmt_done(B, st);
+		if (quiet)
+			return TR_ERR;
+		if (code == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return bad(B, "duplicate record (%s)", msg);
+		return bad(B, "%s", msg);
 	}
+	stmt_done(B, st);
 	return TR_OK;
 }
 
@@ -897,7 +935,7 @@ static void dry_run(build *B, const tr_model *m)
 
 int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_err *e)
 {
-	build B = { NULL, e, "", errs, 0 };
+	build B = { NULL, e, "", errs, 0, { { NULL, NULL } }, 0 };
 	char tmp[1100];
 	struct stat st;
 	tr_model *m = NULL;
@@ -922,6 +960,7 @@ int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_
 	rc = fill(&B, dir);
 	if (rc == TR_OK)
 		rc = store_checksums(&B);
+	stmts_free(&B);
 	if (rc == TR_OK && sqlite3_exec(B.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
 	if (rc == TR_OK && (rc = model_load(B.db, &m, e)) == TR_OK) {
@@ -1488,7 +1527,7 @@ static int dump_one(const char *id, void *ctx)
 static int prune(sqlite3 *db, const char *dir, const char *ext, enum kb_kind kind,
 		 dump_plan *P, tr_err *e)
 {
-	build B = { db, e, "", NULL, 0 };
+	build B = { db, e, "", NULL, 0, { { NULL, NULL } }, 0 };
 	char **names = list_dir(&B, dir, ext, 0);
 	enum kb_kind k;
 
@@ -1546,7 +1585,7 @@ static int dump_plan_make(sqlite3 *db, const char *dir, dump_plan *P, tr_err *e)
 		rc = kbtext_each(db, parts[i].kind, dump_one, &D) ? TR_ERR : TR_OK;
 	}
 	if (rc)
-		return e->code ? TR_ERR : tr_fail(e, TR_ERR, "cannot read the knowledge base: %s", sqlite3_errmsg(db));
+		return e->code ? TR_ERR : store_read_fail(db, e);
 	meta = json_object();
 	if (sqlite3_prepare_v2(db, "SELECT key, value FROM kb_meta", -1, &st, NULL) == SQLITE_OK) {
 		json_t *kv = json_object();

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "model.h"
 #include "slot.h"
+#include "store.h"
 
 const char *const model_risk_names[] = {"low", "medium", "high"};
 
@@ -39,7 +40,7 @@ static sqlite3_stmt *prep(loader *L, const char *sql)
 	sqlite3_stmt *st;
 
 	if (sqlite3_prepare_v2(L->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		tr_fail(L->e, TR_ERR, "cannot read the knowledge base: %s", sqlite3_errmsg(L->db));
+		store_read_fail(L->db, L->e);
 		return NULL;
 	}
 	return st;
@@ -52,6 +53,38 @@ static const char *col_text(loader *L, sqlite3_stmt *st, int i)
 	s = s ? s : "";
 	hash_bytes(L, s, strlen(s));
 	return arena_strdup(&L->m->mem, s);
+}
+
+/* A column hashed like col_text but not copied: a key to look up, valid
+ * until the statement steps again. */
+static const char *col_key(loader *L, sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	s = s ? s : "";
+	hash_bytes(L, s, strlen(s));
+	return s;
+}
+
+/* Makes room for one more element of size in the heap array *v (n used,
+ * *cap allocated): tables are read in one scan, not counted first. */
+static void *grow(void *v, int n, int *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? 2 * *cap : 256;
+	return xrealloc(v, size * (size_t)*cap);
+}
+
+/* Moves the heap array v of n elements into m's arena. */
+static void *settle(tr_model *m, void *v, int n, size_t size)
+{
+	void *a = arena_alloc(&m->mem, size * (size_t)n + 1);
+
+	if (n)
+		memcpy(a, v, size * (size_t)n);
+	free(v);
+	return a;
 }
 
 static double col_real(loader *L, sqlite3_stmt *st, int i)
@@ -74,12 +107,11 @@ static int count_rows(loader *L, const char *table)
 {
 	static const char *const sql[] = {
 		"SELECT count(*) FROM fact", "SELECT count(*) FROM fact_value",
-		"SELECT count(*) FROM cause", "SELECT count(*) FROM evidence",
-		"SELECT count(*) FROM fix", "SELECT count(*) FROM resolves",
-		"SELECT count(*) FROM rule", "SELECT count(*) FROM source",
+		"SELECT count(*) FROM cause", "SELECT count(*) FROM fix",
+		"SELECT count(*) FROM resolves", "SELECT count(*) FROM source",
 	};
 	static const char *const names[] = {
-		"fact", "fact_value", "cause", "evidence", "fix", "resolves", "rule", "source",
+		"fact", "fact_value", "cause", "fix", "resolves", "source",
 	};
 	sqlite3_stmt *st;
 	int n = -1;
@@ -91,7 +123,7 @@ static int count_rows(loader *L, const char *table)
 			sqlite3_finalize(st);
 		}
 	if (n < 0 && L->e->code == TR_OK)
-		tr_fail(L->e, TR_ERR, "cannot read the knowledge base: %s", sqlite3_errmsg(L->db));
+		store_read_fail(L->db, L->e);
 	return n;
 }
 
@@ -100,8 +132,7 @@ static int done(loader *L, sqlite3_stmt *st, int rc)
 {
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return tr_fail(L->e, TR_ERR, "cannot read the knowledge base: %s",
-			       sqlite3_errmsg(L->db));
+		return store_read_fail(L->db, L->e);
 	return TR_OK;
 }
 
@@ -355,22 +386,28 @@ static int load_evidence(loader *L)
 	sqlite3_stmt *st, *ps;
 	int rc, i = 0, hint = 0;
 
-	if ((m->nevidence = count_rows(L, "evidence")) < 0)
-		return TR_ERR;
-	m->evidence = arena_alloc(&m->mem, sizeof *m->evidence * (size_t)m->nevidence);
+	tr_evidence *evs = NULL;
+	int cap = 0;
+
 	if (!(st = prep(L, "SELECT cause, fact, why FROM evidence ORDER BY cause, seq")))
 		return TR_ERR;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < m->nevidence) {
-		tr_evidence *ev = &m->evidence[i];
-		const char *cid = col_text(L, st, 0), *fid = col_text(L, st, 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tr_evidence *ev;
+		const char *cid = col_key(L, st, 0), *fid = col_key(L, st, 1);
 		double *lk;
+
+		evs = grow(evs, i, &cap, sizeof *evs);
+		ev = &evs[i];
+		memset(ev, 0, sizeof *ev);
 
 		ev->cause = seek(m->causes, m->ncauses, sizeof *m->causes, cid, &hint);
 		ev->fact = model_fact(m, fid);
 		ev->why = col_text(L, st, 2);
 		if (ev->cause < 0 || ev->fact < 0) {
+			tr_fail(L->e, TR_ERR, "evidence %s/%s: unknown cause or fact", cid, fid);
 			sqlite3_finalize(st);
-			return tr_fail(L->e, TR_ERR, "evidence %s/%s: unknown cause or fact", cid, fid);
+			free(evs);
+			return TR_ERR;
 		}
 		if (m->causes[ev->cause].nev++ == 0)
 			m->causes[ev->cause].ev = i;
@@ -380,7 +417,8 @@ static int load_evidence(loader *L)
 			lk[k] = -1;
 		i++;
 	}
-	if (done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) != TR_OK)
+	m->evidence = settle(m, evs, m->nevidence = i, sizeof *evs);
+	if (done(L, st, rc) != TR_OK)
 		return TR_ERR;
 	if (!(ps = prep(L, "SELECT cause, fact, value, p FROM evidence_p ORDER BY cause, fact, value")))
 		return TR_ERR;
@@ -492,8 +530,8 @@ static int load_links(loader *L)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < m->nlinks) {
 		tr_link *k = &m->links[i];
 
-		k->fix = seek(m->fixes, m->nfixes, sizeof *m->fixes, col_text(L, st, 0), &hint);
-		k->cause = model_cause(m, col_text(L, st, 1));
+		k->fix = seek(m->fixes, m->nfixes, sizeof *m->fixes, col_key(L, st, 0), &hint);
+		k->cause = model_cause(m, col_key(L, st, 1));
 		k->p = col_real(L, st, 2);
 		k->why = col_text(L, st, 3);
 		if (k->fix < 0 || k->cause < 0) {
@@ -525,28 +563,33 @@ static int load_rules(loader *L)
 	sqlite3_stmt *st, *rs;
 	int rc, i = 0, hint = 0;
 
-	if ((m->nrules = count_rows(L, "rule")) < 0)
-		return TR_ERR;
-	m->rules = arena_alloc(&m->mem, sizeof *m->rules * (size_t)m->nrules);
+	tr_rule *rules = NULL;
+	int cap = 0;
+
 	if (!(st = prep(L, "SELECT id, description, enabled, source FROM rule ORDER BY id")))
 		return TR_ERR;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < m->nrules) {
-		tr_rule *r = &m->rules[i++];
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		tr_rule *r;
+
+		rules = grow(rules, i, &cap, sizeof *rules);
+		r = &rules[i++];
+		memset(r, 0, sizeof *r);
 
 		r->id = col_text(L, st, 0);
 		r->description = col_text(L, st, 1);
 		r->enabled = col_int(L, st, 2);
 		r->source = col_text(L, st, 3);
 	}
+	m->rules = settle(m, rules, m->nrules = i, sizeof *rules);
 	ids_build(&m->mem, &m->rule_ids, m->rules, i, sizeof *m->rules);
-	if (done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) != TR_OK)
+	if (done(L, st, rc) != TR_OK)
 		return TR_ERR;
 	if (!(rs = prep(L, "SELECT rule, fact FROM rule_read ORDER BY rule, fact")))
 		return TR_ERR;
 	while ((rc = sqlite3_step(rs)) == SQLITE_ROW) {
 		int k = seek(m->rules, m->nrules, sizeof *m->rules,
 			     (const char *)sqlite3_column_text(rs, 0), &hint);
-		int f = model_fact(m, col_text(L, rs, 1));
+		int f = model_fact(m, col_key(L, rs, 1));
 		tr_rule *r;
 
 		if (k < 0 || f < 0)
@@ -711,7 +754,7 @@ static int load_where(loader *L, sqlite3_stmt *cs, sqlite3_stmt *vs, const char 
 		sqlite3_bind_int(vs, 3, item);
 		sqlite3_bind_int(vs, 4, seq);
 		while (sqlite3_step(vs) == SQLITE_ROW && c->nvalues < m->facts[c->fact].nvalues) {
-			int v = model_value(m, c->fact, col_text(L, vs, 0));
+			int v = model_value(m, c->fact, col_key(L, vs, 0));
 
 			if (v < 0) {
 				sqlite3_reset(vs);
@@ -764,7 +807,7 @@ static int load_fit(loader *L)
 		m->facts[f].slot = "";
 	while (rc == TR_OK && (step = sqlite3_step(fs)) == SQLITE_ROW) {
 		int f = seek(m->facts, m->nfacts, sizeof *m->facts, (const char *)sqlite3_column_text(fs, 0), &hint);
-		int k = slot_kind_of(col_text(L, fs, 1));
+		int k = slot_kind_of(col_key(L, fs, 1));
 
 		if (f < 0)
 			continue;

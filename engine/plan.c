@@ -170,9 +170,6 @@ static int above(const double *key, int a, int b)
 
 /* Keeps in v[0..k) the k entries of v[0..n) that rank highest by key,
  * sorted by index; returns how many are kept. A heap of k: n log k. */
-/* The pool kept for the beliefs after an answer, in focus sizes. */
-#define PLAN_POOL 3
-
 static int top_k(const double *key, int *v, int n, int k)
 {
 	int h = 0;
@@ -214,8 +211,8 @@ static int top_k(const double *key, int *v, int n, int k)
 typedef struct cands {
 	int *fix, nfix;
 	int *check, ncheck;
-	int *focus, nfocus;      /* the focus causes, ascending; none: all */
-	int *pool, npool;        /* focused: the PLAN_POOL x focus most efficient */
+	int *focus, nfocus;      /* focused: the causes pool covers; none: all */
+	int *pool, npool;        /* focused: the fixes planned, ascending */
 } cands;
 
 static void cands_free(cands *K)
@@ -229,111 +226,73 @@ static void cands_free(cands *K)
 /* Indexes of the PLAN_FOCUS (in->focus) likeliest causes of p, or all. */
 static int focus_causes(const plan_in *in, const double *p, int **out);
 
-/* The fixes worth ranking for a focused plan, ascending: every allowed
- * one; or, below a decision, the pool of the belief before the answer
- * (in->pool: the PLAN_POOL x focus most efficient there) and the fixes of
- * the causes with evidence on the fact just answered. Only those causes
- * change their probability relative to the others, so the most efficient
- * fixes after the answer are among these unless more than the pool's
- * spare places fall out of the focus: the same choice as ranking every
- * fix, but for that (unseen in the benchmark's sessions). *n receives how
- * many; heap. */
-static int *pool_or_all(const plan_in *in, int *n)
+/* A focused plan's partition: set (heap, ascending, taken over) is the
+ * fixes it plans, K->fix those of them open at this belief, K->focus the
+ * causes set covers; the mass of the others is the tail. */
+static void cands_set(const plan_in *in, cands *K, int *set, int n)
 {
 	const tr_model *m = in->m;
-	int *v, k = 0;
+	unsigned char *mark = xcalloc((size_t)m->ncauses + 1, 1);
 
-	if (!in->pool) {
-		v = xmalloc(sizeof *v * (size_t)(m->nfixes + 1));
-		for (int x = 0; x < m->nfixes; x++)
-			if (in->fix_ok[x] && m->fixes[x].nlink > 0)
-				v[k++] = x;
-		*n = k;
-		return v;
-	}
-	{
-		const tr_fact *f = &m->facts[in->answered];
-		int cap = in->npool + 1, j = 0, out = 0;
+	K->pool = set;
+	K->npool = n;
+	K->fix = xmalloc(sizeof *K->fix * (size_t)(n + 1));
+	K->focus = xmalloc(sizeof *K->focus * (size_t)(m->ncauses + 1));
+	for (int i = 0; i < n; i++) {
+		const tr_fix *fix = &m->fixes[set[i]];
 
-		for (int i = 0; i < f->nev; i++)
-			cap += m->causes[m->evidence[f->ev[i]].cause].nlinks;
-		v = xmalloc(sizeof *v * (size_t)cap);
-		memcpy(v, in->pool, sizeof *v * (size_t)in->npool);
-		k = in->npool;
-		for (int i = 0; i < f->nev; i++) {
-			const tr_cause *c = &m->causes[m->evidence[f->ev[i]].cause];
-
-			for (int l = 0; l < c->nlinks; l++) {
-				int x = m->links[c->links[l]].fix;
-
-				if (in->fix_ok[x])
-					v[k++] = x;
+		if (in->fix_ok[set[i]] && fix->nlink > 0 && applies(in, set[i]) > 0)
+			K->fix[K->nfix++] = set[i];
+		for (int l = fix->link; l < fix->link + fix->nlink; l++)
+			if (!mark[m->links[l].cause]) {
+				mark[m->links[l].cause] = 1;
+				K->focus[K->nfocus++] = m->links[l].cause;
 			}
-		}
-		qsort(v, (size_t)k, sizeof *v, cmp_int);
-		for (; j < k; j++)  /* unique */
-			if (out == 0 || v[out - 1] != v[j])
-				v[out++] = v[j];
-		*n = out;
-		return v;
 	}
+	free(mark);
 }
 
-/* Collects the open fixes and checks for belief p. */
-static void candidates(const plan_in *in, const double *p, cands *K)
+/* The partition below a question on f: the fixes of the belief before
+ * (K) and every fix of a cause with evidence on f, ascending. The same
+ * set for every answer and for acting now, so the tail is the same causes
+ * in all of them: its mass after an answer is on average its mass before,
+ * and its price (linear in it) cancels out of what the answer is worth.
+ * Only the causes with evidence on f change relative to the others, so
+ * the plan after an answer reorders these fixes. *n receives how many. */
+static int *question_set(const plan_in *in, const cands *K, int f, int *n)
 {
 	const tr_model *m = in->m;
-	int *focus = NULL, nf;
-	unsigned char *mark;
+	const tr_fact *fact = &m->facts[f];
+	int cap = K->npool + 1, k, out = 0;
+	int *v;
 
-	memset(K, 0, sizeof *K);
-	if (!in->focus || m->ncauses <= in->focus) {
-		K->fix = xmalloc(sizeof *K->fix * (size_t)(m->nfixes + 1));
-		for (int x = 0; x < m->nfixes; x++)
-			if (in->fix_ok[x] && m->fixes[x].nlink > 0 && applies(in, x) > 0)
-				K->fix[K->nfix++] = x;
-	} else {
-		/* the fixes the plan would take first: the most efficient now,
-		 * their chance weighted by where they apply */
-		int *from, n = 0, *pos;
-		double *eff;
+	for (int i = 0; i < fact->nev; i++)
+		cap += m->causes[m->evidence[fact->ev[i]].cause].nlinks;
+	v = xmalloc(sizeof *v * (size_t)cap);
+	memcpy(v, K->pool, sizeof *v * (size_t)K->npool);
+	k = K->npool;
+	for (int i = 0; i < fact->nev; i++) {
+		const tr_cause *c = &m->causes[m->evidence[fact->ev[i]].cause];
 
-		from = pool_or_all(in, &n);
-		eff = xmalloc(sizeof *eff * (size_t)(n + 1));
-		pos = xmalloc(sizeof *pos * (size_t)(n + 1));
-		for (int i = 0; i < n; i++) {
-			eff[i] = chance_in(in, p, from[i]) / plan_cost(in, from[i]);
-			pos[i] = i;
+		for (int l = 0; l < c->nlinks; l++) {
+			int x = m->links[c->links[l]].fix;
+
+			if (in->fix_ok[x])
+				v[k++] = x;
 		}
-		/* positions, so ties go to the lower id: the pool, then the focus */
-		n = top_k(eff, pos, n, PLAN_POOL * in->focus);
-		K->pool = xmalloc(sizeof *K->pool * (size_t)(n + 1));
-		for (int i = 0; i < n; i++)
-			if (eff[pos[i]] > 0)
-				K->pool[K->npool++] = from[pos[i]];
-		n = top_k(eff, pos, n, in->focus);
-		K->fix = xmalloc(sizeof *K->fix * (size_t)(n + 1));
-		for (int i = 0; i < n; i++)
-			if (eff[pos[i]] > 0)
-				K->fix[K->nfix++] = from[pos[i]];
-		free(eff);
-		free(pos);
-		free(from);
-		/* the causes they cover; the rest is the plan's tail */
-		mark = xcalloc((size_t)m->ncauses + 1, 1);
-		focus = xmalloc(sizeof *focus * (size_t)(m->ncauses + 1));
-		nf = 0;
-		for (int i = 0; i < K->nfix; i++)
-			for (int l = m->fixes[K->fix[i]].link; l < m->fixes[K->fix[i]].link + m->fixes[K->fix[i]].nlink; l++)
-				if (!mark[m->links[l].cause]) {
-					mark[m->links[l].cause] = 1;
-					focus[nf++] = m->links[l].cause;
-				}
-		free(mark);
-		K->focus = focus;
-		K->nfocus = nf;
 	}
-	K->check = xmalloc(sizeof *K->check * (size_t)(in->nchecks + 1));
+	if (k > 1)
+		qsort(v, (size_t)k, sizeof *v, cmp_int);
+	for (int j = 0; j < k; j++)  /* unique */
+		if (out == 0 || v[out - 1] != v[j])
+			v[out++] = v[j];
+	*n = out;
+	return v;
+}
+
+/* The checks of K's fixes into K->check (allocated, empty). */
+static void cand_checks(const plan_in *in, cands *K)
+{
 	/* checks come sorted by fix: walk both lists together */
 	for (int i = 0, k = 0; i < K->nfix; i++) {
 		while (k < in->nchecks && in->checks[k].fix < K->fix[i])
@@ -342,6 +301,52 @@ static void candidates(const plan_in *in, const double *p, cands *K)
 			if (in->ask_ok[in->checks[k].fact])
 				K->check[K->ncheck++] = k;
 	}
+}
+
+/* Collects the open fixes and checks for belief p. */
+static void candidates(const plan_in *in, const double *p, cands *K)
+{
+	const tr_model *m = in->m;
+
+	memset(K, 0, sizeof *K);
+	if (!in->focus || m->ncauses <= in->focus) {
+		K->fix = xmalloc(sizeof *K->fix * (size_t)(m->nfixes + 1));
+		for (int x = 0; x < m->nfixes; x++)
+			if (in->fix_ok[x] && m->fixes[x].nlink > 0 && applies(in, x) > 0)
+				K->fix[K->nfix++] = x;
+	} else if (in->pool) {  /* below a question: its partition */
+		int *set = xmalloc(sizeof *set * (size_t)(in->npool + 1));
+
+		memcpy(set, in->pool, sizeof *set * (size_t)in->npool);
+		cands_set(in, K, set, in->npool);
+	} else {
+		/* the fixes the plan would take first: the most efficient now,
+		 * their chance weighted by where they apply */
+		int *from = xmalloc(sizeof *from * (size_t)(m->nfixes + 1)), n = 0, *pos, *set, ns = 0;
+		double *eff;
+
+		for (int x = 0; x < m->nfixes; x++)
+			if (in->fix_ok[x] && m->fixes[x].nlink > 0)
+				from[n++] = x;
+		eff = xmalloc(sizeof *eff * (size_t)(n + 1));
+		pos = xmalloc(sizeof *pos * (size_t)(n + 1));
+		for (int i = 0; i < n; i++) {
+			eff[i] = chance_in(in, p, from[i]) / plan_cost(in, from[i]);
+			pos[i] = i;
+		}
+		/* positions, so ties go to the lower id */
+		n = top_k(eff, pos, n, in->focus);
+		set = xmalloc(sizeof *set * (size_t)(n + 1));
+		for (int i = 0; i < n; i++)
+			if (eff[pos[i]] > 0)
+				set[ns++] = from[pos[i]];
+		free(eff);
+		free(pos);
+		free(from);
+		cands_set(in, K, set, ns);
+	}
+	K->check = xmalloc(sizeof *K->check * (size_t)(in->nchecks + 1));
+	cand_checks(in, K);
 }
 
 /* ---- one plan ----
@@ -738,28 +743,38 @@ static int questions(const plan_in *in, const double *p, int **out)
 
 static double value_of(const plan_in *in, const double *p, int depth);
 
-/* ECO of fact f at posterior p, looking depth-1 questions further. pool
- * (when focused) holds the candidate fixes at p. */
-static double eco(const plan_in *in, const cands *pool, const double *p, int f, int depth, double now,
+/* ECO of fact f at posterior p, looking depth-1 questions further; now is
+ * the cost of acting at p. K holds the candidates at p. A focused plan
+ * values the answers over the partition question_set gives, and acting
+ * now over the same one (now_f): what asking is worth is the difference,
+ * added to now. */
+static double eco(const plan_in *in, const cands *K, const double *p, int f, int depth, double now,
 		  double *after)
 {
 	const tr_model *m = in->m;
 	const tr_fact *fact = &m->facts[f];
 	double *post = xmalloc(sizeof *post * (size_t)(m->ncauses + 1));
-	double expect = 0;
+	double expect = 0, now_f = now;
 	plan_in sub = *in;
 	unsigned char *ok = xmalloc((size_t)m->nfacts + 1);
 	double *app = in->applies_after ? xmalloc(sizeof *app * ((size_t)m->nfixes + 1)) : NULL;
 	double *lapp = in->applies_after ? xmalloc(sizeof *lapp * ((size_t)m->nlinks + 1)) : NULL;
 	unsigned char *rok = in->reach_after ? xmalloc((size_t)m->nfixes + 1) : NULL;
+	cands KF;
 
 	memcpy(ok, in->ask_ok, (size_t)m->nfacts);  /* once answered, f is known */
 	ok[f] = 0;
 	sub.ask_ok = ok;
-	if (pool && pool->focus) {
-		sub.pool = pool->pool;
-		sub.npool = pool->npool;
-		sub.answered = f;
+	memset(&KF, 0, sizeof KF);
+	if (K->focus) {
+		int n, *set = question_set(in, K, f, &n);
+
+		cands_set(in, &KF, set, n);
+		KF.check = xmalloc(sizeof *KF.check * (size_t)(in->nchecks + 1));
+		cand_checks(in, &KF);
+		now_f = sequence(in, &KF, p, NULL, NULL);
+		sub.pool = KF.pool;
+		sub.npool = KF.npool;
 	}
 	for (int k = 0; k < fact->nvalues; k++) {
 		double pv = belief_observe(m, p, fact->first + k, post);
@@ -777,7 +792,7 @@ static double eco(const plan_in *in, const cands *pool, const double *p, int f, 
 		v = pv > 1e-12 ? value_of(&sub, post, depth - 1) : 0;
 
 		if (after)
-			after[k] = v;
+			after[k] = K->focus ? v - now_f + now : v;
 		expect += pv * v;
 	}
 	free(post);
@@ -785,6 +800,9 @@ static double eco(const plan_in *in, const cands *pool, const double *p, int f, 
 	free(app);
 	free(lapp);
 	free(rok);
+	cands_free(&KF);
+	if (K->focus)
+		return fact->cost + in->step + now + (1 - fact->unknown_rate) * (expect - now_f);
 	return fact->cost + in->step + fact->unknown_rate * now + (1 - fact->unknown_rate) * expect;
 }
 

@@ -19,14 +19,17 @@
  *
  * Scale. Every sum runs over the sparse links and evidence rows it needs
  * (model.h), so a plan costs its steps times its candidate steps, not
- * fixes x causes. On a knowledge base larger than the focus (PLAN_FOCUS
- * causes, PLAN_QUESTIONS questions) the planner approximates, in two ways
- * only: (1) a plan, at any belief it considers, uses the fixes of the
- * PLAN_FOCUS most likely causes there; the mass of the others is priced as
- * unresolved (PLAN_ESCALATE) in every alternative alike; (2) a decision
- * values the PLAN_QUESTIONS questions that move the focus causes most per
- * minute (expected change of their probabilities), not every question.
- * Below both limits, as on the RDP knowledge base, the planner is exact.
+ * fixes x causes. On a knowledge base of more than PLAN_FOCUS causes the
+ * planner approximates, in two ways only: (1) a plan uses a set of fixes:
+ * at the belief decided on, the PLAN_FOCUS most efficient; for a question
+ * on f, those and every fix of a cause with evidence on f, the same set
+ * for acting now and after every answer (so the price of the rest, linear
+ * in its mass, cancels out of what the answer is worth). The mass of the causes the
+ * set leaves out is priced as the exact plan would spend on it
+ * (plan_tail). (2) a decision values the PLAN_QUESTIONS questions that
+ * move the likeliest causes most per minute (expected change of their
+ * probabilities), not every question.
+ * With at most PLAN_FOCUS causes, as on the RDP knowledge base, it is exact.
  */
 #ifndef TR_PLAN_H
 #define TR_PLAN_H
@@ -71,8 +74,7 @@ typedef struct plan_in {
 	int questions;                 /* value this many questions; 0 all */
 	double tail, tail_fixes;       /* with focus: plan_tail's estimates */
 	/* set by the planner for the beliefs after an answer; callers leave 0 */
-	const int *pool; int npool;    /* the candidate fixes before the answer */
-	int answered;                  /* the fact answered */
+	const int *pool; int npool;    /* the fixes a focused plan plans (ascending) */
 	/* Applicability (issue 16). applies[x] is the probability that fix x
 	 * applies in this context (NULL: every fix applies). A fix with
 	 * applies[x] == 0 is never in the plan. link_applies[l] (NULL: use

@@ -2,7 +2,13 @@
  * store.c: open, check and migrate triage's SQLite files (see store.h).
  * Checks run from the cheapest to the dearest, so each bad file gets the
  * most specific message: missing, not a regular file, empty, not SQLite,
- * another application's, too new, corrupt.
+ * truncated (the header's page count against the file's size), another
+ * application's, too new, corrupt. Opening to read does not read the whole
+ * file: SQLite checks every page it reads (cell_size_check on), so a
+ * damaged page the command needs is named as corrupt when it is read, and
+ * `kb check` runs the full integrity check. Opening to write runs
+ * quick_check over all of it first, so nothing is written into a damaged
+ * file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -74,12 +80,24 @@ int store_migrate(sqlite3 *db, int from, tr_err *e)
 	return run_scripts(db, schema_kb, from, STORE_APP_ID, e);
 }
 
-/* Checks what the file system says of path before SQLite sees it. */
+/* A big-endian integer of n bytes at p. */
+static unsigned long be(const unsigned char *p, int n)
+{
+	unsigned long v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Checks what the file system says of path before SQLite sees it, and the
+ * database header's own size against the file's. */
 static int check_file(const char *path, tr_err *e)
 {
 	static const char magic[16] = "SQLite format 3";
-	char head[16];
+	unsigned char head[100];
 	struct stat st;
+	unsigned long page, pages;
 	FILE *f;
 	size_t n;
 
@@ -95,16 +113,24 @@ static int check_file(const char *path, tr_err *e)
 		return tr_fail(e, TR_ERR, "%s: %s", path, strerror(errno));
 	n = fread(head, 1, sizeof head, f);
 	fclose(f);
-	if (n < sizeof head || memcmp(head, magic, sizeof magic) != 0)
+	if (n < sizeof magic || memcmp(head, magic, sizeof magic) != 0)
 		return tr_fail(e, TR_ERR, "%s: not a SQLite database, so not a triage knowledge base", path);
 	if (st.st_size < 512)
 		return tr_fail(e, TR_ERR, "%s: truncated SQLite database (%lld bytes)", path,
 			       (long long)st.st_size);
+	/* the page count at offset 28 holds when the counter at 92 matches the
+	 * change counter at 24 (file format, "The database header") */
+	page = be(head + 16, 2) == 1 ? 65536 : be(head + 16, 2);
+	pages = be(head + 28, 4);
+	if (n == sizeof head && be(head + 92, 4) == be(head + 24, 4) && pages > 0 &&
+	    (unsigned long long)st.st_size < (unsigned long long)page * pages)
+		return tr_fail(e, TR_ERR, "%s: corrupt database: database disk image is malformed", path);
 	return TR_OK;
 }
 
-/* Checks the identity, version and integrity of an open knowledge base. */
-static int check_db(sqlite3 *db, const char *path, int *version, tr_err *e)
+/* Checks the identity and version of an open knowledge base, and (full:
+ * before writing) the integrity of all of it. */
+static int check_db(sqlite3 *db, const char *path, int full, int *version, tr_err *e)
 {
 	sqlite3_stmt *st;
 	int app, rc;
@@ -123,6 +149,8 @@ static int check_db(sqlite3 *db, const char *path, int *version, tr_err *e)
 			       store_schema_version());
 	if (*version < 1)
 		return tr_fail(e, TR_ERR, "%s: knowledge base has no schema version", path);
+	if (!full)
+		return TR_OK;
 	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK)
 		return tr_fail(e, TR_ERR, "%s: corrupt database: %s", path, sqlite3_errmsg(db));
 	rc = sqlite3_step(st);
@@ -141,6 +169,15 @@ static int check_db(sqlite3 *db, const char *path, int *version, tr_err *e)
 	}
 	sqlite3_finalize(st);
 	return TR_OK;
+}
+
+int store_read_fail(sqlite3 *db, tr_err *e)
+{
+	int code = sqlite3_errcode(db);
+
+	if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+		return tr_fail(e, TR_ERR, "corrupt database: %s", sqlite3_errmsg(db));
+	return tr_fail(e, TR_ERR, "cannot read the knowledge base: %s", sqlite3_errmsg(db));
 }
 
 /* Copies db into a fresh in-memory database, so an old file can be read
@@ -217,6 +254,7 @@ static int open_immutable(const char *path, sqlite3 **db)
 	}
 	sqlite3_close(*db);
 	*db = ro;
+	sqlite3_exec(ro, "PRAGMA cell_size_check = ON", NULL, NULL, NULL);
 	return TR_OK;
 }
 
@@ -238,9 +276,11 @@ int store_open(const char *path, enum store_mode mode, sqlite3 **out, tr_err *e)
 	}
 	/* an editor's commit (WAL) or its switch to WAL is waited for */
 	sqlite3_busy_timeout(db, 5000);
-	if (check_db(db, path, &version, e) != TR_OK) {
+	/* every page read is checked, not only the ones quick_check reads */
+	sqlite3_exec(db, "PRAGMA cell_size_check = ON", NULL, NULL, NULL);
+	if (check_db(db, path, mode != STORE_READ, &version, e) != TR_OK) {
 		if (mode != STORE_READ || open_immutable(path, &db) != TR_OK ||
-		    check_db(db, path, &version, e) != TR_OK)
+		    check_db(db, path, 0, &version, e) != TR_OK)
 			goto fail;
 	}
 	if (version < store_schema_version()) {

@@ -32,6 +32,11 @@ int store_open(const char *path, enum store_mode mode, sqlite3 **out, tr_err *e)
  * at path, read-write. Same contract as store_open. */
 int store_open_sessions(const char *path, sqlite3 **out, tr_err *e);
 
+/* Fails e with why reading db went wrong: "corrupt database: ..." when
+ * SQLite found a damaged page (opening to read does not check every page:
+ * store.c), else "cannot read the knowledge base: ...". Returns TR_ERR. */
+int store_read_fail(sqlite3 *db, tr_err *e);
+
 /* The schema version this build writes and reads. */
 int store_schema_version(void);
 

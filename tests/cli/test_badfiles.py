@@ -151,3 +151,30 @@ def test_older_kb_is_read_without_being_changed(tmp_path):
     r = run_list(old, cwd=tmp_path)
     assert (r.returncode, r.stdout, r.stderr) == (0, "seen  Seen?\n", "")
     assert snapshot(d) == before
+
+
+DAMAGED_COMMANDS = [["kb", "show", "termservice_crashed"], ["kb", "list", "causes"],
+                    ["session", "--jsonl", "--no-save"], ["diagnose"]]
+
+
+@pytest.mark.parametrize("argv", DAMAGED_COMMANDS, ids=[" ".join(a[:2]) for a in DAMAGED_COMMANDS])
+def test_damaged_pages_are_named_when_read(argv, tmp_path):
+    """Opening to read checks the header, not every page (store.c): a
+    damaged page is found when a command reads it, and named as corrupt
+    (not as a missing record), in one line, the file left as it was."""
+    d = tmp_path / "kbs"
+    d.mkdir()
+    data = bytearray(Path(KB).read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[page:] = b"\xff" * (len(data) - page)   # all but the first page
+    (d / "damaged.sqlite").write_bytes(bytes(data))
+    before = snapshot(d)
+    env = dict(os.environ)
+    env.pop("TRIAGE_KB", None)
+    env["HOME"] = str(tmp_path)
+    r = subprocess.run([BIN, "--kb", str(d / "damaged.sqlite")] + argv, env=env, cwd=tmp_path,
+                       input='{"command": "quit"}\n', capture_output=True, text=True, timeout=30)
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr == "triage: %s: corrupt database: database disk image is malformed\n" % (
+        d / "damaged.sqlite")
+    assert snapshot(d) == before

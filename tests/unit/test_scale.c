@@ -601,6 +601,74 @@ static void test_a_stale_starting_state_is_not_used(void **state)
 	sqlite3_close(db);
 }
 
+/* ---- the focused planner (plan.h: PLAN_FOCUS) ----
+ * A focused plan values a question over one set of fixes, the same for
+ * acting now and after every answer: the focus (the most efficient fixes
+ * at p) and the fixes of the causes with evidence on the fact. So, with
+ * the mass beyond it priced as the exact plan prices what it leaves
+ * (PLAN_ESCALATE: tail and tail_fixes 0), what a question is worth,
+ * ECO - ECR, is exactly what the exact planner finds when only that set
+ * of fixes may be tried. (Re-choosing the focus after each answer, as the
+ * planner once did, breaks this: an answer then also moves mass between
+ * the focus and the tail, which made asking look cheaper.) */
+static void test_a_focused_question_is_valued_over_one_set_of_fixes(void **state)
+{
+	fixture *F = *state;
+	int tested = 0;
+
+	for (unsigned seed = 1; seed <= 40; seed++) {
+		sqlite3 *db;
+		tr_model *m;
+		int obs[32], focus;
+		unsigned char failed[32], fix_ok[32], ask_ok[32], in_set[32];
+		double p[32], eff[32];
+		plan_check *checks;
+		plan_in in, ex;
+
+		rnd_state = seed * 104729u;
+		m = random_model(F->dir, seed, &db);
+		random_evidence(m, obs, failed, fix_ok, ask_ok);
+		belief_posterior(m, obs, NULL, failed, p);
+		focus = 1 + (int)rnd((unsigned)m->ncauses - 1);  /* fewer than the causes: focused */
+		in = (plan_in){ .m = m, .p = p, .fix_ok = fix_ok, .ask_ok = ask_ok, .depth = 1,
+				.step = PLAN_STEP, .focus = focus, .questions = 0 };
+		in.nchecks = plan_checks(m, &checks);
+		in.checks = checks;
+		/* the focus: the most efficient open fixes, ties to the lower index */
+		for (int x = 0; x < m->nfixes; x++)
+			eff[x] = fix_ok[x] ? plan_chance(m, p, x) / plan_cost(&in, x) : 0;
+		for (int f = 0; f < m->nfacts; f++) {
+			double now = plan_sequence(&in, p, NULL, NULL), ecr_set;
+
+			if (!ask_ok[f])
+				continue;
+			for (int x = 0; x < m->nfixes; x++) {
+				int better = 0;
+
+				for (int y = 0; y < m->nfixes; y++)
+					better += eff[y] > eff[x] || (eff[y] == eff[x] && y < x);
+				in_set[x] = fix_ok[x] && eff[x] > 0 && better < focus;
+			}
+			for (int e = 0; e < m->facts[f].nev; e++) {
+				const tr_cause *c = &m->causes[m->evidence[m->facts[f].ev[e]].cause];
+
+				for (int l = 0; l < c->nlinks; l++)
+					in_set[m->links[c->links[l]].fix] |= fix_ok[m->links[c->links[l]].fix];
+			}
+			ex = in;
+			ex.focus = 0;
+			ex.fix_ok = in_set;
+			ecr_set = plan_sequence(&ex, p, NULL, NULL);
+			assert_near(plan_question(&in, f, NULL) - now, plan_question(&ex, f, NULL) - ecr_set, 1e-9);
+			tested++;
+		}
+		free(checks);
+		model_free(m);
+		sqlite3_close(db);
+	}
+	assert_true(tested > 100);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -609,6 +677,7 @@ int main(void)
 		T(test_sparse_posterior_equals_the_dense_product),
 		T(test_planner_matches_the_dense_reference_at_depth_1),
 		T(test_planner_matches_the_dense_reference_at_depth_2),
+		T(test_a_focused_question_is_valued_over_one_set_of_fixes),
 		T(test_a_rule_runs_when_and_only_when_a_fact_it_reads_changes),
 		T(test_a_primed_session_is_the_session_that_runs_every_rule),
 		T(test_a_stale_starting_state_is_not_used),

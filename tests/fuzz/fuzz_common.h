@@ -17,28 +17,6 @@
 
 static cli fuzz_cli;
 
-/* main.c's cli_flag, which lives in main.o beside main(): the harness has
- * libFuzzer's main instead. Same contract (cli.h). */
-int cli_flag(cli *c, int *i, const char *flag, const char **val)
-{
-	const char *a = c->argv[*i];
-	size_t n = strlen(flag);
-
-	if (strncmp(a, flag, n) != 0 || (a[n] != '\0' && a[n] != '='))
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-		return 1;
-	}
-	if (*i + 1 >= c->argc) {
-		*val = NULL;
-		tr_fail(&c->err, TR_EUSAGE, "%s needs a value", flag);
-		return 1;
-	}
-	*val = c->argv[++*i];
-	return 1;
-}
-
 /* Opens the knowledge base once; aborts (a harness setup error) if it cannot. */
 static void fuzz_open_kb(void)
 {

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 	snprintf(path, sizeof path, "%s/src", scratch);
 	tr_clear(&e);
-	if (kbtext_build(path, out, &e) != TR_OK && !e.msg[0])
+	if (kbtext_build(path, out, NULL, NULL, &e) != TR_OK && !e.msg[0])
 		abort();            /* a failure must say why */
 	remove(out);
 	snprintf(path, sizeof path, "%s/src/%s", scratch, targets[data[0] % 6]);

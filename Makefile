@@ -61,6 +61,11 @@ $(B)/libtriage.a: $(OBJ)
 $(B)/%.o: engine/%.c | $(B)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 $(B)/main.o: packaging/changelog   # the version is compiled in
+# A model image (image.h) names the code that wrote it: a hash of the
+# sources that decide what a loaded model holds.
+IMAGE_DEPS := engine/model.c engine/model.h engine/image.c engine/image.h engine/slot.c engine/arena.c
+$(B)/image.o: ALL_CFLAGS += -DIMAGE_SOURCE='"$(shell cat $(IMAGE_DEPS) | sha256sum | cut -c1-16)"'
+$(B)/image.o: $(IMAGE_DEPS)
 
 # The schema is compiled in: each schema/*.sql becomes a C string.
 $(B)/schema.c: $(sort $(wildcard schema/*.sql)) Makefile | $(B)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "buf.h"
+#include "image.h"
 #include "kbtext.h"
 #include "prime.h"
 #include "model.h"
@@ -968,6 +969,8 @@ int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_
 		rc = B.nerrs ? TR_ERR : TR_OK;
 		if (rc == TR_OK)
 			rc = prime_store(B.db, m, e);
+		if (rc == TR_OK)
+			rc = image_store(B.db, e);
 	}
 	if (rc == TR_OK && sqlite3_exec(B.db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));

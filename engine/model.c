@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "buf.h"
+#include "image.h"
 #include "model.h"
 #include "slot.h"
 #include "store.h"
@@ -904,6 +905,15 @@ void model_where_text(const tr_model *m, const tr_where *w, char *out, size_t si
 static int load_all(loader *L);
 
 int model_load(sqlite3 *db, tr_model **out, tr_err *e)
+{
+	tr_err ie;
+
+	if (image_load(db, out, &ie) == TR_OK)
+		return TR_OK;
+	return model_load_rows(db, out, e);
+}
+
+int model_load_rows(sqlite3 *db, tr_model **out, tr_err *e)
 {
 	tr_model *m = xcalloc(1, sizeof *m);
 	loader L = { db, m, 0xcbf29ce484222325ULL, e };

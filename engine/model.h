@@ -11,7 +11,7 @@
  * (a contiguous range, sorted by cause) and by fact, links (fix resolves
  * cause) by fix (a range) and by cause, and rules by the facts they read.
  * Every operation can then touch only the records it concerns.
- * Uses SQLite (store.h) to load; knows nothing of any particular domain.
+ * Uses SQLite (store.h) to load, or the model image (image.h); knows nothing of any particular domain.
  */
 #ifndef TR_MODEL_H
 #define TR_MODEL_H
@@ -145,10 +145,16 @@ typedef struct tr_model {
 	arena mem;              /* owns everything above */
 } tr_model;
 
-/* Loads the knowledge base in db. On TR_OK *out is owned by the caller
- * (model_free). Fails with a message naming the record when the content is
- * inconsistent (evidence that cannot be completed to a distribution). */
+/* Loads the knowledge base in db: from its model image (image.h) when it
+ * has a usable one, else from its rows (model_load_rows). On TR_OK *out is
+ * owned by the caller (model_free). Fails as model_load_rows does. */
 int model_load(sqlite3 *db, tr_model **out, tr_err *e);
+
+/* Loads the knowledge base in db from its rows, every table read. On TR_OK
+ * *out is owned by the caller (model_free). Fails with a message naming the
+ * record when the content is inconsistent (evidence that cannot be
+ * completed to a distribution). */
+int model_load_rows(sqlite3 *db, tr_model **out, tr_err *e);
 
 /* Loads what says where fixes, steps and commands apply and what kind of
  * value each free-text fact holds (schema 004); model_load calls it last.

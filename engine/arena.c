@@ -38,6 +38,11 @@ void *arena_alloc(arena *a, size_t n)
 	return memset(carve(a, n, alignof(max_align_t)), 0, n);
 }
 
+void *arena_alloc_raw(arena *a, size_t n)
+{
+	return carve(a, n, alignof(max_align_t));
+}
+
 char *arena_strdup(arena *a, const char *s)
 {
 	size_t n;

@@ -13,6 +13,9 @@ typedef struct arena {
 
 /* Returns n zeroed bytes aligned for any type, owned by a; aborts on OOM. */
 void *arena_alloc(arena *a, size_t n);
+/* As arena_alloc, but the bytes are not zeroed: for a buffer about to be
+ * filled whole (a model image read from disk). */
+void *arena_alloc_raw(arena *a, size_t n);
 /* Returns a copy of s (NULL stays NULL), owned by a. */
 char *arena_strdup(arena *a, const char *s);
 /* Frees every block of a and empties it. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "buf.h"
 #include "image.h"
 #include "rules.h"
@@ -634,6 +635,24 @@ static int r_model(reader *r, tr_model *m)
 	       r_ids(r, &m->fix_ids, m->nfixes) && r_ids(r, &m->rule_ids, m->nrules);
 }
 
+/* Asks the kernel for the pages of the buffer p (n bytes) in one go, in
+ * huge pages where it can: on this machine a fault per 4 KiB page cost
+ * more than the copy into it (medium: 72 -> 53 ms CPU from process start to
+ * exit). Advice only: a kernel that refuses it changes nothing. */
+static void prefault(void *p, size_t n)
+{
+	uintptr_t lo = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, hi = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+
+	if (hi <= lo)
+		return;
+#ifdef MADV_HUGEPAGE
+	madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#endif
+#ifdef MADV_POPULATE_WRITE
+	madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#endif
+}
+
 int image_load(sqlite3 *db, tr_model **out, tr_err *e)
 {
 	sqlite3_stmt *st;
@@ -669,7 +688,8 @@ int image_load(sqlite3 *db, tr_model **out, tr_err *e)
 	}
 	m = xcalloc(1, sizeof *m);
 	r.n = (size_t)size;
-	r.b = arena_alloc(&m->mem, r.n);
+	r.b = arena_alloc_raw(&m->mem, r.n);
+	prefault(r.b, r.n);
 	if (sqlite3_blob_read(blob, r.b, (int)size, 0) != SQLITE_OK) {
 		tr_fail(e, TR_ERR, "model image damaged: %s", sqlite3_errmsg(db));
 		sqlite3_blob_close(blob);

@@ -318,10 +318,9 @@ static void w_model(writer *w, const tr_model *m)
 	SETP(d->rule_ids.slot, ix[3]);
 }
 
-/* A 64-bit hash of n bytes, eight at a time: it finds a damaged image, it
- * does not stop a forger (the checks of the read do that). */
-static uint64_t image_sum(const unsigned char *p, size_t n)
+uint64_t image_sum(const void *data, size_t n)
 {
+	const unsigned char *p = data;
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
 	size_t i = 0;
 
@@ -682,9 +681,11 @@ int image_load(sqlite3 *db, tr_model **out, tr_err *e)
 		return tr_fail(e, TR_ERR, "model image damaged: %s", sqlite3_errmsg(db));
 	}
 	if (size < (sqlite3_int64)sizeof *m || size > 0x7fffffff || sqlite3_blob_bytes(blob) != size) {
+		long long bytes = sqlite3_blob_bytes(blob);
+
 		sqlite3_blob_close(blob);
 		return tr_fail(e, TR_ERR, "model image damaged: %lld bytes, not the %lld its record says",
-			       (long long)sqlite3_blob_bytes(blob), (long long)size);
+			       bytes, (long long)size);
 	}
 	m = xcalloc(1, sizeof *m);
 	r.n = (size_t)size;

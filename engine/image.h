@@ -12,6 +12,8 @@
 #ifndef TR_IMAGE_H
 #define TR_IMAGE_H
 #include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
 #include "err.h"
 #include "model.h"
 
@@ -27,6 +29,11 @@ int image_store(sqlite3 *db, tr_err *e);
  * triage", "model image damaged: ..." (size, hash, an offset or index out
  * of range); *out is then NULL and the caller loads the rows. */
 int image_load(sqlite3 *db, tr_model **out, tr_err *e);
+
+/* The hash of an image's n bytes stored beside it (column sum, as 16 hex
+ * digits), eight bytes at a time: it finds a damaged image; it does not
+ * stop a forger (image_load's range checks do that). */
+uint64_t image_sum(const void *data, size_t n);
 
 /* The layout signature an image written by this build carries, for tests
  * and kb check. Static storage. */

@@ -678,8 +678,10 @@ static int load_prime(loader *L)
 		return TR_ERR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		m->primed |= strcmp((const char *)sqlite3_column_text(st, 0), m->digest) == 0;
-	if (done(L, st, rc) != TR_OK || !m->primed)
-		return L->e->code;
+	if (done(L, st, rc) != TR_OK)
+		return TR_ERR;
+	if (!m->primed)
+		return TR_OK;  /* not this content's: the session settles itself */
 	if (!(st = prep(L, "SELECT rule, kind, target, text, factor, why FROM rule_prime ORDER BY rule, seq")))
 		return TR_ERR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

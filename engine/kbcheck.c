@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "image.h"
 #include "kbcheck.h"
 #include "kbtext.h"
 #include "model.h"
@@ -243,6 +244,25 @@ static int checksums(sqlite3 *db, buf *out)
 	return S.n;
 }
 
+/* The model image, read as a session reads it: a damaged one is named
+ * (sessions then load the rows). None, or one written by another build of
+ * triage, is not a problem: the rows are the knowledge base. */
+static int image(sqlite3 *db, buf *out)
+{
+	static const char damaged[] = "model image damaged";
+	tr_model *m;
+	tr_err e;
+
+	tr_clear(&e);
+	if (image_load(db, &m, &e) == TR_OK) {
+		model_free(m);
+		return 0;
+	}
+	if (strncmp(e.msg, damaged, sizeof damaged - 1) != 0)
+		return 0;
+	return problem(out, "%s (sessions load the rows instead; kb build writes a new one)", e.msg);
+}
+
 int kbcheck_run(const char *path, buf *out, tr_err *e)
 {
 	sqlite3 *raw = NULL, *db = NULL;
@@ -284,6 +304,7 @@ int kbcheck_run(const char *path, buf *out, tr_err *e)
 	n += fk(db, out);
 	n += records_valid(db, out);
 	n += checksums(db, out);
+	n += image(db, out);
 	sqlite3_close(db);
 	return n;
 }

@@ -108,6 +108,21 @@ def test_a_record_deleted_outside_triage_is_named(kb):
     assert problems(check(kb), kb) == ["rule ip_works: deleted outside triage (its checksum remains)"]
 
 
+def test_a_damaged_model_image_is_named(kb):
+    # one byte of the image changed (the content rows untouched)
+    tamper(kb, "UPDATE model_image SET data = substr(data, 1, 999) || "
+               "(CASE substr(data, 1000, 1) WHEN x'ff' THEN x'00' ELSE x'ff' END) || substr(data, 1001)")
+    assert problems(check(kb), kb) == [
+        "model image damaged: its content does not match its sum "
+        "(sessions load the rows instead; kb build writes a new one)"]
+
+
+def test_a_model_image_deleted_by_a_content_change_is_not_a_problem(kb):
+    tamper(kb, "DELETE FROM model_image")
+    r = check(kb)
+    assert (r.returncode, r.stdout) == (0, "%s: ok\n" % kb)
+
+
 def test_a_dangling_reference_is_named(kb):
     tamper(kb, "DELETE FROM rule WHERE id = 'ip_works'")
     got = problems(check(kb), kb)

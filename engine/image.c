@@ -6,6 +6,7 @@
  * for its terminator, then every index against the array it indexes, so a
  * damaged image is refused, never followed.
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "image.h"
 #include "rules.h"
 #include "slot.h"
+#include "store.h"
 
 /* A hash of the sources that decide what a loaded model holds (Makefile),
  * so that an image written by other code is not used. */
@@ -652,47 +654,62 @@ static void prefault(void *p, size_t n)
 #endif
 }
 
-int image_load(sqlite3 *db, tr_model **out, tr_err *e)
+/* Sets why (size bytes) and returns TR_OK: no usable image. */
+static int unusable(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int unusable(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return TR_OK;
+}
+
+int image_load(sqlite3 *db, tr_model **out, char *why, size_t size, tr_err *e)
 {
 	sqlite3_stmt *st;
 	sqlite3_blob *blob = NULL;
-	sqlite3_int64 size;
+	sqlite3_int64 bytes;
 	char sum[17], have[17];
 	reader r = { NULL, 0, NULL };
 	tr_model *m;
-	int same;
+	int same, rc;
 
 	*out = NULL;
 	if (sqlite3_prepare_v2(db, "SELECT format, size, sum FROM model_image WHERE id = 1", -1, &st, NULL)
 	    != SQLITE_OK)
-		return tr_fail(e, TR_ERR, "no model image");
-	if (sqlite3_step(st) != SQLITE_ROW) {
+		return unusable(why, size, "no model image");
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		if (rc != SQLITE_DONE)
+			store_read_fail(db, e);
 		sqlite3_finalize(st);
-		return tr_fail(e, TR_ERR, "no model image");
+		return rc == SQLITE_DONE ? unusable(why, size, "no model image") : TR_ERR;
 	}
 	same = strcmp((const char *)sqlite3_column_text(st, 0), image_format()) == 0;
-	size = sqlite3_column_int64(st, 1);
+	bytes = sqlite3_column_int64(st, 1);
 	snprintf(sum, sizeof sum, "%s", (const char *)sqlite3_column_text(st, 2));
 	sqlite3_finalize(st);
 	if (!same)
-		return tr_fail(e, TR_ERR, "model image written by another build of triage");
+		return unusable(why, size, "model image written by another build of triage");
 	if (sqlite3_blob_open(db, "main", "model_image", "data", 1, 0, &blob) != SQLITE_OK) {
+		store_read_fail(db, e);
 		sqlite3_blob_close(blob);
-		return tr_fail(e, TR_ERR, "model image damaged: %s", sqlite3_errmsg(db));
+		return TR_ERR;
 	}
-	if (size < (sqlite3_int64)sizeof *m || size > 0x7fffffff || sqlite3_blob_bytes(blob) != size) {
-		long long bytes = sqlite3_blob_bytes(blob);
+	if (bytes < (sqlite3_int64)sizeof *m || bytes > 0x7fffffff || sqlite3_blob_bytes(blob) != bytes) {
+		long long have_bytes = sqlite3_blob_bytes(blob);
 
 		sqlite3_blob_close(blob);
-		return tr_fail(e, TR_ERR, "model image damaged: %lld bytes, not the %lld its record says",
-			       bytes, (long long)size);
+		return unusable(why, size, "model image damaged: %lld bytes, not the %lld its record says",
+				have_bytes, (long long)bytes);
 	}
 	m = xcalloc(1, sizeof *m);
-	r.n = (size_t)size;
+	r.n = (size_t)bytes;
 	r.b = arena_alloc_raw(&m->mem, r.n);
 	prefault(r.b, r.n);
-	if (sqlite3_blob_read(blob, r.b, (int)size, 0) != SQLITE_OK) {
-		tr_fail(e, TR_ERR, "model image damaged: %s", sqlite3_errmsg(db));
+	if (sqlite3_blob_read(blob, r.b, (int)bytes, 0) != SQLITE_OK) {
+		store_read_fail(db, e);  /* SQLite found a damaged page: the file is damaged */
 		sqlite3_blob_close(blob);
 		model_free(m);
 		return TR_ERR;
@@ -701,7 +718,7 @@ int image_load(sqlite3 *db, tr_model **out, tr_err *e)
 	snprintf(have, sizeof have, "%016llx", (unsigned long long)image_sum(r.b, r.n));
 	if (strcmp(have, sum) != 0) {
 		model_free(m);
-		return tr_fail(e, TR_ERR, "model image damaged: its content does not match its sum");
+		return unusable(why, size, "model image damaged: its content does not match its sum");
 	}
 	{
 		arena mem = m->mem;
@@ -711,7 +728,7 @@ int image_load(sqlite3 *db, tr_model **out, tr_err *e)
 	}
 	if (!r_model(&r, m)) {
 		model_free(m);
-		return tr_fail(e, TR_ERR, "model image damaged: %s out of range", r.bad ? r.bad : "an offset");
+		return unusable(why, size, "model image damaged: %s out of range", r.bad ? r.bad : "an offset");
 	}
 	*out = m;
 	return TR_OK;

@@ -23,12 +23,14 @@
  * with e set and db's image left as it was. */
 int image_store(sqlite3 *db, tr_err *e);
 
-/* Loads the model from db's image. On TR_OK *out is owned by the caller
- * (model_free). TR_ERR with e saying why when there is no image or it is
- * unusable: "no model image", "model image written by another build of
- * triage", "model image damaged: ..." (size, hash, an offset or index out
- * of range); *out is then NULL and the caller loads the rows. */
-int image_load(sqlite3 *db, tr_model **out, tr_err *e);
+/* Loads the model from db's image. TR_OK: *out is the model, owned by the
+ * caller (model_free), or NULL when db has no usable image, why (size
+ * bytes) then saying why not: "no model image", "model image written by
+ * another build of triage", "model image damaged: ..." (its size, its sum,
+ * an offset or index out of range); the caller loads the rows. TR_ERR:
+ * SQLite could not read the image (a damaged page), e says so as
+ * store_read_fail does; *out is NULL. */
+int image_load(sqlite3 *db, tr_model **out, char *why, size_t size, tr_err *e);
 
 /* The hash of an image's n bytes stored beside it (column sum, as 16 hex
  * digits), eight bytes at a time: it finds a damaged image; it does not

@@ -250,17 +250,20 @@ static int checksums(sqlite3 *db, buf *out)
 static int image(sqlite3 *db, buf *out)
 {
 	static const char damaged[] = "model image damaged";
+	char why[128];
 	tr_model *m;
 	tr_err e;
 
 	tr_clear(&e);
-	if (image_load(db, &m, &e) == TR_OK) {
+	if (image_load(db, &m, why, sizeof why, &e) != TR_OK)
+		return problem(out, "model image: %s", e.msg);
+	if (m) {
 		model_free(m);
 		return 0;
 	}
-	if (strncmp(e.msg, damaged, sizeof damaged - 1) != 0)
+	if (strncmp(why, damaged, sizeof damaged - 1) != 0)
 		return 0;
-	return problem(out, "%s (sessions load the rows instead; kb build writes a new one)", e.msg);
+	return problem(out, "%s (sessions load the rows instead; kb build writes a new one)", why);
 }
 
 int kbcheck_run(const char *path, buf *out, tr_err *e)

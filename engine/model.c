@@ -908,11 +908,11 @@ static int load_all(loader *L);
 
 int model_load(sqlite3 *db, tr_model **out, tr_err *e)
 {
-	tr_err ie;
+	char why[128];
 
-	if (image_load(db, out, &ie) == TR_OK)
-		return TR_OK;
-	return model_load_rows(db, out, e);
+	if (image_load(db, out, why, sizeof why, e) != TR_OK)
+		return TR_ERR;  /* a damaged page: the file is damaged */
+	return *out ? TR_OK : model_load_rows(db, out, e);
 }
 
 int model_load_rows(sqlite3 *db, tr_model **out, tr_err *e)

@@ -62,8 +62,15 @@ def truncated(d):
 
 
 def corrupt(d):
+    # a page of the model image, which every command that loads the model
+    # reads (SQLite checks the pages it reads: the image spares a session
+    # the table pages)
+    db = sqlite3.connect(KB)
+    pages = [p for (p,) in db.execute("SELECT pageno FROM dbstat WHERE name = 'model_image' "
+                                      "AND pagetype = 'overflow'")]
+    db.close()
     data = bytearray(Path(KB).read_bytes())
-    middle = len(data) // 2 // 4096 * 4096
+    middle = (pages[len(pages) // 2] - 1) * 4096
     data[middle:middle + 4096] = b"\xff" * 4096
     (d / "corrupt.sqlite").write_bytes(bytes(data))
     return d / "corrupt.sqlite", None   # SQLite's own words follow "corrupt database: "

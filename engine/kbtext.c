@@ -969,11 +969,11 @@ int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_
 		rc = B.nerrs ? TR_ERR : TR_OK;
 		if (rc == TR_OK)
 			rc = prime_store(B.db, m, e);
-		if (rc == TR_OK)
-			rc = image_store(B.db, e);
 	}
 	if (rc == TR_OK && sqlite3_exec(B.db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
+	if (rc == TR_OK)  /* last, after the VACUUM: the image is written once, not copied */
+		rc = image_store(B.db, e);
 	if (sqlite3_close(B.db) != SQLITE_OK && rc == TR_OK)
 		rc = tr_fail(e, TR_ERR, "%s: cannot close", out);
 	if (rc == TR_OK && rename(tmp, out) != 0)

@@ -368,18 +368,26 @@ int image_store(sqlite3 *db, tr_err *e)
 	w_model(&w, m);
 	model_free(m);
 	snprintf(sum, sizeof sum, "%016llx", (unsigned long long)image_sum(w.b, w.n));
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO model_image (id, format, size, sum, data) "
-			       "VALUES (1, ?1, ?2, ?3, ?4)", -1, &st, NULL) != SQLITE_OK) {
-		free(w.b);
-		return tr_fail(e, TR_ERR, "cannot store the model image: %s", sqlite3_errmsg(db));
-	}
-	sqlite3_bind_text(st, 1, image_format(), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)w.n);
-	sqlite3_bind_text(st, 3, sum, -1, SQLITE_STATIC);
-	sqlite3_bind_blob64(st, 4, w.b, w.n, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? TR_OK
-	     : tr_fail(e, TR_ERR, "cannot store the model image: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	rc = sqlite3_exec(db, "SAVEPOINT image", NULL, NULL, NULL) == SQLITE_OK ? TR_OK : TR_ERR;
+	if (rc == TR_OK && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO model_image (id, data) VALUES (1, ?1)",
+					      -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_blob64(st, 1, w.b, w.n, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? TR_OK : TR_ERR;
+		sqlite3_finalize(st);
+	} else
+		rc = TR_ERR;
+	if (rc == TR_OK && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO model_image_use (id, format, size, sum) "
+					      "VALUES (1, ?1, ?2, ?3)", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, image_format(), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)w.n);
+		sqlite3_bind_text(st, 3, sum, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? TR_OK : TR_ERR;
+		sqlite3_finalize(st);
+	} else
+		rc = TR_ERR;
+	if (rc != TR_OK)
+		tr_fail(e, TR_ERR, "cannot store the model image: %s", sqlite3_errmsg(db));
+	sqlite3_exec(db, rc == TR_OK ? "RELEASE image" : "ROLLBACK TO image; RELEASE image", NULL, NULL, NULL);
 	free(w.b);
 	return rc;
 }
@@ -677,7 +685,7 @@ int image_load(sqlite3 *db, tr_model **out, char *why, size_t size, tr_err *e)
 	int same, rc;
 
 	*out = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT format, size, sum FROM model_image WHERE id = 1", -1, &st, NULL)
+	if (sqlite3_prepare_v2(db, "SELECT format, size, sum FROM model_image_use WHERE id = 1", -1, &st, NULL)
 	    != SQLITE_OK)
 		return unusable(why, size, "no model image");
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {

@@ -1,6 +1,6 @@
 /*
  * image.h: a compact image of a loaded model, kept in the knowledge base
- * (table model_image, schema 007) so that a session starts with a few reads
+ * (tables model_image and model_image_use, schema 007) so that a session starts with a few reads
  * of one BLOB instead of one SQLite row per record. The image is the
  * model's arrays and text as model_load_rows builds them, pointers stored
  * as offsets; loading it is one read, a hash check and a relocation pass.

@@ -154,7 +154,7 @@ static int records_valid(sqlite3 *db, buf *out)
 		return problem(out, "records: cannot make a temporary directory");
 	snprintf(kb, sizeof kb, "%s/rebuilt.sqlite", dir);
 	tr_clear(&e);
-	if (kbtext_dump(db, dir, 0, stderr, &e) != TR_OK || kbtext_build(dir, kb, NULL, NULL, &e) != TR_OK) {
+	if (kbtext_dump(db, dir, 0, stderr, &e) != TR_OK || kbtext_build_plain(dir, kb, &e) != TR_OK) {
 		size_t dl = strlen(dir);
 		const char *msg = e.msg;
 

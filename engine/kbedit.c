@@ -698,9 +698,11 @@ static int bump(kbedit *k, char *before, char *after, size_t n, tr_err *e)
 	return rc;
 }
 
-static int build(kbedit *k, const char *out, tr_err *e)
+/* Builds k's tree at out; with the model image when the file is to be
+ * used (a copy), not when it is only read back (a commit's check). */
+static int build(kbedit *k, const char *out, int image, tr_err *e)
 {
-	if (kbtext_build(k->dir, out, NULL, NULL, e) != TR_OK) {
+	if ((image ? kbtext_build(k->dir, out, NULL, NULL, e) : kbtext_build_plain(k->dir, out, e)) != TR_OK) {
 		name_records(k, e);
 		return TR_ERR;
 	}
@@ -715,7 +717,7 @@ int kbedit_apply_to_copy(kbedit *k, const char *out_path, tr_err *e)
 		return tr_fail(e, TR_ERR, "%s: already exists", out_path);
 	if (bump(k, before, after, sizeof before, e) != TR_OK)
 		return TR_ERR;
-	return build(k, out_path, e);
+	return build(k, out_path, 1, e);
 }
 
 /* Keys of `kb show --json` made from other records, and where from. */
@@ -960,7 +962,7 @@ int kbedit_commit(kbedit *k, const char *op, const char *message, long reverts,
 	snprintf(built_path, sizeof built_path, "%s/built.sqlite", k->dir);
 	rc = bump(k, vbefore, vafter, sizeof vbefore, e);
 	if (rc == TR_OK)
-		rc = build(k, built_path, e);
+		rc = build(k, built_path, 0, e);
 	if (rc == TR_OK && sqlite3_open_v2(built_path, &built, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: cannot read the changed knowledge base", k->path);
 	json_array_foreach(k->order, i, key) {

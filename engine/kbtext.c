@@ -934,7 +934,8 @@ static void dry_run(build *B, const tr_model *m)
 	free(facts);
 }
 
-int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_err *e)
+/* kbtext_build, with the model image when image is set. */
+static int build_file(const char *dir, const char *out, FILE *report, FILE *errs, int image, tr_err *e)
 {
 	build B = { NULL, e, "", errs, 0, { { NULL, NULL } }, 0 };
 	char tmp[1100];
@@ -972,7 +973,7 @@ int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_
 	}
 	if (rc == TR_OK && sqlite3_exec(B.db, "VACUUM", NULL, NULL, NULL) != SQLITE_OK)
 		rc = tr_fail(e, TR_ERR, "%s: %s", out, sqlite3_errmsg(B.db));
-	if (rc == TR_OK)  /* last, after the VACUUM: the image is written once, not copied */
+	if (rc == TR_OK && image)  /* last, after the VACUUM: the image is written once, not copied */
 		rc = image_store(B.db, e);
 	if (sqlite3_close(B.db) != SQLITE_OK && rc == TR_OK)
 		rc = tr_fail(e, TR_ERR, "%s: cannot close", out);
@@ -988,6 +989,16 @@ int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_
 			B.nerrs > KB_BUILD_MAX_ERRORS ? " (the first " KB_STR(KB_BUILD_MAX_ERRORS) " listed)" : "");
 	model_free(m);
 	return rc;
+}
+
+int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_err *e)
+{
+	return build_file(dir, out, report, errs, 1, e);
+}
+
+int kbtext_build_plain(const char *dir, const char *out, tr_err *e)
+{
+	return build_file(dir, out, NULL, NULL, 0, e);
 }
 
 /* ---- from SQLite back to JSON ---- */

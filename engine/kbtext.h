@@ -25,6 +25,12 @@
  * holds the first. */
 int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_err *e);
 
+/* As kbtext_build (report and errs NULL), without the model image
+ * (image.h): for a build made only to be read back and thrown away (kb
+ * edit's check of a change, kb check's rebuild), which a session never
+ * opens. */
+int kbtext_build_plain(const char *dir, const char *out, tr_err *e);
+
 /* Appends to out one line ("fix x: {{slot}} ...\n") for each template slot
  * in a text of db that no free-text fact declares ("slot") and no rule
  * fills by name (a literal fill("slot", ...) in its source); returns how

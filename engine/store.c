@@ -258,6 +258,29 @@ static int open_immutable(const char *path, sqlite3 **db)
 	return TR_OK;
 }
 
+/* A journal left by a writer killed in the middle of a transaction (a hot
+ * journal) must be rolled back before the file can be read, and a
+ * read-only handle cannot do it ("attempt to write a readonly database").
+ * A read-write handle that reads the schema rolls it back, as the next
+ * editor would on opening; with no journal beside the file nothing is
+ * opened, and where the file cannot be written the read reports what
+ * SQLite says, as before. */
+static void recover_hot_journal(const char *path)
+{
+	char journal[4200];
+	struct stat st;
+	sqlite3 *rw = NULL;
+
+	snprintf(journal, sizeof journal, "%s-journal", path);
+	if (stat(journal, &st) != 0 || st.st_size == 0)
+		return;
+	if (sqlite3_open_v2(path, &rw, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(rw, 5000);
+		sqlite3_exec(rw, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+	}
+	sqlite3_close(rw);
+}
+
 int store_open(const char *path, enum store_mode mode, sqlite3 **out, tr_err *e)
 {
 	sqlite3 *db = NULL;
@@ -268,6 +291,8 @@ int store_open(const char *path, enum store_mode mode, sqlite3 **out, tr_err *e)
 		return open_create(path, out, e);
 	if (check_file(path, e) != TR_OK)
 		return TR_ERR;
+	if (mode == STORE_READ)
+		recover_hot_journal(path);
 	flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;  /* WRITE, EDIT */
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
 		tr_fail(e, TR_ERR, "%s: cannot open: %s", path, sqlite3_errmsg(db));

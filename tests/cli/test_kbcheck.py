@@ -118,7 +118,7 @@ def test_a_damaged_model_image_is_named(kb):
 
 
 def test_a_model_image_deleted_by_a_content_change_is_not_a_problem(kb):
-    tamper(kb, "DELETE FROM model_image")
+    tamper(kb, "DELETE FROM model_image_use")
     r = check(kb)
     assert (r.returncode, r.stdout) == (0, "%s: ok\n" % kb)
 

@@ -13,6 +13,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -214,3 +215,20 @@ def test_read_only_file_serves_sessions_and_refuses_edits(tmp_path):
     finally:
         os.chmod(d, 0o755)
         shutil.rmtree(d)
+
+
+def test_a_journal_left_by_a_killed_writer_is_rolled_back_by_the_next_reader(kb, tmp_path):
+    # a writer dies in the middle of a transaction, its journal spilled to
+    # disk (a hot journal): a read-only open cannot roll it back itself
+    before = json.loads(run(kb, tmp_path, "kb", "show", CAUSE, "--json").stdout)
+    code = ("import sqlite3, os, sys\n"
+            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "db.execute('PRAGMA cache_size = 1')\n"
+            "db.execute('BEGIN')\n"
+            "db.execute(\"UPDATE cause SET summary = summary || ' changed'\")\n"
+            "os._exit(0)\n")
+    subprocess.run([sys.executable, "-c", code, str(kb)], check=True)
+    assert Path(str(kb) + "-journal").exists()
+    r = run(kb, tmp_path, "kb", "show", CAUSE, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == before

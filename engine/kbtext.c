@@ -677,6 +677,11 @@ static int add_rule(build *B, const char *dir, const char *name)
 }
 
 /* Lists the names in path ending in ext, sorted; NULL-terminated. */
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static char **list_dir(build *B, const char *path, const char *ext, int required)
 {
 	DIR *d = opendir(path);
@@ -704,12 +709,7 @@ static char **list_dir(build *B, const char *path, const char *ext, int required
 		v[n] = NULL;
 	}
 	closedir(d);
-	for (size_t i = 1; i < n; i++)  /* insertion sort: a few hundred names */
-		for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
-			char *t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
+	qsort(v, n, sizeof *v, cmp_name);  /* 100,000 rules on a large knowledge base */
 	return v;
 }
 

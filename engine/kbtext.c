@@ -41,6 +41,7 @@ typedef struct build {
 	 * a record's rows are inserted without parsing SQL again */
 	struct { const char *q; sqlite3_stmt *st; } stmts[64];
 	int nstmts;
+	rules *checker;        /* the sandbox rules are checked in (rules_checker_open) */
 } build;
 
 /* ---- reading JSON with messages that name the file and field ---- */
@@ -647,7 +648,11 @@ static int add_rule(build *B, const char *dir, const char *name)
 	}
 	snprintf(chunk, sizeof chunk, "rules/%s", name);
 	tr_clear(&le);
-	if (rules_check(chunk, src, &meta, &le) != TR_OK) {
+	if (!B->checker && rules_checker_open(&B->checker, &le) != TR_OK) {
+		free(src);
+		return record(B, &le);
+	}
+	if (rules_check_in(B->checker, chunk, src, &meta, &le) != TR_OK) {
 		free(src);
 		return record(B, &le);
 	}
@@ -942,7 +947,7 @@ static void dry_run(build *B, const tr_model *m)
 
 int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_err *e)
 {
-	build B = { NULL, e, "", errs, 0, { { NULL, NULL } }, 0 };
+	build B = { NULL, e, "", errs, 0, { { NULL, NULL } }, 0, NULL };
 	char tmp[1100];
 	struct stat st;
 	tr_model *m = NULL;
@@ -965,6 +970,8 @@ int kbtext_build(const char *dir, const char *out, FILE *report, FILE *errs, tr_
 		return TR_ERR;
 	sqlite3_exec(B.db, "BEGIN", NULL, NULL, NULL);
 	rc = fill(&B, dir);
+	rules_close(B.checker);
+	B.checker = NULL;
 	if (rc == TR_OK)
 		rc = store_checksums(&B);
 	stmts_free(&B);
@@ -1602,7 +1609,7 @@ static int dump_one(const char *id, void *ctx)
 static int prune(sqlite3 *db, const char *dir, const char *ext, enum kb_kind kind,
 		 dump_plan *P, tr_err *e)
 {
-	build B = { db, e, "", NULL, 0, { { NULL, NULL } }, 0 };
+	build B = { db, e, "", NULL, 0, { { NULL, NULL } }, 0, NULL };
 	char **names = list_dir(&B, dir, ext, 0);
 	enum kb_kind k;
 

@@ -42,6 +42,7 @@ typedef struct build {
 	 * a record's rows are inserted without parsing SQL again */
 	struct { const char *q; sqlite3_stmt *st; } stmts[64];
 	int nstmts;
+	rules *checker;        /* the sandbox rules are checked in (rules_checker_open) */
 } build;
 
 /* ---- reading JSON with messages that name the file and field ---- */
@@ -648,7 +649,11 @@ static int add_rule(build *B, const char *dir, const char *name)
 	}
 	snprintf(chunk, sizeof chunk, "rules/%s", name);
 	tr_clear(&le);
-	if (rules_check(chunk, src, &meta, &le) != TR_OK) {
+	if (!B->checker && rules_checker_open(&B->checker, &le) != TR_OK) {
+		free(src);
+		return record(B, &le);
+	}
+	if (rules_check_in(B->checker, chunk, src, &meta, &le) != TR_OK) {
 		free(src);
 		return record(B, &le);
 	}
@@ -678,6 +683,11 @@ static int add_rule(build *B, const char *dir, const char *name)
 }
 
 /* Lists the names in path ending in ext, sorted; NULL-terminated. */
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static char **list_dir(build *B, const char *path, const char *ext, int required)
 {
 	DIR *d = opendir(path);
@@ -705,12 +715,7 @@ static char **list_dir(build *B, const char *path, const char *ext, int required
 		v[n] = NULL;
 	}
 	closedir(d);
-	for (size_t i = 1; i < n; i++)  /* insertion sort: a few hundred names */
-		for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
-			char *t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
+	qsort(v, n, sizeof *v, cmp_name);  /* 100,000 rules on a large knowledge base */
 	return v;
 }
 
@@ -867,16 +872,23 @@ static int store_one(const char *id, void *ctx)
 		   kbtext_kinds[c->kind], id, sum);
 }
 
+static void cache_begin(sqlite3 *db);
+static void cache_end(void);
+
 /* Stores every record's checksum (schema/003_record_checksum.sql). */
 static int store_checksums(build *B)
 {
-	for (int k = 0; k < KB_NKINDS; k++) {
+	int rc = TR_OK;
+
+	cache_begin(B->db);
+	for (int k = 0; rc == TR_OK && k < KB_NKINDS; k++) {
 		sum_ctx c = { B, (enum kb_kind)k };
 
 		if (kbtext_each(B->db, (enum kb_kind)k, store_one, &c) != 0)
-			return TR_ERR;
+			rc = TR_ERR;
 	}
-	return TR_OK;
+	cache_end();
+	return rc;
 }
 
 /* Runs rule r on facts, recording an error (the rule, file and line). */
@@ -937,7 +949,7 @@ static void dry_run(build *B, const tr_model *m)
 /* kbtext_build, with the model image when image is set. */
 static int build_file(const char *dir, const char *out, FILE *report, FILE *errs, int image, tr_err *e)
 {
-	build B = { NULL, e, "", errs, 0, { { NULL, NULL } }, 0 };
+	build B = { NULL, e, "", errs, 0, { { NULL, NULL } }, 0, NULL };
 	char tmp[1100];
 	struct stat st;
 	tr_model *m = NULL;
@@ -960,6 +972,8 @@ static int build_file(const char *dir, const char *out, FILE *report, FILE *errs
 		return TR_ERR;
 	sqlite3_exec(B.db, "BEGIN", NULL, NULL, NULL);
 	rc = fill(&B, dir);
+	rules_close(B.checker);
+	B.checker = NULL;
 	if (rc == TR_OK)
 		rc = store_checksums(&B);
 	stmts_free(&B);
@@ -1003,6 +1017,74 @@ int kbtext_build_plain(const char *dir, const char *out, tr_err *e)
 
 /* ---- from SQLite back to JSON ---- */
 
+/* ---- reading records back ----
+ * Reading a record takes a dozen small queries. Between cache_begin and
+ * cache_end (a build storing every record's checksum) their statements are
+ * prepared once and reset after use instead of finalized: parsing them
+ * again for each of 40,000 records was a fifth of a build. A statement in
+ * use is never handed out twice (a nested read prepares its own). */
+#define CACHE_MAX 48
+
+static struct {
+	sqlite3 *db;  /* NULL: no cache */
+	int n;
+	struct {
+		char *sql;
+		sqlite3_stmt *st;
+		int busy;
+	} e[CACHE_MAX];
+} cache;
+
+static void cache_begin(sqlite3 *db)
+{
+	cache.db = db;
+	cache.n = 0;
+}
+
+static void cache_end(void)
+{
+	for (int i = 0; i < cache.n; i++) {
+		sqlite3_finalize(cache.e[i].st);
+		free(cache.e[i].sql);
+	}
+	cache.db = NULL;
+	cache.n = 0;
+}
+
+/* sqlite3_prepare_v2, from the cache when one is open on db. */
+static int prep(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st, const char **tail)
+{
+	int rc;
+
+	if (cache.db == db)
+		for (int i = 0; i < cache.n; i++)
+			if (!cache.e[i].busy && strcmp(cache.e[i].sql, sql) == 0) {
+				cache.e[i].busy = 1;
+				*st = cache.e[i].st;
+				return SQLITE_OK;
+			}
+	rc = sqlite3_prepare_v2(db, sql, n, st, tail);
+	if (rc == SQLITE_OK && cache.db == db && cache.n < CACHE_MAX) {
+		cache.e[cache.n].sql = xstrdup(sql);
+		cache.e[cache.n].st = *st;
+		cache.e[cache.n++].busy = 1;
+	}
+	return rc;
+}
+
+/* sqlite3_finalize, or back into the cache. */
+static void unprep(sqlite3_stmt *st)
+{
+	for (int i = 0; cache.db && i < cache.n; i++)
+		if (cache.e[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			cache.e[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
 static json_t *jnum(double d)
 {
 	if (d == floor(d) && fabs(d) < 1e15)
@@ -1024,13 +1106,13 @@ static int each_row(sqlite3 *db, const char *q, const char *arg,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+	if (prep(db, q, -1, &st, NULL) != SQLITE_OK)
 		return TR_ERR;
 	if (arg)
 		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		row(st, into);
-	sqlite3_finalize(st);
+	unprep(st);
 	return rc == SQLITE_DONE ? TR_OK : TR_ERR;
 }
 
@@ -1105,11 +1187,11 @@ static sqlite3_stmt *one(sqlite3 *db, const char *q, const char *id)
 {
 	sqlite3_stmt *st;
 
-	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+	if (prep(db, q, -1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		unprep(st);
 		return NULL;
 	}
 	return st;
@@ -1121,12 +1203,12 @@ static json_t *applies_json(sqlite3 *db, const char *kind, const char *record, i
 	sqlite3_stmt *cs, *vs;
 	json_t *a = json_array();
 
-	if (sqlite3_prepare_v2(db, "SELECT seq, fact, negate FROM applies WHERE kind = ?1 AND record = ?2"
+	if (prep(db, "SELECT seq, fact, negate FROM applies WHERE kind = ?1 AND record = ?2"
 			       " AND item = ?3 ORDER BY seq", -1, &cs, NULL) != SQLITE_OK)
 		return json_decref(a), NULL;  /* a knowledge base before schema 4 */
-	if (sqlite3_prepare_v2(db, "SELECT value FROM applies_value WHERE kind = ?1 AND record = ?2"
+	if (prep(db, "SELECT value FROM applies_value WHERE kind = ?1 AND record = ?2"
 			       " AND item = ?3 AND seq = ?4 ORDER BY vseq", -1, &vs, NULL) != SQLITE_OK) {
-		sqlite3_finalize(cs);
+		unprep(cs);
 		return json_decref(a), NULL;
 	}
 	sqlite3_bind_text(cs, 1, kind, -1, SQLITE_STATIC);
@@ -1146,8 +1228,8 @@ static json_t *applies_json(sqlite3 *db, const char *kind, const char *record, i
 		json_object_set_new(c, sqlite3_column_int(cs, 2) ? "not" : "is", v);
 		json_array_append_new(a, c);
 	}
-	sqlite3_finalize(cs);
-	sqlite3_finalize(vs);
+	unprep(cs);
+	unprep(vs);
 	if (json_array_size(a) == 0)
 		return json_decref(a), NULL;
 	return a;
@@ -1199,7 +1281,7 @@ static void fact_fit_json(sqlite3 *db, const char *id, json_t *o)
 		json_object_set_new(o, "holds", json_string(text_col(st, 0)));
 	if (*text_col(st, 1))
 		json_object_set_new(o, "slot", json_string(text_col(st, 1)));
-	sqlite3_finalize(st);
+	unprep(st);
 }
 
 static json_t *fact_json(sqlite3 *db, const char *id, int full)
@@ -1217,7 +1299,7 @@ static json_t *fact_json(sqlite3 *db, const char *id, int full)
 	json_object_set_new(o, "asker", json_string(text_col(st, 3)));
 	json_object_set_new(o, "cost", jnum(sqlite3_column_double(st, 4)));
 	json_object_set_new(o, "unknown_rate", jnum(sqlite3_column_double(st, 5)));
-	sqlite3_finalize(st);
+	unprep(st);
 	fact_fit_json(db, id, o);
 	vals = list(db, "SELECT value, text, p FROM fact_value WHERE fact = ?1 ORDER BY seq", id, row_value);
 	if (full) {
@@ -1244,9 +1326,9 @@ static json_t *cause_json(sqlite3 *db, const char *id, int full)
 	json_object_set_new(o, "summary", json_string(text_col(st, 2)));
 	json_object_set_new(o, "prior", jnum(sqlite3_column_double(st, 3)));
 	json_object_set_new(o, "prior_why", json_string(text_col(st, 4)));
-	sqlite3_finalize(st);
+	unprep(st);
 	evs = json_array();
-	if (sqlite3_prepare_v2(db, "SELECT fact, why FROM evidence WHERE cause = ?1 ORDER BY seq", -1, &ev, NULL) == SQLITE_OK) {
+	if (prep(db, "SELECT fact, why FROM evidence WHERE cause = ?1 ORDER BY seq", -1, &ev, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(ev, 1, id, -1, SQLITE_STATIC);
 		while (sqlite3_step(ev) == SQLITE_ROW) {
 			json_t *e = json_object(), *p = json_object();
@@ -1254,20 +1336,20 @@ static json_t *cause_json(sqlite3 *db, const char *id, int full)
 
 			json_object_set_new(e, "fact", json_string(text_col(ev, 0)));
 			/* values in the fact's own order */
-			if (sqlite3_prepare_v2(db, "SELECT ep.value, ep.p FROM evidence_p ep JOIN fact_value fv"
+			if (prep(db, "SELECT ep.value, ep.p FROM evidence_p ep JOIN fact_value fv"
 					       " ON fv.fact = ep.fact AND fv.value = ep.value"
 					       " WHERE ep.cause = ?1 AND ep.fact = ?2 ORDER BY fv.seq", -1, &ps, NULL) == SQLITE_OK) {
 				sqlite3_bind_text(ps, 1, id, -1, SQLITE_STATIC);
 				sqlite3_bind_text(ps, 2, text_col(ev, 0), -1, SQLITE_TRANSIENT);
 				while (sqlite3_step(ps) == SQLITE_ROW)
 					row_evidence_p(ps, p);
-				sqlite3_finalize(ps);
+				unprep(ps);
 			}
 			json_object_set_new(e, "p", p);
 			json_object_set_new(e, "why", json_string(text_col(ev, 1)));
 			json_array_append_new(evs, e);
 		}
-		sqlite3_finalize(ev);
+		unprep(ev);
 	}
 	json_object_set_new(o, "evidence", evs);
 	if (full)
@@ -1303,7 +1385,7 @@ static json_t *fix_json(sqlite3 *db, const char *id, int full)
 	json_object_set_new(o, "commands", commands_json(db, "SELECT shell, runs_on, text FROM fix_command WHERE fix = ?1 ORDER BY seq", "command", id));
 	json_object_set_new(o, "undo", json_string(text_col(st, 8)));
 	json_object_set_new(o, "outcome", json_string(text_col(st, 9)));
-	sqlite3_finalize(st);
+	unprep(st);
 	json_object_set_new(o, "resolves", list(db, "SELECT cause, p, why FROM resolves WHERE fix = ?1 ORDER BY seq", id, row_resolves));
 	if (full)
 		json_object_set_new(o, "causes", list(db, "SELECT cause FROM resolves WHERE fix = ?1 ORDER BY seq", id, row_string));
@@ -1328,7 +1410,7 @@ static json_t *rule_json(sqlite3 *db, const char *id)
 	json_object_set_new(o, "reads", list(db, "SELECT fact FROM rule_read WHERE rule = ?1 ORDER BY fact", id, row_string));
 	json_object_set_new(o, "sources", cites_json(db, "rule", id));
 	json_object_set_new(o, "source", json_string(text_col(st, 3)));
-	sqlite3_finalize(st);
+	unprep(st);
 	return o;
 }
 
@@ -1344,7 +1426,7 @@ static json_t *source_json(sqlite3 *db, const char *id)
 	json_object_set_new(o, "file", json_string(text_col(st, 1)));
 	json_object_set_new(o, "title", json_string(text_col(st, 2)));
 	json_object_set_new(o, "note", json_string(text_col(st, 3)));
-	sqlite3_finalize(st);
+	unprep(st);
 	return o;
 }
 
@@ -1541,7 +1623,7 @@ static int dump_one(const char *id, void *ctx)
 static int prune(sqlite3 *db, const char *dir, const char *ext, enum kb_kind kind,
 		 dump_plan *P, tr_err *e)
 {
-	build B = { db, e, "", NULL, 0, { { NULL, NULL } }, 0 };
+	build B = { db, e, "", NULL, 0, { { NULL, NULL } }, 0, NULL };
 	char **names = list_dir(&B, dir, ext, 0);
 	enum kb_kind k;
 

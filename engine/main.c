@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include "cli.h"
 #include "config.h"
 #include "manpage.h"
@@ -381,6 +384,13 @@ int main(int argc, char **argv)
 	cli c;
 
 	memset(&c, 0, sizeof c);
+#ifdef __GLIBC__
+	/* SQLite and Lua free and reallocate the same few megabytes many
+	 * thousand times in a build or a session's load; glibc's default would
+	 * give the top of the heap back to the kernel after each (brk and a TLB
+	 * flush every time: 12% of a build). Keep up to 64 MiB. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
 	if (!args)
 		return TR_ERR;
 	/* --kb, --help and --version are global, before or after the command;

@@ -44,7 +44,9 @@
 #define MAX_TEXT 1024            /* longest text an effect may carry */
 /* A backstop for the work no meter sees: Lua instructions whose cost grows
  * with their operands (comparing two long strings, passing a hundred
- * thousand values through "..."). Checked by the count hook in CPU time. */
+ * thousand values through "..."). Checked by the count hook in CPU time,
+ * counted from the hook's first call (HOOK_EVERY instructions in): reading
+ * the clock at every call's start was a tenth of a build. */
 #define RULES_CPU_MS 3000
 
 enum phase { PHASE_IDLE, PHASE_LOAD, PHASE_RUN };
@@ -56,7 +58,7 @@ struct rules {
 	long steps;              /* instructions and C work charged to this call */
 	int killed;              /* the budget ran out during this call: 1, CPU time: 2 */
 	size_t mark;             /* used when the rule's chunk started loading */
-	struct timespec t0;      /* CPU time when this call started */
+	struct timespec t0;      /* CPU time at this call's first hook (tv_sec < 0: none yet) */
 	long cpu_ms;             /* the backstop: RULES_CPU_MS, or TRIAGE_RULES_CPU_MS */
 	char oom_where[160];     /* "file:line: " of the last refused allocation */
 	enum phase phase;
@@ -135,6 +137,8 @@ static void hook(lua_State *L, lua_Debug *ar)
 
 	if (!R->killed) {
 		R->steps += HOOK_EVERY;
+		if (R->t0.tv_sec < 0)
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &R->t0);
 		if (R->steps > RULES_BUDGET)
 			R->killed = 1;
 		else if (cpu_ms_since(&R->t0) > R->cpu_ms)
@@ -1037,7 +1041,7 @@ static int call(rules *R, int nargs, enum phase phase, const char *who, tr_err *
 	R->oom_where[0] = 0;
 	if (phase == PHASE_LOAD)
 		R->mark = R->used;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &R->t0);
+	R->t0.tv_sec = -1;  /* read at the first hook: most runs never reach it */
 	R->limit = R->used + RULES_MEMORY;
 	lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
 	rc = lua_pcall(L, nargs, 0, base);
@@ -1228,19 +1232,41 @@ void rules_meta_free(rule_meta *meta)
 	memset(meta, 0, sizeof *meta);
 }
 
+int rules_checker_open(rules **out, tr_err *e)
+{
+	rules *R = xcalloc(1, sizeof *R);
+
+	R->cur = -1;
+	if (open_state(R, e) != TR_OK) {
+		rules_close(R);
+		return TR_ERR;
+	}
+	*out = R;
+	return TR_OK;
+}
+
+int rules_check_in(rules *R, const char *chunk, const char *src, rule_meta *meta, tr_err *e)
+{
+	int top = lua_gettop(R->L), rc;
+
+	memset(meta, 0, sizeof *meta);
+	rc = load_chunk(R, chunk, src, e);
+	if (rc == TR_OK)
+		rc = read_meta(R, chunk, meta, e);
+	lua_settop(R->L, top);
+	return rc;
+}
+
 int rules_check(const char *chunk, const char *src, rule_meta *meta, tr_err *e)
 {
-	rules R = {0};
+	rules *R;
 	int rc;
 
 	memset(meta, 0, sizeof *meta);
-	R.cur = -1;
-	if (open_state(&R, e) != TR_OK)
+	if (rules_checker_open(&R, e) != TR_OK)
 		return TR_ERR;
-	rc = load_chunk(&R, chunk, src, e);
-	if (rc == TR_OK)
-		rc = read_meta(&R, chunk, meta, e);
-	lua_close(R.L);
+	rc = rules_check_in(R, chunk, src, meta, e);
+	rules_close(R);
 	return rc;
 }
 

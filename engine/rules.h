@@ -46,6 +46,12 @@ typedef struct rules rules;
  * throwaway sandbox and reads its metadata into *meta (free with
  * rules_meta_free). Fails naming the file and what is missing or wrong. */
 int rules_check(const char *chunk, const char *src, rule_meta *meta, tr_err *e);
+/* The same for many rules in a row (kb build): rules_checker_open makes one
+ * sandbox (free with rules_close), and each rules_check_in loads its rule
+ * in a fresh _ENV of it, as a session's rules share one state; starting
+ * Lua once per rule was most of checking it. */
+int rules_checker_open(rules **out, tr_err *e);
+int rules_check_in(rules *R, const char *chunk, const char *src, rule_meta *meta, tr_err *e);
 void rules_meta_free(rule_meta *meta);
 
 /* Creates a sandbox for the rules of m; each is compiled on its first run

@@ -705,6 +705,38 @@ static void test_load_time_loop_is_stopped(void **state)
 			   "rules/probe.lua:3: instruction budget exceeded (2000000 instructions)");
 }
 
+/* kb build checks every rule in one sandbox: each loads in a fresh _ENV,
+ * so nothing one rule defines, nor a rule stopped mid-load, reaches the
+ * next, and each gets its own metadata. */
+static void test_checker_keeps_rules_apart(void **state)
+{
+	rules *R;
+	rule_meta meta;
+	tr_err e;
+
+	(void)state;
+	tr_clear(&e);
+	assert_int_equal(rules_checker_open(&R, &e), TR_OK);
+	assert_int_equal(rules_check_in(R, "rules/a.lua", "description = \"a\"\nreads = {\"x\"}\n"
+					"leak = 1\nfunction run(f) end\n", &meta, &e), TR_OK);
+	assert_string_equal(meta.description, "a");
+	rules_meta_free(&meta);
+	assert_int_equal(rules_check_in(R, "rules/b.lua", "description = \"b\"\nreads = {\"y\"}\n"
+					"local v = leak\nfunction run(f) end\n", &meta, &e), TR_ERR);
+	assert_string_equal(e.msg, "rules/b.lua:3: undeclared global 'leak'");
+	tr_clear(&e);
+	assert_int_equal(rules_check_in(R, "rules/c.lua", LOAD_HEAD "while true do end\n", &meta, &e), TR_ERR);
+	assert_string_equal(e.msg, "rules/c.lua:3: instruction budget exceeded (2000000 instructions)");
+	tr_clear(&e);
+	assert_int_equal(rules_check_in(R, "rules/d.lua", "description = \"d\"\nreads = {\"z\", \"w\"}\n"
+					"function run(f) end\n", &meta, &e), TR_OK);
+	assert_string_equal(meta.description, "d");
+	assert_int_equal(meta.nreads, 2);
+	assert_string_equal(meta.reads[1], "w");
+	rules_meta_free(&meta);
+	rules_close(R);
+}
+
 static void test_missing_fields_are_named(void **state)
 {
 	(void)state;
@@ -825,6 +857,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_probe_model_layout),
+		T(test_checker_keeps_rules_apart),
 		T(test_io_is_an_undeclared_global),
 		T(test_os_is_an_undeclared_global),
 		T(test_package_is_an_undeclared_global),

@@ -4,6 +4,7 @@
  * One request line in, one ranking and one action out, flushed. A bad line
  * gets an error line and the pending action again; nothing is lost.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,7 @@ json_t *jsonl_ranking(session *s)
 	const double *p = session_p(s);
 	int *order = xcalloc((size_t)m->ncauses + 1, sizeof *order);
 	int n = session_ranking(s, order);
-	json_t *o = json_object(), *a = json_array();
-	const char *const *notes;
-	int nn = session_notes(s, &notes);
+	json_t *o = json_object(), *a = json_array(), *rest = jsonl_ranking_rest(s);
 
 	json_object_set_new(o, "type", json_string("ranking"));
 	for (int i = 0; i < n; i++) {
@@ -37,6 +36,18 @@ json_t *jsonl_ranking(session *s)
 		json_array_append_new(a, c);
 	}
 	json_object_set_new(o, "causes", a);
+	json_object_update(o, rest);
+	json_decref(rest);
+	free(order);
+	return o;
+}
+
+json_t *jsonl_ranking_rest(session *s)
+{
+	json_t *o = json_object();
+	const char *const *notes;
+	int nn = session_notes(s, &notes);
+
 	if (session_reach(s) != REACH_ALL) {
 		char r[64];
 
@@ -49,8 +60,115 @@ json_t *jsonl_ranking(session *s)
 			json_array_append_new(na, json_string(notes[i]));
 		json_object_set_new(o, "notes", na);
 	}
-	free(order);
 	return o;
+}
+
+/* A string as JSON (escaped as json_dumps escapes it inside any value),
+ * or NULL when jansson refuses it (not UTF-8). Caller frees. */
+static char *json_text(const char *v)
+{
+	json_t *j = json_string(v);
+	char *t = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
+
+	json_decref(j);
+	return t;
+}
+
+struct jsonl_rank_cache {
+	const tr_model *m;
+	char **head, **tail;  /* per cause: {"id":ID,"p":  and  ,"title":TITLE} */
+};
+
+static void rank_cache_fill(jsonl_rank_cache *rc, const tr_model *m)
+{
+	rc->m = m;
+	rc->head = xcalloc((size_t)m->ncauses + 1, sizeof *rc->head);
+	rc->tail = xcalloc((size_t)m->ncauses + 1, sizeof *rc->tail);
+	for (int c = 0; c < m->ncauses; c++) {
+		char *id = json_text(m->causes[c].id), *title = json_text(m->causes[c].title);
+		buf h = {0}, t = {0};
+
+		buf_puts(&h, "{");
+		if (id)  /* json_object_set_new drops a key whose value is NULL */
+			buf_printf(&h, "\"id\":%s,", id);
+		buf_puts(&h, "\"p\":");
+		if (title)
+			buf_printf(&t, ",\"title\":%s", title);
+		buf_puts(&t, "}");
+		rc->head[c] = buf_take(&h);
+		rc->tail[c] = buf_take(&t);
+		free(id);
+		free(title);
+	}
+}
+
+void jsonl_rank_cache_free(jsonl_rank_cache *rc)
+{
+	for (int c = 0; rc && rc->m && c < rc->m->ncauses; c++) {
+		free(rc->head[c]);
+		free(rc->tail[c]);
+	}
+	if (rc) {
+		free(rc->head);
+		free(rc->tail);
+	}
+	free(rc);
+}
+
+int jsonl_ranking_line(session *s, sqlite3_int64 id, jsonl_rank_cache **cache, buf *out)
+{
+	const tr_model *m = session_model(s);
+	const double *p = session_p(s);
+	int *order = xcalloc((size_t)m->ncauses + 1, sizeof *order);
+	int n = session_ranking(s, order);
+	json_t *rest;
+	char *last = NULL, *more;
+	double lastp = 0;
+
+	for (int i = 0; i < n; i++)
+		if (!isfinite(p[order[i]])) {  /* json_real refuses it: the object's way */
+			free(order);
+			return -1;
+		}
+	if (!*cache || (*cache)->m != m) {
+		jsonl_rank_cache_free(*cache);
+		*cache = xcalloc(1, sizeof **cache);
+		rank_cache_fill(*cache, m);
+	}
+	buf_reset(out);
+	buf_puts(out, "{\"type\":\"ranking\",\"causes\":[");
+	for (int i = 0; i < n; i++) {
+		int c = order[i];
+
+		if (!last || p[c] != lastp) {  /* sorted: equal chances come together */
+			json_t *r = json_real(p[c]);
+
+			free(last);
+			last = json_dumps(r, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(12));
+			lastp = p[c];
+			json_decref(r);
+		}
+		if (i)
+			buf_putc(out, ',');
+		buf_puts(out, (*cache)->head[c]);
+		buf_puts(out, last ? last : "");
+		buf_puts(out, (*cache)->tail[c]);
+	}
+	buf_putc(out, ']');
+	free(last);
+	free(order);
+	rest = jsonl_ranking_rest(s);  /* reach, notes: few keys, by jansson */
+	if (id)
+		json_object_set_new(rest, "session", json_integer(id));
+	more = json_dumps(rest, JSON_COMPACT | JSON_REAL_PRECISION(12));
+	if (more && strcmp(more, "{}") != 0) {
+		buf_putc(out, ',');
+		buf_add(out, more + 1, strlen(more) - 2);
+	}
+	free(more);
+	json_decref(rest);
+	buf_putc(out, '}');
+	return 0;
 }
 
 /* Adds what rep left unfilled to the action's list (each slot once, with
@@ -514,6 +632,8 @@ typedef struct saver {
 	const char *label;    /* --title */
 	const char *technician;  /* the technician's name for the hand-over note */
 	int reach_saved;      /* the reach recorded in the row, or -1 not yet */
+	jsonl_rank_cache *rank;  /* the ranking line's fixed parts (jsonl_ranking_line) */
+	buf rank_line;
 } saver;
 
 static void saver_stop(saver *sv, const char *msg)
@@ -649,10 +769,19 @@ static void send_action(session *s, saver *sv)
 	send(jsonl_action(s));
 }
 
-static void send_ranking(session *s, const saver *sv)
+/* The ranking line: written directly (a knowledge base of 10,000 causes
+ * sends them all at every step), the same bytes as the object's dump. */
+static void send_ranking(session *s, saver *sv)
 {
-	json_t *r = jsonl_ranking(s);
+	json_t *r;
 
+	if (jsonl_ranking_line(s, sv->id, &sv->rank, &sv->rank_line) == 0) {
+		fputs(buf_str(&sv->rank_line), stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+		return;
+	}
+	r = jsonl_ranking(s);
 	if (sv->id)
 		json_object_set_new(r, "session", json_integer(sv->id));
 	send(r);
@@ -746,6 +875,8 @@ int jsonl_cmd_session(cli *c)
 	}
 	free(note);
 	saver_close(&sv, s);
+	jsonl_rank_cache_free(sv.rank);
+	buf_free(&sv.rank_line);
 	buf_free(&line);
 	session_free(s);
 	return TR_OK;

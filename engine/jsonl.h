@@ -7,12 +7,28 @@
 #ifndef TR_JSONL_H
 #define TR_JSONL_H
 #include <jansson.h>
+#include "buf.h"
 #include "cli.h"
 #include "session.h"
 
 /* {"type":"ranking","causes":[{"id","p","title"},...]}: the causes still
  * possible, most probable first. Caller json_decref. */
 json_t *jsonl_ranking(session *s);
+/* The keys of that object after "causes" ("reach", "notes"; none when
+ * they have nothing to say), as an object. Caller json_decref. */
+json_t *jsonl_ranking_rest(session *s);
+
+/* The same ranking as one line in out (no newline), with "session": id
+ * last unless id is 0: byte for byte what json_dumps writes for
+ * jsonl_ranking's object (JSON_COMPACT, JSON_REAL_PRECISION(12)) with that
+ * key added, without building 3 objects per cause: each cause's escaped id
+ * and title are kept in *cache (made on first use, remade for another
+ * model; free with jsonl_rank_cache_free), and each distinct chance is
+ * formatted by jansson once. Returns 0, or -1 (out unspecified) when a
+ * chance is not finite: build the object instead. */
+typedef struct jsonl_rank_cache jsonl_rank_cache;
+int jsonl_ranking_line(session *s, sqlite3_int64 id, jsonl_rank_cache **cache, buf *out);
+void jsonl_rank_cache_free(jsonl_rank_cache *rc);
 /* The pending action: a question, a recommend, or done. */
 json_t *jsonl_action(session *s);
 /* A fix as the recommend line shows it (commands rendered). */

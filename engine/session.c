@@ -81,6 +81,7 @@ struct session {
 	const char **excl_why;
 	double *applies;          /* per fix: P(it applies | evidence) */
 	double *lapp;             /* per link: P(its fix applies | its cause, evidence) */
+	int *cond, ncond;         /* the fixes with conditions on where they apply */
 	/* reach (issue 13) */
 	unsigned reach;           /* reach.h; REACH_ALL: no limit */
 	unsigned char *rok;       /* per fix: in reach here (plan_in.reach_ok) */
@@ -489,6 +490,10 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 	s->excl_why = xcalloc(nx, sizeof *s->excl_why);
 	s->applies = xcalloc(nx, sizeof *s->applies);
 	s->lapp = xcalloc((size_t)m->nlinks + 1, sizeof *s->lapp);
+	s->cond = xcalloc(nx, sizeof *s->cond);
+	for (int x = 0; x < m->nfixes; x++)
+		if (m->fixes[x].applies.n > 0)
+			s->cond[s->ncond++] = x;
 	s->reach = REACH_ALL;
 	s->rok = xcalloc(nx, 1);
 	s->ask_all = xcalloc(nf, 1);
@@ -531,7 +536,7 @@ void session_free(session *s)
 	free(s->ran.v); free(s->fmark); free(s->cmark); free(s->tfacts.v); free(s->tcauses.v);
 	free(s->dirty); free(s->p); free(s->steps); free(s->checks); free(s->obs); free(s->fix_ok);
 	free(s->ask_ok); free(s->failed); free(s->notes);
-	free(s->excl_by); free(s->excl_why); free(s->applies); free(s->lapp);
+	free(s->excl_by); free(s->excl_why); free(s->applies); free(s->lapp); free(s->cond);
 	free(s->rok); free(s->ask_all); free(s->hfix_ok); free(s->hsteps);
 	free(s);
 }
@@ -755,43 +760,56 @@ static double where_given(const tr_model *m, const tr_where *w, const int *obs, 
  * into lout, per link, the same given the link's cause (the fix of a VPN
  * fault applies where there is a VPN, which that cause all but implies).
  * excl_by must be current (exclusions). */
-static void fit_applies(const session *s, const int *obs, const double *p, double *out, double *lout)
+static void fit_one(const session *s, const int *obs, const double *p, int x, double *out, double *lout)
 {
 	const tr_model *m = s->m;
+	const tr_fix *fix = &m->fixes[x];
+	const tr_where *w = &fix->applies;
+	int known = model_where(m, w, obs);
 
-	for (int x = 0; x < m->nfixes; x++) {
-		const tr_fix *fix = &m->fixes[x];
-		const tr_where *w = &fix->applies;
-		int known = model_where(m, w, obs);
+	if (s->excl_by[x] >= 0 || known == 0)
+		out[x] = 0;
+	else if (known == 1)
+		out[x] = 1;
+	else {
+		double a = 0, mass = 0;
 
-		if (s->excl_by[x] >= 0 || known == 0)
-			out[x] = 0;
-		else if (known == 1)
-			out[x] = 1;
-		else {
-			double a = 0, mass = 0;
-
-			for (int c = 0; c < m->ncauses; c++)
-				if (p[c] > 0) {
-					a += p[c] * where_given(m, w, obs, c);
-					mass += p[c];
-				}
-			out[x] = mass > 0 ? a / mass : 1;
-		}
-		for (int l = fix->link; l < fix->link + fix->nlink; l++)
-			lout[l] = out[x] <= 0 || out[x] >= 1 ? out[x] : where_given(m, w, obs, m->links[l].cause);
+		for (int c = 0; c < m->ncauses; c++)
+			if (p[c] > 0) {
+				a += p[c] * where_given(m, w, obs, c);
+				mass += p[c];
+			}
+		out[x] = mass > 0 ? a / mass : 1;
 	}
+	for (int l = fix->link; l < fix->link + fix->nlink; l++)
+		lout[l] = out[x] <= 0 || out[x] >= 1 ? out[x] : where_given(m, w, obs, m->links[l].cause);
 }
 
-/* plan_in.applies_after: applicability were value the answer. */
+static void fit_applies(const session *s, const int *obs, const double *p, double *out, double *lout)
+{
+	for (int x = 0; x < s->m->nfixes; x++)
+		fit_one(s, obs, p, x, out, lout);
+}
+
+/* plan_in.applies_after: applicability were value the answer. A fix
+ * without conditions applies as it does now (only a rule excludes it, and
+ * rules do not run on a hypothetical answer): its values are copied from
+ * the current ones, and only the fixes with conditions are worked out. */
 static void applies_after(const void *ctx, int value, const double *post, double *out, double *lout)
 {
 	const session *s = ctx;
-	int *obs = xmalloc(sizeof *obs * ((size_t)s->m->nfacts + 1));
+	const tr_model *m = s->m;
+	int *obs;
 
-	memcpy(obs, s->obs, sizeof *obs * (size_t)s->m->nfacts);
-	obs[s->m->values[value].fact] = value;
-	fit_applies(s, obs, post, out, lout);
+	memcpy(out, s->applies, sizeof *out * (size_t)m->nfixes);
+	memcpy(lout, s->lapp, sizeof *lout * (size_t)m->nlinks);
+	if (s->ncond == 0)
+		return;
+	obs = xmalloc(sizeof *obs * ((size_t)m->nfacts + 1));
+	memcpy(obs, s->obs, sizeof *obs * (size_t)m->nfacts);
+	obs[m->values[value].fact] = value;
+	for (int i = 0; i < s->ncond; i++)
+		fit_one(s, obs, post, s->cond[i], out, lout);
 	free(obs);
 }
 

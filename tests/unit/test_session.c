@@ -18,6 +18,8 @@
  */
 #include "testkit.h"
 #include "belief.h"
+#include "jsonl.h"
+#include "reach.h"
 #include "session.h"
 
 typedef struct fixture {
@@ -611,6 +613,64 @@ static void test_failed_fix_lowers_its_causes(void **state)
 	assert_int_equal(session_fix_state(F->s, tk_x(F->m, "f1")), FIX_FAILED);
 }
 
+/* What jsonl_ranking's object dumps to, with "session": id when id != 0. */
+static char *ranking_dump(session *s, sqlite3_int64 id)
+{
+	json_t *o = jsonl_ranking(s);
+	char *t;
+
+	if (id)
+		json_object_set_new(o, "session", json_integer(id));
+	t = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12));
+	json_decref(o);
+	return t;
+}
+
+static void assert_line_is_dump(session *s, sqlite3_int64 id, jsonl_rank_cache **cache, buf *line)
+{
+	char *want = ranking_dump(s, id);
+
+	assert_int_equal(jsonl_ranking_line(s, id, cache, line), 0);
+	assert_string_equal(buf_str(line), want);
+	free(want);
+}
+
+/* The ranking line written directly (session --jsonl) is byte for byte the
+ * dump of the ranking object: titles that need escaping or are not UTF-8
+ * (jansson drops that key), equal chances side by side, reach and a rule's
+ * note after the causes, the session id last. */
+static void test_ranking_line_is_the_objects_dump(void **state)
+{
+	fixture *F = *state;
+	jsonl_rank_cache *cache = NULL;
+	buf line = {0};
+
+	F->db2 = tk_kb_create(F->dir, "rank.sqlite");
+	base_model(F->db2);
+	base_rules(F->db2);
+	tk_rule(F->db2, "rule_bad", "x",
+		"description = \"fails\"\nreads = {\"x\"}\nfunction run(f)\n  if f.x then error(\"boom\") end\nend\n");
+	tk_sql(F->db2, "UPDATE cause SET title = 'quote \" back \\ slash / tab' || char(9) || 'nl' || char(10)"
+	       " || 'e' || char(233) || ' ' || char(10003) || char(1) WHERE id = 'c1'");
+	tk_sql(F->db2, "UPDATE cause SET title = CAST(x'41ff42' AS TEXT) WHERE id = 'c2'");
+	tk_sql(F->db2, "UPDATE cause SET prior = 0.35 WHERE id = 'c3'");
+	F->m2 = tk_load(F->db2);
+	F->s2 = open_session(F->m2);
+	assert_line_is_dump(F->s2, 0, &cache, &line);
+	assert_line_is_dump(F->s2, 42, &cache, &line);
+	assert_non_null(strstr(buf_str(&line), "\"title\":\"quote \\\" back \\\\ slash / tab\\tnl\\n"));
+	assert_non_null(strstr(buf_str(&line), "{\"id\":\"c2\",\"p\":0.318181818182}]"));  /* not UTF-8: no title */
+	session_set_reach(F->s2, REACH_CLIENT);
+	add(F->s2, EV_ANSWER, "x", "a");
+	assert_true(session_notes(F->s2, &(const char *const *){NULL}) > 0);
+	assert_line_is_dump(F->s2, 7, &cache, &line);
+	assert_non_null(strstr(buf_str(&line), "],\"reach\":\"client\",\"notes\":[\"rule rule_bad"));
+	jsonl_ranking_line(F->s, 0, &cache, &line);  /* another model: the cache is remade */
+	assert_line_is_dump(F->s, 3, &cache, &line);
+	jsonl_rank_cache_free(cache);
+	buf_free(&line);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -637,6 +697,7 @@ int main(void)
 		T(test_rules_outside_a_cycle_keep_working),
 		T(test_same_events_give_the_same_actions),
 		T(test_worked_fix_resolves_and_ends_the_session),
+		T(test_ranking_line_is_the_objects_dump),
 		cmocka_unit_test_setup_teardown(test_failed_fix_lowers_its_causes, setup_no_rules, teardown),
 	};
 

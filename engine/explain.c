@@ -166,6 +166,41 @@ void explain_fix(session *s, int x, int detail, buf *out)
 				   100 * p[m->links[i].cause], m->links[i].why);
 }
 
+void explain_ruled_out(session *s, int x, buf *out)
+{
+	const tr_model *m = session_model(s);
+	const tr_where *w = &m->fixes[x].applies;
+	const char *why;
+	char when[512];
+	int k = 0;
+
+	if (session_applies(s, x, &why) <= 0 && why) {
+		buf_puts(out, why);
+		return;
+	}
+	model_where_text(m, w, when, sizeof when);
+	buf_puts(out, "it applies only if ");
+	for (const char *t = when, *semi; *t; t = semi + 2) {  /* "a; b" as "a and b" */
+		if (!(semi = strstr(t, "; "))) {
+			buf_puts(out, t);
+			break;
+		}
+		buf_printf(out, "%.*s and ", (int)(semi - t), t);
+	}
+	buf_puts(out, "; here ");
+	for (int i = 0; i < w->n; i++) {
+		const tr_cond *c = &w->v[i];
+		int v = session_value(s, c->fact), in = 0;
+
+		if (v < 0)
+			continue;
+		for (int j = 0; j < c->nvalues; j++)
+			in |= c->values[j] == v;
+		if (in == c->negate)
+			buf_printf(out, "%s%s is %s", k++ ? " and " : "", m->facts[c->fact].id, m->values[v].value);
+	}
+}
+
 void explain_brief(session *s, buf *out)
 {
 	const tr_model *m = session_model(s);

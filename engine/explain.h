@@ -26,6 +26,14 @@ void explain_fix(session *s, int x, int detail, buf *out);
 #define EXPLAIN_RARE 0.05
 int explain_outside(const tr_model *m, int v, buf *out);
 
+/* Why fix x does not apply here (session_ruled_out), one sentence
+ * without the final stop: a rule's reason, or where it applies and what
+ * is known instead ("it applies only if connection_path is rd_gateway;
+ * here connection_path is lan"). */
+void explain_ruled_out(session *s, int x, buf *out);
+/* How many ruled-out fixes the front ends show (session_ruled_out). */
+#define EXPLAIN_RULED_OUT 5
+
 /* One line on the current step (question or fix), for JSON "why" keys. */
 void explain_brief(session *s, buf *out);
 

@@ -951,8 +951,36 @@ static void report_next(buf *b, session *s)
 	report_fix(b, s, x);
 }
 
+/* The fixes what is known rules out (session_ruled_out), under heading;
+ * nothing when there are none. */
+static void report_ruled_out(buf *b, session *s, const char *heading)
+{
+	const tr_model *m = session_model(s);
+	int v[EXPLAIN_RULED_OUT], n = session_ruled_out(s, v, EXPLAIN_RULED_OUT);
+
+	if (n == 0)
+		return;
+	buf_printf(b, "## %s\n\n", heading);
+	buf_puts(b, "Not offered because of what the session knows; if an answer was wrong, "
+		 "putting it right brings them back.\n\n");
+	for (int i = 0; i < n; i++) {
+		buf why = {0};
+
+		explain_ruled_out(s, v[i], &why);
+		buf_puts(b, "- ");
+		md_code(b, m->fixes[v[i]].id);
+		buf_printf(b, " (%.0f%% likely were it to apply): ", 100 * plan_chance(m, session_p(s), v[i]));
+		md_inline(b, buf_str(&why));
+		buf_puts(b, ".\n");
+		buf_free(&why);
+	}
+	buf_puts(b, "\n");
+}
+
 void export_session_titled(session *s, const char *title, const char *note, buf *out)
 {
+	enum done_status st;
+
 	session_next(s);
 	report_head(out, s, title, note);
 	report_status(out, s);
@@ -961,6 +989,8 @@ void export_session_titled(session *s, const char *title, const char *note, buf 
 	report_tried(out, s);
 	report_ranking(out, s);
 	report_next(out, s);
+	if (session_done(s, &st) && (st == DONE_EXHAUSTED || st == DONE_HANDOVER))
+		report_ruled_out(out, s, "Ruled out by what is known");
 }
 
 void export_session(session *s, buf *out)
@@ -1106,6 +1136,7 @@ void export_handover(session *s, const char *title, const char *technician, buf 
 		buf_puts(out, "In planned order; the first that works ends it.\n\n");
 	for (int i = 0; i < n; i++)
 		handover_step(out, s, &steps[i], i + 1);
+	report_ruled_out(out, s, "Ruled out by what is known");
 	(void)m;
 }
 

@@ -289,6 +289,28 @@ json_t *jsonl_fix(session *s, int x)
 	return o;
 }
 
+/* The fixes the known context rules out (session_ruled_out), for a
+ * session that ends unresolved: [{"fix", "p", "why"}], likeliest first. */
+static json_t *ruled_out(session *s)
+{
+	const tr_model *m = session_model(s);
+	int v[EXPLAIN_RULED_OUT], n = session_ruled_out(s, v, EXPLAIN_RULED_OUT);
+	json_t *a = json_array();
+
+	for (int i = 0; i < n; i++) {
+		json_t *o = json_object();
+		buf why = {0};
+
+		explain_ruled_out(s, v[i], &why);
+		json_object_set_new(o, "fix", json_string(m->fixes[v[i]].id));
+		json_object_set_new(o, "p", json_real(plan_chance(m, session_p(s), v[i])));
+		json_object_set_new(o, "why", json_string(buf_str(&why)));
+		json_array_append_new(a, o);
+		buf_free(&why);
+	}
+	return a;
+}
+
 json_t *jsonl_action(session *s)
 {
 	const tr_model *m = session_model(s);
@@ -300,6 +322,8 @@ json_t *jsonl_action(session *s)
 		o = json_object();
 		json_object_set_new(o, "type", json_string("done"));
 		json_object_set_new(o, "status", json_string(session_done_names[a->status]));
+		if (a->status == DONE_EXHAUSTED || a->status == DONE_HANDOVER)
+			json_object_set_new(o, "ruled_out", ruled_out(s));
 		return o;
 	}
 	if (a->kind == ACT_RECOMMEND)
@@ -374,6 +398,7 @@ json_t *jsonl_handover(session *s, const char *technician)
 		json_array_append_new(a, st);
 	}
 	json_object_set_new(o, "steps", a);
+	json_object_set_new(o, "ruled_out", ruled_out(s));
 	if (ask >= 0) {
 		json_t *q = json_object();
 

@@ -1154,6 +1154,33 @@ double session_fix_chance(session *s, int x)
 	return ch;
 }
 
+int session_ruled_out(session *s, int *out, int max)
+{
+	const tr_model *m = s->m;
+	double *key = xmalloc(sizeof *key * ((size_t)m->nfixes + 1));
+	int n = 0;
+
+	session_next(s);
+	for (int x = 0; x < m->nfixes; x++) {
+		double ch;
+
+		if (s->fix[x] != FIX_UNTRIED || s->applies[x] > 0 || (ch = plan_chance(m, s->p, x)) <= 0)
+			continue;
+		/* insertion into the first max by chance, ties by fix order */
+		int at = n < max ? n++ : max;
+
+		while (at > 0 && key[at - 1] < ch) {
+			if (at < max)
+				key[at] = key[at - 1], out[at] = out[at - 1];
+			at--;
+		}
+		if (at < max)
+			key[at] = ch, out[at] = x;
+	}
+	free(key);
+	return n;
+}
+
 const char *session_warning(const session *s, int x, int i)
 {
 	for (int j = 0; j < s->shown.n; j++)

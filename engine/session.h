@@ -140,6 +140,14 @@ double session_applies(session *s, int x, const char **why);
  * by its probability, the link's chance and the chance the fix applies
  * were that cause the fault (what the planner ranks it by). */
 double session_fix_chance(session *s, int x);
+/* The untried fixes the known context rules out (a rule's exclude, or a
+ * known fact outside where the fix applies) that would have a chance were
+ * they applicable, likeliest first by that chance (plan_chance: what the
+ * evidence says of the causes they resolve), at most max of them, into
+ * out; returns how many. When a session ends unresolved, these are where a
+ * wrong answer about the context would have kept the right fix away, and
+ * setting it right brings them back (issue 16). */
+int session_ruled_out(session *s, int *out, int max);
 /* The i-th warning rules attached to fix x, or NULL past the last. */
 const char *session_warning(const session *s, int x, int i);
 

@@ -502,12 +502,36 @@ static void show_handover(shell_state *sh)
 	buf_free(&b);
 }
 
+/* The fixes what is known rules out, when a session ends unresolved: a
+ * wrong answer about the context keeps the right fix away (issue 16). */
+static void show_ruled_out(shell_state *sh)
+{
+	int v[EXPLAIN_RULED_OUT], n = session_ruled_out(sh->s, v, EXPLAIN_RULED_OUT);
+	buf b = {0};
+
+	if (n == 0)
+		return;
+	head(sh, "Ruled out by what is known:");
+	say(sh, 2, "Not offered, because of what the session knows. If an answer was wrong, "
+	    "set FACT=VALUE puts it right and brings them back.");
+	for (int i = 0; i < n; i++) {
+		buf_reset(&b);
+		buf_printf(&b, "%.0f%% likely were it to apply: ",
+			   100 * plan_chance(sh->m, session_p(sh->s), v[i]));
+		explain_ruled_out(sh->s, v[i], &b);
+		buf_puts(&b, ".");
+		item(sh, "  ", 2, 4, sh->m->fixes[v[i]].id, buf_str(&b));
+	}
+	buf_free(&b);
+}
+
 static void show_done(shell_state *sh, enum done_status st)
 {
 	buf b = {0};
 
 	if (st == DONE_HANDOVER) {
 		show_handover(sh);
+		show_ruled_out(sh);
 		return;
 	}
 	if (st == DONE_RESOLVED) {
@@ -521,6 +545,8 @@ static void show_done(shell_state *sh, enum done_status st)
 		 "export writes the report, quit leaves.");
 	head(sh, st == DONE_RESOLVED ? "Done." : "Done, unresolved.");
 	say(sh, 0, buf_str(&b));
+	if (st != DONE_RESOLVED && st != DONE_QUIT)
+		show_ruled_out(sh);
 	snprintf(sh->prompt, sizeof sh->prompt, "triage> ");
 	buf_free(&b);
 }

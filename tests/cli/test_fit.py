@@ -425,3 +425,115 @@ def test_shell_offer_skipped_with_enter_is_not_made_again(tmp_path):
     assert offers.count("host_name") == 1
     assert len(offers) == len(set(offers))
     p.close()
+
+
+# ---- a session that ends unresolved names what its context ruled out ----
+
+LAN_PC = ("connection_path=lan", "host_kind=workstation")
+
+
+def exhaust(*facts, extra=(), seen=None):
+    """Plays a session that cannot tell anything and whose every fix fails;
+    every line the engine sent goes to seen."""
+    p = subprocess.Popen([BIN, "--kb", KB, "session", "--jsonl", *extra,
+                          *[a for f in facts for a in ("--fact", f)]],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    offered, session = [], None
+    for _ in range(200):
+        msg = json.loads(p.stdout.readline())
+        if seen is not None:
+            seen.append(msg)
+        if msg["type"] == "ranking":
+            session = msg.get("session", session)
+            continue
+        if msg["type"] == "done":
+            break
+        if msg["type"] == "handover":
+            continue
+        if msg["type"] == "recommend":
+            offered.append(msg["fix"])
+        p.stdin.write(json.dumps({"answer": "unknown"} if msg["type"] == "question"
+                                 else {"result": "failed"}) + "\n")
+    p.stdin.close()
+    assert p.wait(timeout=30) == 0
+    return msg, offered, session
+
+
+def test_an_unresolved_session_names_the_fixes_its_context_ruled_out():
+    done, offered, _ = exhaust(*LAN_PC)
+    assert done["status"] == "exhausted"
+    ruled = done["ruled_out"]
+    known = dict(f.split("=") for f in LAN_PC)
+    assert 0 < len(ruled) <= 5
+    for r in ruled:
+        # never offered, and what is known keeps it out
+        assert r["fix"] not in offered
+        assert holds(FIXES[r["fix"]].get("applies"), known) is False, r
+        assert r["why"].startswith("it applies only if ") and "; here " in r["why"], r
+        assert 0 < r["p"] < 1
+    assert [r["p"] for r in ruled] == sorted((r["p"] for r in ruled), reverse=True)
+    gw = next(r for r in ruled if r["fix"] == "trust_gateway_certificate")
+    assert gw["why"] == "it applies only if connection_path is rd_gateway; here connection_path is lan"
+    both = next(r for r in ruled if r["fix"] == "forward_rdp_port_from_internet")
+    assert both["why"] == ("it applies only if connection_path is internet and host_kind is "
+                           "workstation or server; here connection_path is lan")
+
+
+def test_a_rule_exclusion_is_named_with_the_rules_reason():
+    done, _, _ = exhaust("connection_path=internet", "host_kind=server")
+    nla = [r for r in done["ruled_out"] if r["fix"] == "disable_nla_temporarily"]
+    rule = (ROOT / "rules" / "fixes_in_context.lua").read_text()
+    # the rule's own words, joined as Lua joins them
+    why = re.search(r'exclude\("disable_nla_temporarily", "(.*?)"\s*\.\.\s*"(.*?)"\)', rule, re.S)
+    assert why, "fixes_in_context.lua no longer excludes disable_nla_temporarily"
+    assert nla and nla[0]["why"] == why.group(1) + why.group(2), done["ruled_out"]
+    for r in done["ruled_out"]:
+        if r["fix"] != "disable_nla_temporarily":
+            assert r["why"].startswith("it applies only if "), r
+
+
+def test_the_shell_shows_them_and_set_brings_them_back():
+    lines = "".join("unknown\nfailed\n" for _ in range(60))
+    r = run("ask", *[a for f in LAN_PC for a in ("--fact", f)],
+            stdin=lines + "set connection_path=rd_gateway\nquit\n", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    done = out.index("Done, unresolved.")
+    noted = out.index("Noted: connection_path = rd_gateway (set).")
+    shown = " ".join(out[done:noted].split())
+    assert "Ruled out by what is known: Not offered, because of what the session knows. If an " \
+           "answer was wrong, set FACT=VALUE puts it right and brings them back." in shown
+    assert re.search(r"trust_gateway_certificate \d+% likely were it to apply: it applies only if "
+                     r"connection_path is rd_gateway; here connection_path is lan\.", shown), shown
+    # with the path put right the session goes on, and on the gateway
+    after = out[noted:]
+    assert "Done, unresolved." not in after
+    assert re.search(r"^(gateway_cert_trusted|gateway_policies_ok): |^Try: (trust_gateway_certificate|"
+                     r"fix_rd_gateway_policies|rd_gateway_transport_registry)", after, re.M), after
+
+
+def test_the_session_report_lists_them_as_markdown():
+    _, _, session = exhaust(*LAN_PC)
+    assert session
+    r = run("export", "session", str(session))
+    assert r.returncode == 0, r.stderr
+    html = subprocess.run(["cmark"], input=r.stdout, capture_output=True, text=True, check=True).stdout
+    assert "<h2>Ruled out by what is known</h2>" in html
+    assert re.search(r"<li><code>trust_gateway_certificate</code> \(\d+% likely were it to apply\): it "
+                     r"applies only if connection_path is rd_gateway; here connection_path is lan\.</li>", html), html
+
+
+def test_a_hand_over_carries_them_too():
+    msgs = []
+    done, _, session = exhaust(*LAN_PC, extra=("--reach", "client"), seen=msgs)
+    ho = next(m for m in msgs if m["type"] == "handover")
+    assert done["status"] == "handover"
+    assert ho["ruled_out"] and ho["ruled_out"] == done["ruled_out"]
+    assert any(r["fix"] == "use_azure_bastion_or_jit" and
+               r["why"] == "it applies only if host_kind is azure_vm; here host_kind is workstation"
+               for r in ho["ruled_out"])
+    note = run("export", "handover", str(session))
+    assert note.returncode == 0, note.stderr
+    html = subprocess.run(["cmark"], input=note.stdout, capture_output=True, text=True, check=True).stdout
+    assert "<h2>Ruled out by what is known</h2>" in html
+    assert "<code>use_azure_bastion_or_jit</code>" in html

@@ -158,7 +158,9 @@ def test_editor_killed_at_any_moment_leaves_the_last_complete_change(kb, tmp_pat
         if p.returncode == 0:      # finished before the kill: acknowledged
             assert out.rstrip().endswith(f"version 2026.11.1+{len(committed)}")
             committed.append(rec["prior"])
-        now = json.loads(run(kb, tmp_path, "kb", "show", CAUSE, "--json").stdout)["prior"]
+        shown = run(kb, tmp_path, "kb", "show", CAUSE, "--json")
+        assert shown.returncode == 0, f"kb show after the kill of edit {n}: {shown.stderr}"
+        now = json.loads(shown.stdout)["prior"]
         assert now in (committed[-1], rec["prior"])
         if now != committed[-1]:   # committed, killed before it said so
             committed.append(now)

@@ -115,7 +115,7 @@ def check_session(case, reach, admin, asker):
             if not in_reach(reach, need):
                 bad.append("offered %s needing %s" % (msg["fix"], sorted(need)))
         if msg["type"] == "handover":
-            assert lines[i + 1] == {"type": "done", "status": "handover"}
+            assert lines[i + 1] == {"type": "done", "status": "handover", "ruled_out": msg["ruled_out"]}
             assert msg["steps"] and all(s["fix"] and s["causes"] for s in msg["steps"])
     status = lines[-1]["status"]
     return bad, status, lines
@@ -280,7 +280,10 @@ def test_the_hand_over_note_lists_exactly_the_facts_failed_fixes_and_plan():
                                                     [m for m in lines if m["type"] == "ranking"][-1]["causes"]]
         # Markdown: the same, section by section
         s = sections(h["markdown"])
-        assert list(s) == ["Facts", "Fixes that failed", "Most likely causes", "Next steps for the next tier"]
+        assert list(s) == ["Facts", "Fixes that failed", "Most likely causes", "Next steps for the next tier"] + \
+            (["Ruled out by what is known"] if h["ruled_out"] else [])
+        ruled = [md_text(li) for li in s["Ruled out by what is known"][1]] if h["ruled_out"] else []
+        assert [x.split()[0] for x in ruled] == [r["fix"] for r in h["ruled_out"]]
         items = [md_text(li) for li in s["Facts"][0]] if s["Facts"][0].tag == NS + "list" else []
         assert sorted(i.split(":")[0] for i in items) == sorted(f["fact"] for f in h["facts"])
         for f in h["facts"]:

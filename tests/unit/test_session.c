@@ -21,6 +21,7 @@
 #include "jsonl.h"
 #include "reach.h"
 #include "session.h"
+#include "explain.h"
 
 typedef struct fixture {
 	char *dir;
@@ -489,6 +490,73 @@ static tr_model *cycle_model(fixture *F, int with_rules, sqlite3 **db)
 	return tk_load(*db);
 }
 
+/* Fix f applies only where fact is value (kind 'fix', item -1). */
+static void fix_applies(sqlite3 *db, const char *fix, const char *fact, const char *value)
+{
+	tk_sql(db, "INSERT INTO applies VALUES ('fix', %Q, -1, 0, %Q, 0)", fix, fact);
+	tk_sql(db, "INSERT INTO applies_value VALUES ('fix', %Q, -1, 0, 0, %Q, %Q)", fix, fact, value);
+}
+
+/* session_ruled_out (issue 16): the untried fixes that what is known rules
+ * out, by a fact outside where they apply or by a rule's exclude, likeliest
+ * first by the chance they would have, capped; a tried fix, one that may
+ * still apply and one without a chance are not among them. */
+static void test_ruled_out_lists_what_the_context_keeps_away(void **state)
+{
+	fixture *F = *state;
+	tr_model *m;
+	session *s;
+	int v[4], n;
+	buf why = {0};
+	tr_err e;
+
+	F->db2 = tk_kb_create(F->dir, "ruled.sqlite");
+	base_model(F->db2);
+	tk_fix(F->db2, "f1_on_b", 10, "low", "c1=0.9");   /* c1 0.4: the likeliest ruled out */
+	tk_fix(F->db2, "f3_on_b", 10, "low", "c3=0.9");   /* c3 0.25 */
+	tk_fix(F->db2, "f2_excluded", 10, "low", "c2=0.5");
+	tk_fix(F->db2, "f2_on_a", 10, "low", "c2=0.9");   /* applies where x is a: not ruled out */
+	fix_applies(F->db2, "f1_on_b", "x", "b");
+	fix_applies(F->db2, "f3_on_b", "x", "b");
+	fix_applies(F->db2, "f2_on_a", "x", "a");
+	tk_rule(F->db2, "no_f2", "y",
+		"description = \"f2_excluded never on yes\"\nreads = {\"y\"}\n"
+		"function run(f)\n  if f.y == \"yes\" then exclude(\"f2_excluded\", \"y is yes\") end\nend\n");
+	m = F->m2 = tk_load(F->db2);
+	s = F->s2 = open_session(m);
+	/* nothing known: nothing is ruled out */
+	assert_int_equal(session_ruled_out(s, v, 4), 0);
+	assert_int_equal(session_add(s, EV_GIVEN, "x", "a", &e), TR_OK);
+	n = session_ruled_out(s, v, 4);
+	assert_int_equal(n, 2);
+	assert_string_equal(m->fixes[v[0]].id, "f1_on_b");
+	assert_string_equal(m->fixes[v[1]].id, "f3_on_b");
+	explain_ruled_out(s, v[0], &why);
+	assert_string_equal(buf_str(&why), "it applies only if x is b; here x is a");
+	/* the rule's exclude joins, with its reason; the cap keeps the likeliest */
+	assert_int_equal(session_add(s, EV_GIVEN, "y", "yes", &e), TR_OK);
+	n = session_ruled_out(s, v, 4);
+	assert_int_equal(n, 3);
+	assert_int_equal(session_ruled_out(s, v, 1), 1);
+	assert_string_equal(m->fixes[v[0]].id, "f1_on_b");
+	n = session_ruled_out(s, v, 4);
+	for (int i = 0; i < n; i++)
+		if (strcmp(m->fixes[v[i]].id, "f2_excluded") == 0) {
+			buf_reset(&why);
+			explain_ruled_out(s, v[i], &why);
+			assert_string_equal(buf_str(&why), "y is yes");
+		}
+	for (int i = 1; i < n; i++)
+		assert_true(plan_chance(m, session_p(s), v[i - 1]) >= plan_chance(m, session_p(s), v[i]));
+	/* set right, they come back */
+	assert_int_equal(session_add(s, EV_SET, "x", "b", &e), TR_OK);
+	n = session_ruled_out(s, v, 4);
+	assert_int_equal(n, 2);
+	for (int i = 0; i < n; i++)
+		assert_string_not_equal(m->fixes[v[i]].id, "f1_on_b");
+	buf_free(&why);
+}
+
 static const char unsettled[] =
 	": switched off: the rules did not settle (its effects keep changing the facts it reads)";
 
@@ -698,6 +766,7 @@ int main(void)
 		T(test_same_events_give_the_same_actions),
 		T(test_worked_fix_resolves_and_ends_the_session),
 		T(test_ranking_line_is_the_objects_dump),
+		T(test_ruled_out_lists_what_the_context_keeps_away),
 		cmocka_unit_test_setup_teardown(test_failed_fix_lowers_its_causes, setup_no_rules, teardown),
 	};
 

@@ -90,8 +90,28 @@ static unsigned long be(const unsigned char *p, int n)
 	return v;
 }
 
+/* Whether a writer may be changing path now: its write-ahead log or
+ * rollback journal is beside it. */
+static int in_flux(const char *path)
+{
+	char side[4200];
+	struct stat st;
+
+	snprintf(side, sizeof side, "%s-wal", path);
+	if (stat(side, &st) == 0)
+		return 1;
+	snprintf(side, sizeof side, "%s-journal", path);
+	return stat(side, &st) == 0;
+}
+
 /* Checks what the file system says of path before SQLite sees it, and the
- * database header's own size against the file's. */
+ * database header's own size against the file's. That header is read
+ * without SQLite's locks, so it is only compared while no writer can be
+ * at work: with a write-ahead log or a rollback journal beside the file
+ * the main file may be short of its header's page count (a checkpoint
+ * writes page 1 before the pages that extend the file, and a writer
+ * killed in the middle leaves it so until the next one, the log holding
+ * every page), and SQLite's own reads say whether it is damaged. */
 static int check_file(const char *path, tr_err *e)
 {
 	static const char magic[16] = "SQLite format 3";
@@ -123,7 +143,7 @@ static int check_file(const char *path, tr_err *e)
 	page = be(head + 16, 2) == 1 ? 65536 : be(head + 16, 2);
 	pages = be(head + 28, 4);
 	if (n == sizeof head && be(head + 92, 4) == be(head + 24, 4) && pages > 0 &&
-	    (unsigned long long)st.st_size < (unsigned long long)page * pages)
+	    (unsigned long long)st.st_size < (unsigned long long)page * pages && !in_flux(path))
 		return tr_fail(e, TR_ERR, "%s: corrupt database: database disk image is malformed", path);
 	return TR_OK;
 }

@@ -234,3 +234,49 @@ def test_a_journal_left_by_a_killed_writer_is_rolled_back_by_the_next_reader(kb,
     r = run(kb, tmp_path, "kb", "show", CAUSE, "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == before
+
+
+def wal_pages(wal):
+    """The pages the write-ahead log holds in frames of its current salt."""
+    data = wal.read_bytes()
+    size = int.from_bytes(data[8:12], "big")
+    salts = data[16:24]
+    pages, off = set(), 32
+    while off + 24 + size <= len(data):
+        if data[off + 8:off + 16] == salts:
+            pages.add(int.from_bytes(data[off:off + 4], "big"))
+        off += 24 + size
+    return pages
+
+
+def test_a_checkpoint_cut_short_is_read_through_the_log(kb, tmp_path):
+    """An editor killed while it folds the log back can leave the main file
+    short of the page count its header already says, every page still in
+    the log. Readers read it through the log; the header's size is not
+    taken for damage while a log is beside the file. Without the log the
+    same short file is corrupt, and says so."""
+    before = kb.stat().st_size
+    for i in range(4):   # grows the file in the log (a page is 4 KiB; the note 40 KB)
+        rec = {"id": f"big_{i}", "file": f"https://example.org/b/{i}", "title": f"Big {i}",
+               "note": "word " * 8000}
+        r = run(kb, tmp_path, "kb", "add", "source", "--json", "-", "-m", "big", stdin=json.dumps(rec))
+        assert r.returncode == 0, r.stderr
+    wal = Path(str(kb) + "-wal")
+    head = kb.read_bytes()[:100]
+    page, pages = int.from_bytes(head[16:18], "big"), int.from_bytes(head[28:32], "big")
+    assert page * pages > before, "the edits did not grow the file"
+    cut = before // page
+    assert set(range(cut + 1, pages + 1)) <= wal_pages(wal), "the log no longer holds the new pages"
+    with open(kb, "r+b") as f:
+        f.truncate(cut * page)
+    Path(str(kb) + "-shm").unlink(missing_ok=True)
+    for args in (("kb", "show", "big_3", "--json"), ("diagnose", "--json"), ("kb", "check")):
+        r = run(kb, tmp_path, *args)
+        assert r.returncode == 0, (args, r.stderr)
+    assert json.loads(run(kb, tmp_path, "kb", "show", "big_3", "--json").stdout)["title"] == "Big 3"
+    # the same file without its log is short, and corrupt
+    short = tmp_path / "short.sqlite"
+    shutil.copy(kb, short)
+    r = run(short, tmp_path, "kb", "show", "big_3", "--json")
+    assert r.returncode != 0
+    assert r.stderr == f"triage: {short}: corrupt database: database disk image is malformed\n"

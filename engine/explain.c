@@ -201,12 +201,29 @@ void explain_ruled_out(session *s, int x, buf *out)
 	}
 }
 
+void explain_recheck(session *s, buf *out)
+{
+	const tr_model *m = session_model(s);
+	const action *a = session_next(s);
+	int v = session_value(s, a->fact);
+
+	if (a->kind != ACT_QUESTION || !a->recheck)
+		return;
+	buf_printf(out, "asked again: %s is %s, which rules out %s (%.0f%% likely were it to apply, "
+		   "more than the fixes left): ", m->facts[a->fact].id, v >= 0 ? m->values[v].value : "?",
+		   m->fixes[a->fix].id, 100 * plan_chance(m, session_p(s), a->fix));
+	explain_ruled_out(s, a->fix, out);
+	buf_puts(out, "; if that answer was a guess, check it");
+}
+
 void explain_brief(session *s, buf *out)
 {
 	const tr_model *m = session_model(s);
 	const action *a = session_next(s);
 
-	if (a->kind == ACT_QUESTION)
+	if (a->kind == ACT_QUESTION && a->recheck)
+		explain_recheck(s, out);
+	else if (a->kind == ACT_QUESTION)
 		buf_printf(out, "its answer is expected to get to a fix sooner than trying one now");
 	else if (a->kind == ACT_RECOMMEND) {
 		double ch = session_fix_chance(s, a->fix);

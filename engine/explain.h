@@ -31,6 +31,9 @@ int explain_outside(const tr_model *m, int v, buf *out);
  * is known instead ("it applies only if connection_path is rd_gateway;
  * here connection_path is lan"). */
 void explain_ruled_out(session *s, int x, buf *out);
+/* Why a question asks a stated answer again (action.recheck), one
+ * sentence without the final stop; nothing for any other step. */
+void explain_recheck(session *s, buf *out);
 /* How many ruled-out fixes the front ends show (session_ruled_out). */
 #define EXPLAIN_RULED_OUT 5
 

@@ -356,6 +356,15 @@ json_t *jsonl_action(session *s)
 	}
 	explain_brief(s, &why);
 	json_object_set_new(o, "why", json_string(buf_str(&why)));
+	if (a->recheck) {  /* a stated answer asked again (session.h, SESSION_RECHECK) */
+		json_t *r = json_object();
+		int v = session_value(s, a->fact);
+
+		json_object_set_new(r, "was", json_string(v >= 0 ? m->values[v].value : ""));
+		json_object_set_new(r, "fix", json_string(m->fixes[a->fix].id));
+		json_object_set_new(r, "p", json_real(plan_chance(m, session_p(s), a->fix)));
+		json_object_set_new(o, "recheck", r);
+	}
 	buf_free(&why);
 	return o;
 }

@@ -886,6 +886,74 @@ static void handover_plan(session *s)
 	s->hfresh = 1;
 }
 
+/* The chance that fix x resolves the problem at the current state: each
+ * cause it resolves, by its probability, the link's chance and where the
+ * fix applies were that cause the fault. */
+static double chance_here(const session *s, int x)
+{
+	const tr_model *m = s->m;
+	const tr_fix *fix = &m->fixes[x];
+	double ch = 0;
+
+	for (int l = fix->link; l < fix->link + fix->nlink; l++)
+		ch += s->p[m->links[l].cause] * m->links[l].p * s->lapp[l];
+	return ch;
+}
+
+/* Whether fact f has been stated more than once (answered again, or set
+ * after an answer): confirmed, never rechecked. */
+static int stated_twice(const session *s, int f)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->nev && n < 2; i++)
+		n += s->ev[i].kind != EV_RESULT && strcmp(s->ev[i].subject, s->m->facts[f].id) == 0;
+	return n >= 2;
+}
+
+/* The stated fact whose value keeps fix x out (a condition it fails), or
+ * -1 when none does (a rule's exclude, a derived value). */
+static int keeps_out(const session *s, int x)
+{
+	const tr_where *w = &s->m->fixes[x].applies;
+
+	for (int i = 0; i < w->n; i++) {
+		const tr_cond *c = &w->v[i];
+		int v = s->given[c->fact], in = 0;
+
+		if (v < 0)
+			continue;
+		for (int j = 0; j < c->nvalues; j++)
+			in |= c->values[j] == v;
+		if (in == c->negate)
+			return c->fact;
+	}
+	return -1;
+}
+
+/* The fact to ask again (SESSION_RECHECK) before offering fix next (or
+ * nothing, -1), with the fix its answer keeps out in *rx; -1 when none. */
+static int recheck(const session *s, int next, int *rx)
+{
+	const tr_model *m = s->m;
+	double top = next >= 0 ? chance_here(s, next) : 0, best = 0;
+	int f = -1;
+
+	for (int x = 0; x < m->nfixes; x++) {
+		double ch;
+		int g;
+
+		if (s->fix[x] != FIX_UNTRIED || s->applies[x] > 0 || s->excl_by[x] >= 0 ||
+		    (ch = plan_chance(m, s->p, x)) <= SESSION_RECHECK * top || ch <= best)
+			continue;
+		if ((g = keeps_out(s, x)) < 0 || stated_twice(s, g) ||
+		    (s->reach != REACH_ALL && !reach_fact(m, s->reach, g)))
+			continue;
+		best = ch, f = g, *rx = x;
+	}
+	return f;
+}
+
 const action *session_next(session *s)
 {
 	const tr_model *m = s->m;
@@ -928,6 +996,9 @@ const action *session_next(session *s)
 	s->nsteps = out.nsteps;
 	s->act.ecr = out.ecr;
 	s->act.eco = out.eco;
+	if (out.ask < 0 && (out.nsteps == 0 || s->reach == REACH_ALL || s->rok[s->steps[0].fix]) &&
+	    (out.ask = recheck(s, out.nsteps > 0 ? s->steps[0].fix : -1, &s->act.fix)) >= 0)
+		s->act.recheck = 1;
 	if (out.ask >= 0) {
 		s->act.kind = ACT_QUESTION;
 		s->act.fact = out.ask;
@@ -1144,14 +1215,8 @@ double session_applies(session *s, int x, const char **why)
 
 double session_fix_chance(session *s, int x)
 {
-	const tr_model *m = s->m;
-	const tr_fix *fix = &m->fixes[x];
-	double ch = 0;
-
 	session_next(s);
-	for (int l = fix->link; l < fix->link + fix->nlink; l++)
-		ch += s->p[m->links[l].cause] * m->links[l].p * s->lapp[l];
-	return ch;
+	return chance_here(s, x);
 }
 
 int session_ruled_out(session *s, int *out, int max)

@@ -624,6 +624,16 @@ static void show_step(shell_state *sh)
 {
 	const action *a = session_next(sh->s);
 
+	if (a->kind == ACT_QUESTION && a->recheck) {
+		buf b = {0};
+
+		explain_recheck(sh->s, &b);
+		buf_puts(&b, ".");
+		b.data[0] = (char)toupper((unsigned char)b.data[0]);
+		head(sh, "Check an answer again:");
+		say(sh, 2, buf_str(&b));
+		buf_free(&b);
+	}
 	if (a->kind == ACT_QUESTION)
 		show_question(sh, a->fact);
 	else if (a->kind == ACT_RECOMMEND)

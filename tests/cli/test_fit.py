@@ -432,9 +432,11 @@ def test_shell_offer_skipped_with_enter_is_not_made_again(tmp_path):
 LAN_PC = ("connection_path=lan", "host_kind=workstation")
 
 
-def exhaust(*facts, extra=(), seen=None):
+def exhaust(*facts, extra=(), seen=None, replies=None, recheck=None):
     """Plays a session that cannot tell anything and whose every fix fails;
-    every line the engine sent goes to seen."""
+    a stated answer asked again gets recheck(fact, was), by default the same
+    again. Every line the engine sent goes to seen, every reply (as the
+    shell's words) to replies."""
     p = subprocess.Popen([BIN, "--kb", KB, "session", "--jsonl", *extra,
                           *[a for f in facts for a in ("--fact", f)]],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
@@ -452,8 +454,15 @@ def exhaust(*facts, extra=(), seen=None):
             continue
         if msg["type"] == "recommend":
             offered.append(msg["fix"])
-        p.stdin.write(json.dumps({"answer": "unknown"} if msg["type"] == "question"
-                                 else {"result": "failed"}) + "\n")
+            word, reply = "failed", {"result": "failed"}
+        elif "recheck" in msg:
+            word = (recheck or (lambda f, was: was))(msg["fact"], msg["recheck"]["was"])
+            reply = {"answer": word}
+        else:
+            word, reply = "unknown", {"answer": "unknown"}
+        if replies is not None:
+            replies.append(word)
+        p.stdin.write(json.dumps(reply) + "\n")
     p.stdin.close()
     assert p.wait(timeout=30) == 0
     return msg, offered, session
@@ -493,9 +502,11 @@ def test_a_rule_exclusion_is_named_with_the_rules_reason():
 
 
 def test_the_shell_shows_them_and_set_brings_them_back():
-    lines = "".join("unknown\nfailed\n" for _ in range(60))
+    replies = []
+    exhaust(*LAN_PC, replies=replies)     # the same engine: the shell asks the same
     r = run("ask", *[a for f in LAN_PC for a in ("--fact", f)],
-            stdin=lines + "set connection_path=rd_gateway\nquit\n", env={"COLUMNS": "200"})
+            stdin="".join(w + "\n" for w in replies) + "set connection_path=rd_gateway\nquit\n",
+            env={"COLUMNS": "200"})
     assert r.returncode == 0, r.stderr
     out = r.stdout
     done = out.index("Done, unresolved.")
@@ -537,3 +548,52 @@ def test_a_hand_over_carries_them_too():
     html = subprocess.run(["cmark"], input=note.stdout, capture_output=True, text=True, check=True).stdout
     assert "<h2>Ruled out by what is known</h2>" in html
     assert "<code>use_azure_bastion_or_jit</code>" in html
+
+
+# ---- a stated answer that keeps the likeliest fix out is asked again, once ----
+
+def test_a_stated_context_answer_is_asked_again_once_and_says_why():
+    msgs = []
+    done, offered, _ = exhaust(*LAN_PC, seen=msgs)
+    again = [m for m in msgs if m["type"] == "question" and "recheck" in m]
+    assert again, "connection_path=lan was never checked again"
+    facts = [m["fact"] for m in again]
+    assert len(facts) == len(set(facts))                        # once each
+    assert set(facts) <= {"connection_path", "host_kind"}
+    known = dict(f.split("=") for f in LAN_PC)
+    for m in again:
+        rc = m["recheck"]
+        assert rc["was"] == known[m["fact"]]
+        assert rc["fix"] not in offered
+        assert any(c["fact"] == m["fact"] for c in FIXES[rc["fix"]]["applies"])
+        assert holds(FIXES[rc["fix"]]["applies"], known) is False
+        assert m["why"].startswith("asked again: %s is %s, which rules out %s (" % (m["fact"], rc["was"], rc["fix"]))
+        assert m["why"].endswith("; if that answer was a guess, check it")
+    assert done["status"] == "exhausted"
+
+
+def test_a_corrected_answer_brings_the_right_fix_back():
+    """A gateway problem reported as lan: every fix fails until the path is
+    asked again and answered truly; then a gateway fix is offered."""
+    msgs = []
+    done, offered, _ = exhaust(*LAN_PC, seen=msgs,
+                               recheck=lambda f, was: "rd_gateway" if f == "connection_path" else was)
+    i = next(i for i, m in enumerate(msgs) if m.get("recheck") and m["fact"] == "connection_path")
+    later = [m["fix"] for m in msgs[i:] if m["type"] == "recommend"]
+    assert later and later[0] in {"trust_gateway_certificate", "fix_rd_gateway_policies",
+                                  "rd_gateway_transport_registry"}, later
+    assert all(m["fix"] not in {"trust_gateway_certificate", "fix_rd_gateway_policies",
+                                "rd_gateway_transport_registry"} for m in msgs[:i] if m["type"] == "recommend")
+
+
+def test_the_shell_says_why_it_asks_again():
+    replies = []
+    exhaust(*LAN_PC, replies=replies)
+    r = run("ask", *[a for f in LAN_PC for a in ("--fact", f)],
+            stdin="".join(w + "\n" for w in replies) + "quit\n", env={"COLUMNS": "200"})
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert re.search(r"Check an answer again: Asked again: connection_path is lan, which rules out \w+ "
+                     r"\(\d+% likely were it to apply, more than the fixes left\): it applies only if .*?; "
+                     r"if that answer was a guess, check it\. connection_path: How do you reach the remote "
+                     r"computer\?", text), text[-3000:]

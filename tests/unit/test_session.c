@@ -557,6 +557,65 @@ static void test_ruled_out_lists_what_the_context_keeps_away(void **state)
 	buf_free(&why);
 }
 
+/* A stated answer that rules out a fix with more than SESSION_RECHECK
+ * times the chance of the next one is asked again (action.recheck), once:
+ * answered the same, the plan goes on; back brings the recheck back;
+ * answered otherwise, the fix it kept out comes first. A rule's exclude
+ * is never a reason to ask again. */
+static void test_a_stated_answer_is_asked_again_once(void **state)
+{
+	fixture *F = *state;
+	tr_model *m;
+	session *s;
+	const action *a;
+	tr_err e;
+
+	F->db2 = tk_kb_create(F->dir, "recheck.sqlite");
+	tk_fact(F->db2, "x", 1, 0, "a=0.5 b=0.5");
+	tk_fact(F->db2, "y", 1, 0, "yes=0.5 no=0.5");
+	tk_cause(F->db2, "c1", 0.1);
+	tk_cause(F->db2, "c4", 0.9);
+	tk_fix(F->db2, "f1", 10, "low", "c1=0.95");
+	tk_fix(F->db2, "g_on_b", 10, "low", "c4=0.9");
+	tk_fix(F->db2, "h", 10, "low", "c4=0.9");
+	fix_applies(F->db2, "g_on_b", "x", "b");
+	tk_rule(F->db2, "no_h", "y",
+		"description = \"h never on yes\"\nreads = {\"y\"}\n"
+		"function run(f)\n  if f.y == \"yes\" then exclude(\"h\", \"y is yes\") end\nend\n");
+	m = F->m2 = tk_load(F->db2);
+	s = F->s2 = open_session(m);
+	/* x = a keeps g_on_b (c4: 0.9 x 0.9) out while f1 has 0.1 x 0.95: x is asked again */
+	assert_int_equal(session_add(s, EV_GIVEN, "y", "yes", &e), TR_OK);
+	assert_int_equal(session_add(s, EV_GIVEN, "x", "a", &e), TR_OK);
+	a = session_next(s);
+	assert_int_equal(a->kind, ACT_QUESTION);
+	assert_true(a->recheck);
+	assert_string_equal(m->facts[a->fact].id, "x");
+	assert_string_equal(m->fixes[a->fix].id, "g_on_b");
+	/* the same answer again: confirmed, the plan goes on with f1 */
+	assert_int_equal(session_answer(s, "a", &e), TR_OK);
+	a = session_next(s);
+	assert_int_equal(a->kind, ACT_RECOMMEND);
+	assert_string_equal(m->fixes[a->fix].id, "f1");
+	assert_false(a->recheck);
+	/* back: the recheck is pending again */
+	assert_int_equal(session_back(s, &e), TR_OK);
+	a = session_next(s);
+	assert_true(a->kind == ACT_QUESTION && a->recheck);
+	/* answered otherwise: the fix it kept out comes first */
+	assert_int_equal(session_answer(s, "b", &e), TR_OK);
+	a = session_next(s);
+	assert_int_equal(a->kind, ACT_RECOMMEND);
+	assert_string_equal(m->fixes[a->fix].id, "g_on_b");
+	/* h, as likely, is kept out by the rule on y = yes: never a reason to ask y again */
+	session_free(F->s2);
+	s = F->s2 = open_session(m);
+	assert_int_equal(session_add(s, EV_GIVEN, "y", "yes", &e), TR_OK);
+	a = session_next(s);
+	assert_false(a->recheck);
+	assert_false(a->kind == ACT_QUESTION && strcmp(m->facts[a->fact].id, "y") == 0);
+}
+
 static const char unsettled[] =
 	": switched off: the rules did not settle (its effects keep changing the facts it reads)";
 
@@ -767,6 +826,7 @@ int main(void)
 		T(test_worked_fix_resolves_and_ends_the_session),
 		T(test_ranking_line_is_the_objects_dump),
 		T(test_ruled_out_lists_what_the_context_keeps_away),
+		T(test_a_stated_answer_is_asked_again_once),
 		cmocka_unit_test_setup_teardown(test_failed_fix_lowers_its_causes, setup_no_rules, teardown),
 	};
 

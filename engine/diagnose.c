@@ -80,9 +80,15 @@ static void print_text(session *s, int all)
 		for (int k = 0; k < f->nvalues; k++)
 			buf_printf(&b, "%s%s", k ? ", " : "", m->values[f->first + k].value);
 		buf_puts(&b, ", unknown)");
-		puts("\nNext question worth asking:");
+		puts(a->recheck ? "\nAn answer worth checking again:" : "\nNext question worth asking:");
 		printf("  %s\n", f->id);
 		line("", 2, buf_str(&b), w);
+		if (a->recheck) {
+			buf_reset(&b);
+			explain_recheck(s, &b);
+			buf_puts(&b, ".");
+			line("", 2, buf_str(&b), w);
+		}
 	} else if (a->kind == ACT_DONE && a->status == DONE_HANDOVER)
 		puts("\nNothing within your reach is worth doing first: hand over (the fixes below need more).");
 	else

@@ -46,7 +46,10 @@ void explain_cause(session *s, int c, buf *out)
 	for (int k = 0; k < cause->nlinks; k++) {
 		const tr_link *l = &m->links[cause->links[k]];
 
-		if (session_fix_state(s, l->fix) == FIX_FAILED)
+		if (session_fix_state(s, l->fix) == FIX_FAILED && session_within(s, l->fix) >= 0)
+			buf_printf(out, "  x1.00  fix %s failed, as part of %s (counted there)\n",
+				   m->fixes[l->fix].id, m->fixes[session_within(s, l->fix)].id);
+		else if (session_fix_state(s, l->fix) == FIX_FAILED)
 			buf_printf(out, "  x%.2f  fix %s failed (it resolves this cause with p=%.2f)\n",
 				   1 - l->p, m->fixes[l->fix].id, l->p);
 	}
@@ -159,11 +162,13 @@ void explain_fix(session *s, int x, int detail, buf *out)
 			buf_printf(out, "  It applies only if %s: %.0f%% likely here, which weighs its chance.\n",
 				   when, 100 * a);
 	}
-	for (int i = 0; i < m->nlinks; i++)
-		if (m->links[i].fix == x)
-			buf_printf(out, "  resolves %s with p=%.2f (now %.0f%% likely): %s\n",
-				   m->causes[m->links[i].cause].id, m->links[i].p,
-				   100 * p[m->links[i].cause], m->links[i].why);
+	for (int j = 0; j < fix->nincl; j++)
+		buf_printf(out, "  Its steps include %s: tried with it.\n", m->fixes[fix->incl[j]].id);
+	for (int i = fix->link; i < fix->link + fix->nlink; i++)
+		buf_printf(out, "  resolves %s with p=%.2f (now %.0f%% likely)%s%s: %s\n",
+			   m->causes[m->links[i].cause].id, m->links[i].p, 100 * p[m->links[i].cause],
+			   m->links[i].via >= 0 ? ", through " : "",
+			   m->links[i].via >= 0 ? m->fixes[m->links[i].via].id : "", m->links[i].why);
 }
 
 void explain_ruled_out(session *s, int x, buf *out)

@@ -308,13 +308,14 @@ static ranked *causes_by_prior(const tr_model *m)
 	return r;
 }
 
-/* The links to cause c by efficiency p / priced cost; returns how many. */
+/* The fixes' own links to cause c (not those through a fix they include)
+ * by efficiency p / priced cost; returns how many. */
 static int fixes_for(const tr_model *m, int c, ranked *out)
 {
 	int n = 0;
 
 	for (int l = 0; l < m->nlinks; l++)
-		if (m->links[l].cause == c)
+		if (m->links[l].cause == c && m->links[l].via < 0)
 			out[n++] = (ranked){l, m->links[l].p / priced(m, m->links[l].fix)};
 	qsort(out, (size_t)n, sizeof *out, by_key);
 	return n;
@@ -598,8 +599,19 @@ static void put_fix_facts(buf *b, const tr_model *m, int x, int link, session *s
 
 	if (link >= 0) {
 		buf_printf(b, "- **Resolves this cause:** %.0f%% of the time: ", 100 * m->links[link].p);
+		if (m->links[link].via >= 0) {
+			buf_puts(b, "through ");
+			md_code(b, m->fixes[m->links[link].via].id);
+			buf_puts(b, ", part of its steps: ");
+		}
 		md_inline(b, m->links[link].why);
 		buf_putc(b, '\n');
+	}
+	for (int j = 0; j < m->fixes[x].nincl; j++) {
+		buf_puts(b, j ? ", " : "- **Includes:** the steps of ");
+		md_code(b, m->fixes[m->fixes[x].incl[j]].id);
+		if (j == m->fixes[x].nincl - 1)
+			buf_puts(b, " (tried with it)\n");
 	}
 	if (s)
 		buf_printf(b, "- **Chance it resolves the problem now:** %.0f%%\n",

@@ -191,7 +191,7 @@ static uintptr_t w_fixes(writer *w, const tr_fix *x, int n)
 		uintptr_t steps = put(w, x[i].steps, sizeof *x[i].steps * (size_t)x[i].nsteps, 8);
 		uintptr_t stap = put(w, x[i].step_applies, sizeof *x[i].step_applies * (size_t)x[i].nsteps, 8);
 		uintptr_t cmds = w_commands(w, x[i].cmds, x[i].ncmds), cites = w_cites(w, x[i].cites, x[i].ncites);
-		uintptr_t ap = w_conds(w, &x[i].applies);
+		uintptr_t ap = w_conds(w, &x[i].applies), incl = w_ints(w, x[i].incl, x[i].nincl);
 		tr_fix *d;
 
 		for (int k = 0; steps && k < x[i].nsteps; k++) {
@@ -215,6 +215,7 @@ static uintptr_t w_fixes(writer *w, const tr_fix *x, int n)
 		SETP(d->cmds, cmds);
 		SETP(d->cites, cites);
 		SETP(d->applies.v, ap);
+		SETP(d->incl, incl);
 	}
 	return a;
 }
@@ -557,7 +558,8 @@ static int r_fixes(reader *r, tr_model *m)
 		    !rel_str(r, &x->outcome, "a fix") || !r_cites(r, &x->cites, x->ncites) ||
 		    !r_commands(r, m, &x->cmds, x->ncmds) || !r_where(r, m, &x->applies) ||
 		    !rel(r, &x->steps, x->nsteps, sizeof *x->steps, "a fix's steps") ||
-		    !rel(r, &x->step_applies, x->nsteps, sizeof *x->step_applies, "a fix's steps"))
+		    !rel(r, &x->step_applies, x->nsteps, sizeof *x->step_applies, "a fix's steps") ||
+		    !r_ints(r, &x->incl, x->nincl, m->nfixes, "a fix's includes"))
 			return 0;
 		for (int k = 0; x->steps && k < x->nsteps; k++)
 			if (!rel_str(r, &x->steps[k], "a fix's step"))
@@ -571,7 +573,7 @@ static int r_fixes(reader *r, tr_model *m)
 	}
 	for (int i = 0; i < m->nlinks; i++)
 		if (!rel_str(r, &m->links[i].why, "a link") || !in(m->links[i].fix, m->nfixes) ||
-		    !in(m->links[i].cause, m->ncauses))
+		    !in(m->links[i].cause, m->ncauses) || !in(m->links[i].via + 1, m->nfixes + 1))
 			return r->bad = r->bad ? r->bad : "a link", 0;
 	return 1;
 }

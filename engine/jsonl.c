@@ -259,10 +259,15 @@ json_t *jsonl_fix(session *s, int x)
 	json_object_set_new(o, "type", json_string("recommend"));
 	json_object_set_new(o, "fix", json_string(fix->id));
 	json_object_set_new(o, "title", json_string(fix->title));
-	for (int i = 0; i < m->nlinks; i++)
-		if (m->links[i].fix == x)
-			json_array_append_new(a, json_string(m->causes[m->links[i].cause].id));
+	for (int i = fix->link; i < fix->link + fix->nlink; i++)
+		json_array_append_new(a, json_string(m->causes[m->links[i].cause].id));
 	json_object_set_new(o, "causes", a);
+	if (fix->nincl) {
+		a = json_array();
+		for (int j = 0; j < fix->nincl; j++)
+			json_array_append_new(a, json_string(m->fixes[fix->incl[j]].id));
+		json_object_set_new(o, "includes", a);
+	}
 	json_object_set_new(o, "risk", json_string(model_risk_names[fix->risk]));
 	for (int i = 0; (warn = session_warning(s, x, i)); i++)
 		json_array_append_new(w, json_string(warn));

@@ -513,10 +513,35 @@ static int add_cause(build *B, json_t *o, const char *name)
 	return add_evidence(B, o, id) || cites(B, o, "cause", id);
 }
 
+/* A fix's "includes": the fixes whose procedure its steps carry out in
+ * full. The fixes named are checked once every fix is read (check_whole). */
+static int includes(build *B, json_t *o, const char *id)
+{
+	json_t *a = json_object_get(o, "includes"), *v;
+	size_t i;
+
+	if (!a)
+		return TR_OK;
+	if (!json_is_array(a) || json_array_size(a) == 0)
+		return bad(B, "'includes' must be a non-empty list of fix ids");
+	json_array_foreach(a, i, v) {
+		const char *x = json_string_value(v);
+
+		if (!x || !is_ident(x))
+			return bad(B, "includes item %zu must be a fix id", i + 1);
+		if (strcmp(x, id) == 0)
+			return bad(B, "includes '%s': a fix cannot include itself", x);
+		if (sql_quiet(B, "INSERT INTO fix_includes VALUES (?1, ?2, ?3)", "sis", id, (int)i, x))
+			return bad(B, "includes '%s': named twice", x);
+	}
+	return TR_OK;
+}
+
 static int add_fix(build *B, json_t *o, const char *name)
 {
 	static const char *const keys[] = {"id", "title", "summary", "risk", "cost", "minutes",
-		"admin", "reboot", "applies", "steps", "commands", "undo", "outcome", "resolves", "sources", NULL};
+		"admin", "reboot", "applies", "steps", "commands", "undo", "outcome", "resolves", "includes",
+		"sources", NULL};
 	static const char *const skeys[] = {"text", "applies", NULL};
 	static const char *const risks[] = {"low", "medium", "high", NULL};
 	static const char *const rkeys[] = {"cause", "p", "why", NULL};
@@ -579,7 +604,7 @@ static int add_fix(build *B, json_t *o, const char *name)
 		if (sql_quiet(B, "INSERT INTO resolves VALUES (?1, ?2, ?3, ?4, ?5)", "ssids", id, cause, (int)i, p, why))
 			return bad(B, has(B, "cause", cause) ? "resolves '%s': named twice" : "resolves '%s': no such cause", cause);
 	}
-	return commands(B, o, "commands", "fix_command", id) || cites(B, o, "fix", id);
+	return includes(B, o, id) || commands(B, o, "commands", "fix_command", id) || cites(B, o, "fix", id);
 }
 
 static char *read_text(build *B, const char *path)
@@ -811,6 +836,11 @@ static int check_whole(build *B)
 		" WHERE source NOT IN (SELECT id FROM source)",
 		"SELECT 'slot ' || slot || ' is filled by more than one fact' FROM fact WHERE slot <> ''"
 		" GROUP BY slot HAVING count(*) > 1",
+		"SELECT 'fix ' || fix || ': includes ' || includes || ', which is not a fix' FROM fix_includes"
+		" WHERE includes NOT IN (SELECT id FROM fix)",
+		"WITH RECURSIVE reach(top, x) AS (SELECT fix, includes FROM fix_includes"
+		" UNION SELECT top, i.includes FROM reach JOIN fix_includes i ON i.fix = reach.x)"
+		" SELECT 'fix ' || top || ': includes itself through the fixes it includes' FROM reach WHERE x = top",
 		NULL,
 	};
 	snprintf(B->file, sizeof B->file, "knowledge base");
@@ -1387,6 +1417,14 @@ static json_t *fix_json(sqlite3 *db, const char *id, int full)
 	json_object_set_new(o, "outcome", json_string(text_col(st, 9)));
 	unprep(st);
 	json_object_set_new(o, "resolves", list(db, "SELECT cause, p, why FROM resolves WHERE fix = ?1 ORDER BY seq", id, row_resolves));
+	{
+		json_t *inc = list(db, "SELECT includes FROM fix_includes WHERE fix = ?1 ORDER BY seq", id, row_string);
+
+		if (json_array_size(inc))
+			json_object_set_new(o, "includes", inc);
+		else
+			json_decref(inc);
+	}
 	if (full)
 		json_object_set_new(o, "causes", list(db, "SELECT cause FROM resolves WHERE fix = ?1 ORDER BY seq", id, row_string));
 	json_object_set_new(o, "sources", cites_json(db, "fix", id));
@@ -1753,6 +1791,14 @@ int kbtext_dump(sqlite3 *db, const char *dir, int force, FILE *report, tr_err *e
 			*slash = '\0';
 		if (same_file(P.path[i], &P.text[i]) != 1)
 			rc = mkdirs(parent, e) ? TR_ERR : write_file(P.path[i], P.text[i].data, P.text[i].len, e);
+	}
+	/* every kind's directory, even an empty one: kb build reads them all */
+	for (int k = 0; rc == TR_OK && k < 3; k++) {
+		static const char *const kinds[] = {"kb/facts", "kb/causes", "kb/fixes"};
+		char sub[1200];
+
+		snprintf(sub, sizeof sub, "%s/%s", dir, kinds[k]);
+		rc = mkdirs(sub, e) ? TR_ERR : TR_OK;
 	}
 	for (size_t i = 0; rc == TR_OK && i < nchanged; i++)
 		fprintf(report, "replaced %s\n", changed[i]);

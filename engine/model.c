@@ -515,37 +515,137 @@ static int load_fixes(loader *L)
 	return done(L, ss, rc);
 }
 
-/* Reads the links (sorted by fix: each fix's links are one range) and
- * indexes them by cause. */
+/* Reads each fix's includes into x->incl: the fixes its steps carry out,
+ * followed through their own includes (a cycle, refused by kb build, is
+ * cut where it closes). */
+static int load_includes(loader *L)
+{
+	tr_model *m = L->m;
+	sqlite3_stmt *st;
+	int rc, n = 0, cap = 0, hint = 0, (*pair)[2] = NULL;
+	unsigned char *seen = xcalloc((size_t)m->nfixes + 1, 1);
+	int *stack = xcalloc((size_t)m->nfixes + 1, sizeof *stack);
+
+	if (!(st = prep(L, "SELECT fix, includes FROM fix_includes ORDER BY fix, seq"))) {
+		free(seen), free(stack);
+		return TR_ERR;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int x = seek(m->fixes, m->nfixes, sizeof *m->fixes, col_key(L, st, 0), &hint), y;
+
+		y = model_fix(m, col_key(L, st, 1));
+		if (x < 0 || y < 0) {
+			sqlite3_finalize(st);
+			free(pair), free(seen), free(stack);
+			return tr_fail(L->e, TR_ERR, "a fix includes a missing fix");
+		}
+		pair = grow(pair, n, &cap, sizeof *pair);
+		pair[n][0] = x, pair[n][1] = y, n++;
+	}
+	if (done(L, st, rc) != TR_OK) {
+		free(pair), free(seen), free(stack);
+		return TR_ERR;
+	}
+	for (int x = 0; x < m->nfixes; x++) {
+		tr_fix *fx = &m->fixes[x];
+		int top = 0;
+
+		fx->incl = arena_alloc(&m->mem, sizeof *fx->incl * (size_t)m->nfixes + 1);
+		fx->nincl = 0;
+		memset(seen, 0, (size_t)m->nfixes);
+		seen[x] = 1;
+		stack[top++] = x;
+		while (top > 0) {
+			int at = stack[--top];
+
+			for (int i = 0; i < n; i++)   /* rows are few: a scan is enough */
+				if (pair[i][0] == at && !seen[pair[i][1]]) {
+					seen[pair[i][1]] = 1;
+					fx->incl[fx->nincl++] = pair[i][1];
+					stack[top++] = pair[i][1];
+				}
+		}
+	}
+	free(pair), free(seen), free(stack);
+	return TR_OK;
+}
+
+/* Reads the links (sorted by fix: each fix's links are one range), adds
+ * to each fix the links of the fixes it includes (a fix that carries out
+ * another's procedure resolves what that one does, at least as often:
+ * via names the included fix), and indexes them by cause. */
 static int load_links(loader *L)
 {
 	tr_model *m = L->m;
 	sqlite3_stmt *st;
-	int rc, i = 0, hint = 0;
+	tr_link *direct;
+	int rc, i = 0, hint = 0, ndirect, n = 0;
 
-	if ((m->nlinks = count_rows(L, "resolves")) < 0)
+	if ((ndirect = count_rows(L, "resolves")) < 0 || load_includes(L) != TR_OK)
 		return TR_ERR;
-	m->links = arena_alloc(&m->mem, sizeof *m->links * (size_t)m->nlinks);
-	if (!(st = prep(L, "SELECT fix, cause, p, why FROM resolves ORDER BY fix, seq")))
+	direct = xcalloc((size_t)ndirect + 1, sizeof *direct);
+	if (!(st = prep(L, "SELECT fix, cause, p, why FROM resolves ORDER BY fix, seq"))) {
+		free(direct);
 		return TR_ERR;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < m->nlinks) {
-		tr_link *k = &m->links[i];
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < ndirect) {
+		tr_link *k = &direct[i];
 
 		k->fix = seek(m->fixes, m->nfixes, sizeof *m->fixes, col_key(L, st, 0), &hint);
 		k->cause = model_cause(m, col_key(L, st, 1));
 		k->p = col_real(L, st, 2);
 		k->why = col_text(L, st, 3);
+		k->via = -1;
 		if (k->fix < 0 || k->cause < 0) {
 			sqlite3_finalize(st);
+			free(direct);
 			return tr_fail(L->e, TR_ERR, "a fix-cause link names a missing record");
 		}
 		if (m->fixes[k->fix].nlink++ == 0)
 			m->fixes[k->fix].link = i;
-		m->causes[k->cause].nlinks++;
 		i++;
 	}
-	if (done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) != TR_OK)
+	if (done(L, st, rc == SQLITE_ROW ? SQLITE_DONE : rc) != TR_OK) {
+		free(direct);
 		return TR_ERR;
+	}
+	/* at most: each fix's own links and all those of the fixes it includes */
+	m->nlinks = ndirect;
+	for (int x = 0; x < m->nfixes; x++)
+		for (int j = 0; j < m->fixes[x].nincl; j++)
+			m->nlinks += m->fixes[m->fixes[x].incl[j]].nlink;
+	m->links = arena_alloc(&m->mem, sizeof *m->links * (size_t)m->nlinks + 1);
+	for (int x = 0; x < m->nfixes; x++) {
+		tr_fix *fx = &m->fixes[x];
+		int first = n;
+
+		for (int k = fx->link; k < fx->link + fx->nlink && fx->nlink; k++)
+			m->links[n++] = direct[k];
+		for (int j = 0; j < fx->nincl; j++) {
+			const tr_fix *y = &m->fixes[fx->incl[j]];
+
+			for (int k = y->link; k < y->link + y->nlink && y->nlink; k++) {
+				int have = -1;
+
+				for (int h = first; h < n; h++)
+					if (m->links[h].cause == direct[k].cause)
+						have = h;
+				if (have < 0) {
+					m->links[n] = direct[k];
+					m->links[n].fix = x;
+					m->links[n++].via = fx->incl[j];
+				} else if (direct[k].p > m->links[have].p) {
+					m->links[have].p = direct[k].p;   /* x does all y does */
+				}
+			}
+		}
+		fx->link = first;
+		fx->nlink = n - first;
+	}
+	m->nlinks = n;
+	free(direct);
+	for (int k = 0; k < m->nlinks; k++)
+		m->causes[m->links[k].cause].nlinks++;
 	for (int c = 0; c < m->ncauses; c++) {
 		m->causes[c].links = arena_alloc(&m->mem, sizeof(int) * (size_t)(m->causes[c].nlinks + 1));
 		m->causes[c].nlinks = 0;

@@ -91,6 +91,7 @@ typedef struct tr_fix {
 	tr_command *cmds; int ncmds;
 	tr_cite *cites; int ncites;
 	int link, nlink;        /* the causes it resolves: m->links[link .. link+nlink) */
+	int *incl; int nincl;   /* the fixes its steps carry out (includes, followed) */
 	tr_where applies;       /* where the fix applies (model_load_fit) */
 	tr_where *step_applies; /* per step (nsteps) */
 } tr_fix;
@@ -99,6 +100,8 @@ typedef struct tr_link {
 	int fix, cause;         /* the fix resolves the cause ... */
 	double p;               /* ... with this probability */
 	const char *why;
+	int via;                /* the included fix whose link this is, or -1: its own
+				   (p raised to an included fix's where that is higher) */
 } tr_link;
 
 typedef struct tr_rule {

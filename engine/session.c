@@ -6,6 +6,7 @@
  * person's answer if any, else what a rule derived, else NULL; changing it
  * marks dirty exactly the rules whose reads include f.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,11 +77,13 @@ struct session {
 	int *obs;                 /* per fact: observed value index for belief */
 	unsigned char *fix_ok, *ask_ok;
 	unsigned char *failed;    /* per fix: failed, for belief */
+	int *within;              /* per fix: the failed fix that carried it out, or -1 */
 	/* where fixes apply (issue 16) */
 	int *excl_by;             /* per fix: the rule that excluded it, or -1 */
 	const char **excl_why;
 	double *applies;          /* per fix: P(it applies | evidence) */
-	double *lapp;             /* per link: P(its fix applies | its cause, evidence) */
+	double *lapp;             /* per link: P(its fix applies | its cause, evidence),
+				     times what it adds to failed included fixes */
 	int *cond, ncond;         /* the fixes with conditions on where they apply */
 	/* reach (issue 13) */
 	unsigned reach;           /* reach.h; REACH_ALL: no limit */
@@ -485,6 +488,9 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 	s->obs = xcalloc(nf, sizeof *s->obs);
 	s->fix_ok = xcalloc(nx, 1);
 	s->failed = xcalloc(nx, 1);
+	s->within = xcalloc(nx, sizeof *s->within);
+	for (size_t x = 0; x < nx; x++)
+		s->within[x] = -1;
 	s->ask_ok = xcalloc(nf, 1);
 	s->excl_by = xcalloc(nx, sizeof *s->excl_by);
 	s->excl_why = xcalloc(nx, sizeof *s->excl_why);
@@ -535,7 +541,7 @@ void session_free(session *s)
 	free(s->by_fact); free(s->by_cause); free(s->shown.v); free(s->queue); free(s->nrun);
 	free(s->ran.v); free(s->fmark); free(s->cmark); free(s->tfacts.v); free(s->tcauses.v);
 	free(s->dirty); free(s->p); free(s->steps); free(s->checks); free(s->obs); free(s->fix_ok);
-	free(s->ask_ok); free(s->failed); free(s->notes);
+	free(s->ask_ok); free(s->failed); free(s->within); free(s->notes);
 	free(s->excl_by); free(s->excl_why); free(s->applies); free(s->lapp); free(s->cond);
 	free(s->rok); free(s->ask_all); free(s->hfix_ok); free(s->hsteps);
 	free(s);
@@ -702,7 +708,8 @@ void session_quit(session *s)
 static void allowed_into(const session *s, unsigned char *ok, int skipped_too)
 {
 	for (int x = 0; x < s->m->nfixes; x++)
-		ok[x] = s->fix[x] == FIX_UNTRIED || (skipped_too && s->fix[x] == FIX_SKIPPED);
+		ok[x] = (s->fix[x] == FIX_UNTRIED || (skipped_too && s->fix[x] == FIX_SKIPPED)) &&
+			s->within[x] < 0;
 }
 
 static void allowed_fixes(session *s, int skipped_too)
@@ -760,6 +767,24 @@ static double where_given(const tr_model *m, const tr_where *w, const int *obs, 
  * into lout, per link, the same given the link's cause (the fix of a VPN
  * fault applies where there is a VPN, which that cause all but implies).
  * excl_by must be current (exclusions). */
+/* What link l of fix x still promises once fixes x includes have failed,
+ * as a fraction of its p: the steps they share were done, so (q - q_y) /
+ * (1 - q_y) of it is left, q_y the likeliest failed included fix's chance
+ * at the same cause (x's links hold q >= q_y, model.c). 1 when none failed. */
+static double beyond_included(const session *s, int x, int l)
+{
+	const tr_model *m = s->m;
+	const tr_link *k = &m->links[l];
+	double qy = 0;
+
+	for (int j = 0; j < m->fixes[x].nincl; j++)
+		if (s->fix[m->fixes[x].incl[j]] == FIX_FAILED)
+			qy = fmax(qy, model_resolve(m, m->fixes[x].incl[j], k->cause));
+	if (qy <= 0)
+		return 1;
+	return qy >= k->p || qy >= 1 ? 0 : (k->p - qy) / (1 - qy) / k->p;
+}
+
 static void fit_one(const session *s, const int *obs, const double *p, int x, double *out, double *lout)
 {
 	const tr_model *m = s->m;
@@ -781,8 +806,10 @@ static void fit_one(const session *s, const int *obs, const double *p, int x, do
 			}
 		out[x] = mass > 0 ? a / mass : 1;
 	}
-	for (int l = fix->link; l < fix->link + fix->nlink; l++)
+	for (int l = fix->link; l < fix->link + fix->nlink; l++) {
 		lout[l] = out[x] <= 0 || out[x] >= 1 ? out[x] : where_given(m, w, obs, m->links[l].cause);
+		lout[l] *= beyond_included(s, x, l);
+	}
 }
 
 static void fit_applies(const session *s, const int *obs, const double *p, double *out, double *lout)
@@ -943,7 +970,7 @@ static int recheck(const session *s, int next, int *rx)
 		double ch;
 		int g;
 
-		if (s->fix[x] != FIX_UNTRIED || s->applies[x] > 0 || s->excl_by[x] >= 0 ||
+		if (s->fix[x] != FIX_UNTRIED || s->within[x] >= 0 || s->applies[x] > 0 || s->excl_by[x] >= 0 ||
 		    (ch = plan_chance(m, s->p, x)) <= SESSION_RECHECK * top || ch <= best)
 			continue;
 		if ((g = keeps_out(s, x)) < 0 || stated_twice(s, g) ||
@@ -952,6 +979,29 @@ static int recheck(const session *s, int next, int *rx)
 		best = ch, f = g, *rx = x;
 	}
 	return f;
+}
+
+/* Sets within[] (a fix the steps of a failed fix carried out is tried
+ * too) and failed[], the failures belief counts: a failed fix that a
+ * failed fix includes adds nothing, the including fix's links hold its
+ * own at least as likely (model.c), and trying both is trying it once. */
+static void failures(session *s)
+{
+	const tr_model *m = s->m;
+
+	for (int x = 0; x < m->nfixes; x++)
+		s->within[x] = -1;
+	for (int x = 0; x < m->nfixes; x++)
+		for (int j = 0; s->fix[x] == FIX_FAILED && j < m->fixes[x].nincl; j++)
+			if (s->within[m->fixes[x].incl[j]] < 0)
+				s->within[m->fixes[x].incl[j]] = x;
+	for (int x = 0; x < m->nfixes; x++)
+		s->failed[x] = s->fix[x] == FIX_FAILED && s->within[x] < 0;
+}
+
+int session_within(const session *s, int x)
+{
+	return s->within[x];
 }
 
 const action *session_next(session *s)
@@ -972,8 +1022,7 @@ const action *session_next(session *s)
 		if (s->reach != REACH_ALL && !reach_fact(m, s->reach, f))
 			s->ask_ok[f] = 0;
 	}
-	for (int x = 0; x < m->nfixes; x++)
-		s->failed[x] = s->fix[x] == FIX_FAILED;
+	failures(s);
 	belief_posterior(m, s->obs, s->scale, s->failed, s->p);
 	exclusions(s);
 	fit_applies(s, s->obs, s->p, s->applies, s->lapp);
@@ -1229,7 +1278,8 @@ int session_ruled_out(session *s, int *out, int max)
 	for (int x = 0; x < m->nfixes; x++) {
 		double ch;
 
-		if (s->fix[x] != FIX_UNTRIED || s->applies[x] > 0 || (ch = plan_chance(m, s->p, x)) <= 0)
+		if (s->fix[x] != FIX_UNTRIED || s->within[x] >= 0 || s->applies[x] > 0 ||
+		    (ch = plan_chance(m, s->p, x)) <= 0)
 			continue;
 		/* insertion into the first max by chance, ties by fix order */
 		int at = n < max ? n++ : max;

@@ -135,6 +135,12 @@ int session_derived_by(const session *s, int f, const char **why);
 double session_scale(const session *s, int c);
 enum fix_state session_fix_state(const session *s, int x);
 
+/* The failed fix whose steps carried out fix x (its includes, model.h): x
+ * counts as tried, is not offered, and a failure of its own adds nothing
+ * to that fix's; -1 when no failed fix includes x. Valid after
+ * session_next. */
+int session_within(const session *s, int x);
+
 /* text with its {{slots}} filled from the free-text facts that declare
  * them (else from rules' fill), quoted for shell (slot_render: NULL or "gui"
  * for text a person reads); an unfilled slot shows as <slot>, and rep (may

@@ -1207,12 +1207,17 @@ static int cmd_fixes(shell_state *sh, char *arg, tr_err *e)
 	for (int x = 0; x < sh->m->nfixes; x++) {
 		enum fix_state st = session_fix_state(sh->s, x);
 
-		if (st == FIX_UNTRIED)
+		int in = session_within(sh->s, x);
+
+		if (st == FIX_UNTRIED && in < 0)
 			continue;
 		if (!tried++)
 			head(sh, "Tried:");
 		buf_reset(&b);
-		buf_printf(&b, "%s: %s", state_names[st], sh->m->fixes[x].title);
+		if (st == FIX_UNTRIED)
+			buf_printf(&b, "failed, as part of %s: %s", sh->m->fixes[in].id, sh->m->fixes[x].title);
+		else
+			buf_printf(&b, "%s: %s", state_names[st], sh->m->fixes[x].title);
 		item(sh, "  ", 2, 6, sh->m->fixes[x].id, buf_str(&b));
 	}
 	buf_free(&b);

@@ -62,3 +62,22 @@ def make(tmp_path, facts, causes, fixes, rules=None, name="tiny", kb_id="tiny"):
                        text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return str(out)
+
+
+def addressed(fixes, fid):
+    """The causes a fix addresses as the engine lists them: its own
+    'resolves', then those of the fixes it includes (followed as the model
+    does: the included fixes in order, then theirs), each once. fixes: the
+    `kb list fixes --json` records by id."""
+    seen, order, stack = {fid}, [], [fid]
+    while stack:
+        at = stack.pop()
+        for inc in fixes[at].get("includes", []):
+            if inc not in seen:
+                seen.add(inc)
+                order.append(inc)
+                stack.append(inc)
+    causes = list(fixes[fid]["causes"])
+    for inc in order:
+        causes += [c for c in fixes[inc]["causes"] if c not in causes]
+    return causes

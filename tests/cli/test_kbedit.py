@@ -438,9 +438,9 @@ def test_resumed_session_is_told_what_changed_for_its_records(kb, tmp_path):
     rec = show(kb, "port_3389_open")
     rec["cost"] = 3
     ok(kb, "kb", "edit", "port_3389_open", "--json", write(tmp_path, "f.json", rec), "-m", "cheaper than we said")
-    rec = show(kb, "renew_rdp_certificate")     # a fix the session has nothing to do with
+    rec = show(kb, "trust_gateway_certificate")  # a fix the session has nothing to do with
     rec["minutes"] = 12
-    ok(kb, "kb", "edit", "renew_rdp_certificate", "--json", write(tmp_path, "x.json", rec))
+    ok(kb, "kb", "edit", "trust_gateway_certificate", "--json", write(tmp_path, "x.json", rec))
     rec = show(kb, "azure_nsg_blocking")        # its likeliest cause
     rec["prior"] = 0.1
     ok(kb, "kb", "edit", "azure_nsg_blocking", "--json", write(tmp_path, "c.json", rec))

@@ -440,7 +440,7 @@ def test_unreadable_config_file_is_an_error_and_help_needs_none(tmp_path):
 
 def test_shell_reach_command_replans_and_hands_over(tmp_path):
     case = CASES[0]
-    answers = ["connection_path", "lan", "server", "yes", "before", "no"]
+    answers = ["connection_path", "lan", "server", "yes", "before", "no", "none"]
     script = "\n".join(answers + ["reach", "handover", "reach client,host", "quit"]) + "\n"
     r = subprocess.run([BIN, "--kb", KB, "--reach", "client", "ask", "--fact", "error_code=0x904"],
                        input=script, capture_output=True, text=True)

@@ -426,6 +426,7 @@ static const char q_referrers[] =
 	" UNION SELECT CASE kind WHEN 'check' THEN 'fact' ELSE 'fix' END, record, 'applies'"
 	"   FROM applies WHERE fact = ?2 AND ?1 = 'fact'"
 	" UNION SELECT 'fix', fix, 'resolves' FROM resolves WHERE cause = ?2 AND ?1 = 'cause'"
+	" UNION SELECT 'fix', fix, 'includes' FROM fix_includes WHERE includes = ?2 AND ?1 = 'fix'"
 	" UNION SELECT kind, record, 'sources' FROM cites WHERE source = ?2 AND ?1 = 'source'"
 	" ORDER BY 1, 2, 3";
 
@@ -582,6 +583,16 @@ static int cascade_one(kbedit *k, const char *rkind, const char *rid, const char
 			return kbedit_put(k, KB_FIX, rid, NULL, C->e);
 		}
 		buf_printf(C->out, "changes fix %s: no longer resolves %s\n", rid, C->id);
+	} else if (strcmp(how, "includes") == 0) {
+		json_t *a = json_object_get(r, "includes");
+
+		for (size_t i = json_array_size(a); i-- > 0;)
+			if (json_is_string(json_array_get(a, i)) &&
+			    strcmp(json_string_value(json_array_get(a, i)), C->id) == 0)
+				json_array_remove(a, i);
+		if (json_array_size(a) == 0)
+			json_object_del(r, "includes");
+		buf_printf(C->out, "changes fix %s: no longer includes %s\n", rid, C->id);
 	} else if (strcmp(how, "sources") == 0) {
 		strip_items(r, "sources", "source", C->id);
 		buf_printf(C->out, "changes %s %s: no longer cites %s\n", rkind, rid, C->id);

@@ -392,6 +392,22 @@ def test_rm_cause_cascade_removes_a_fix_left_resolving_nothing(kb, tmp_path):
     assert run(kb, "kb", "show", "purge_kerberos_tickets").returncode == 1
 
 
+def test_rm_of_an_included_fix_is_refused_then_cascade_drops_the_include(kb, tmp_path):
+    cause, fix = new_cause_and_fix()
+    outer = dict(fix, id="rejoin_and_purge", title="Rejoin the host and purge the client's tickets",
+                 includes=["purge_kerberos_tickets"])
+    ok(kb, "kb", "add", "--json", write(tmp_path, "new.json", [cause, fix, outer]))
+    assert show(kb, "rejoin_and_purge")["includes"] == ["purge_kerberos_tickets"]
+    r = run(kb, "kb", "rm", "purge_kerberos_tickets")
+    assert r.returncode == 1
+    assert "is still referred to by fix rejoin_and_purge (includes)" in r.stderr
+    out = ok(kb, "kb", "rm", "purge_kerberos_tickets", "--cascade")
+    assert "changes fix rejoin_and_purge: no longer includes purge_kerberos_tickets\n" in out
+    assert "includes" not in show(kb, "rejoin_and_purge")
+    assert run(kb, "kb", "show", "purge_kerberos_tickets").returncode == 1
+    assert ok(kb, "kb", "check").endswith(": ok\n")
+
+
 # ---- revert ----
 
 def test_revert_and_revert_refused_when_changed_since(kb, tmp_path):

@@ -502,6 +502,40 @@ static void risky(lint *L)
 	}
 }
 
+/* A fix that carries out another's steps (includes) is at least as risky
+ * and as costly, and resolves each cause they share at least as often
+ * (the model takes the higher chance, model.c): a fix that says otherwise
+ * likely names the wrong fix, or is rated too low. */
+static void nested(lint *L)
+{
+	const tr_model *m = L->m;
+	sqlite3_stmt *st;
+
+	for (int x = 0; x < m->nfixes; x++)
+		for (int k = 0; k < m->fixes[x].nincl; k++) {
+			const tr_fix *fx = &m->fixes[x], *in = &m->fixes[fx->incl[k]];
+
+			if (in->risk > fx->risk)
+				finding(L, 0, "includes_riskier", "fix", fx->id, "it carries out the steps of %s, "
+					"which is %s risk: rate it at least that", in->id, model_risk_names[in->risk]);
+			if (in->cost > fx->cost)
+				finding(L, 0, "includes_costlier", "fix", fx->id, "it carries out the steps of %s, "
+					"which costs %g: its cost %g is lower", in->id, in->cost, fx->cost);
+		}
+	if (sqlite3_prepare_v2(L->db, "SELECT i.fix, i.includes, r.cause, r.p, s.p FROM fix_includes i"
+			       " JOIN resolves r ON r.fix = i.fix JOIN resolves s ON s.fix = i.includes"
+			       " AND s.cause = r.cause WHERE r.p < s.p ORDER BY i.fix, i.seq, r.seq",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		finding(L, 0, "includes_resolves_less", "fix", (const char *)sqlite3_column_text(st, 0),
+			"it resolves %s with p=%.2f, less than %s it carries out (p=%.2f); sessions use %.2f",
+			(const char *)sqlite3_column_text(st, 2), sqlite3_column_double(st, 3),
+			(const char *)sqlite3_column_text(st, 1), sqlite3_column_double(st, 4),
+			sqlite3_column_double(st, 4));
+	sqlite3_finalize(st);
+}
+
 /* A command is one line of inert text: any other control or format
  * character is an error; a tab or a newline a warning (pasted, a newline
  * runs what comes before it at once). */
@@ -653,6 +687,7 @@ json_t *kblint_run(sqlite3 *db, const tr_model *m, char *const *cases, int ncase
 	survey(&L);
 	without_fix(&L);
 	risky(&L);
+	nested(&L);
 	commands(&L);
 	slots(&L);
 	same_evidence(&L);

@@ -64,6 +64,22 @@ def test_a_clean_base_has_nothing_to_say(tmp_path):
     assert r.stdout == NOTE + "%s: 0 errors, 0 warnings\n" % kb
 
 
+def test_a_fix_including_a_riskier_costlier_or_surer_one_is_named(tmp_path):
+    kb, out = warns(tmp_path, fixes=[
+        fix("fa", [("a", 0.5), ("b", 0.2)], cost=2, includes=["fb"]),
+        fix("fb", [("b", 0.9)], cost=5, risk="medium", undo="Put it back.")])
+    assert out == (
+        "warning: fix fa: it carries out the steps of fb, which is medium risk: rate it at least that"
+        " [includes_riskier]\n"
+        "warning: fix fa: it carries out the steps of fb, which costs 5: its cost 2 is lower"
+        " [includes_costlier]\n"
+        "warning: fix fa: it resolves b with p=0.20, less than fb it carries out (p=0.90); sessions"
+        " use 0.90 [includes_resolves_less]\n" + NOTE + "%s: 0 errors, 3 warnings\n" % kb)
+    kb, out = warns(tmp_path / "fine", fixes=[
+        fix("fa", [("a", 0.9), ("b", 0.95)], cost=5, includes=["fb"]), fix("fb", [("b", 0.9)], cost=2)])
+    assert out == NOTE + "%s: 0 errors, 0 warnings\n" % kb
+
+
 def test_causes_with_the_same_evidence_are_named(tmp_path):
     kb, out = warns(tmp_path, causes=[cause("a", [("seen", {"yes": 0.8})]),
                                       cause("b", [("seen", {"yes": 0.8})]),

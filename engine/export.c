@@ -830,6 +830,20 @@ static void report_answers(buf *b, session *s)
 	buf_puts(b, k ? "\n" : "None yet.\n\n");
 }
 
+/* The fixes x includes, as a sublist: tried with it (model.h). */
+static void put_included(buf *b, const tr_model *m, int x, const char *indent)
+{
+	for (int j = 0; j < m->fixes[x].nincl; j++) {
+		int y = m->fixes[x].incl[j];
+
+		buf_printf(b, "%s- tried with it, its steps include: ", indent);
+		md_inline(b, m->fixes[y].title);
+		buf_puts(b, " (");
+		md_code(b, m->fixes[y].id);
+		buf_puts(b, ")\n");
+	}
+}
+
 static void report_tried(buf *b, session *s)
 {
 	const tr_model *m = session_model(s);
@@ -850,6 +864,8 @@ static void report_tried(buf *b, session *s)
 		buf_puts(b, x >= 0 ? "): **" : ": **");
 		md_inline(b, ev[i].value);
 		buf_puts(b, "**\n");
+		if (x >= 0 && strcmp(ev[i].value, "failed") == 0)
+			put_included(b, m, x, "   ");
 	}
 	buf_puts(b, k ? "\n" : "None yet.\n\n");
 }
@@ -1062,6 +1078,7 @@ static void handover_failed(buf *b, session *s)
 			buf_puts(b, " (");
 			md_code(b, m->fixes[x].id);
 			buf_puts(b, ")\n");
+			put_included(b, m, x, "   ");
 		}
 	buf_puts(b, k ? "\n" : "None.\n\n");
 }

@@ -1101,7 +1101,8 @@ static int cmd_how(shell_state *sh, char *arg, tr_err *e)
 		if (l->cause != c)
 			continue;
 		buf_reset(&b);
-		buf_printf(&b, "(resolves it with p=%.2f; %s) %s", l->p,
+		buf_printf(&b, "(resolves it with p=%.2f%s%s; %s) %s", l->p, l->via >= 0 ? ", through " : "",
+			   l->via >= 0 ? sh->m->fixes[l->via].id : "",
 			   state_names[session_fix_state(sh->s, l->fix)], sh->m->fixes[l->fix].title);
 		item(sh, "    ", 4, 8, sh->m->fixes[l->fix].id, buf_str(&b));
 	}

@@ -138,12 +138,13 @@ def test_diagnose_weighs_the_including_fix_by_what_it_adds(tmp_path):
 
 def test_shell_why_names_what_a_fix_includes_and_fixes_lists_it_as_tried(tmp_path):
     kb = two_causes(tmp_path, big_cost=2, small_cost=3)
-    r = run("--kb", kb, "ask", stdin="why\nfailed\nfixes\nexport\nhandover\nquit\n",
+    r = run("--kb", kb, "ask", stdin="why\nhow c2\nfailed\nfixes\nexport\nhandover\nquit\n",
             env={"TRIAGE_SESSIONS": str(tmp_path / "s.sqlite")})
     assert r.returncode == 0, r.stderr
     out = " ".join(r.stdout.split())
     assert "Its steps include small: tried with it." in out
     assert "resolves c2 with p=0.80 (now 50% likely), through small: it does" in out
+    assert "big (resolves it with p=0.80, through small; untried) Fix big" in out
     assert "failed, as part of big: Fix small" in out
     # the session report's "Fixes tried" and the hand-over's "Fixes that failed" both say so
     assert r.stdout.count("1. Fix big (`big`)") == 2

@@ -221,9 +221,19 @@ def main():
     run([ARGS.bin, "--kb", ARGS.kb, "kb", "dump", tree])
     rng = random.Random(ARGS.seed)
     world = World(tree, ARGS.world, rng)
+    fixes = {}
     for path in sorted(os.listdir(os.path.join(tree, "kb", "fixes"))):
         fx = json.load(open(os.path.join(tree, "kb", "fixes", path)))
-        LINKS[fx["id"]] = {r["cause"]: r["p"] for r in fx["resolves"]}
+        fixes[fx["id"]] = fx
+    for fid in fixes:   # a fix resolves what the fixes it includes do, at least as often (model.c)
+        LINKS[fid], todo, seen = {}, [fid], {fid}
+        while todo:
+            for r in fixes[todo[0]]["resolves"]:
+                LINKS[fid][r["cause"]] = max(LINKS[fid].get(r["cause"], 0), r["p"])
+            for inc in fixes[todo.pop(0)].get("includes", []):
+                if inc not in seen:
+                    seen.add(inc)
+                    todo.append(inc)
     env = dict(os.environ, TRIAGE_SESSIONS=os.path.join(work, "train.sqlite"), TRIAGE_KB=ARGS.kb)
     env.pop("NO_COLOR", None)
 
@@ -254,6 +264,8 @@ def main():
             with open(part, "w") as f:
                 f.write("\n".join(lines[:n]) + "\n")
             kb = os.path.join(work, "learned-%d.sqlite" % n)
+            if os.path.exists(kb):   # --reuse: learn again (kb learn never overwrites)
+                os.remove(kb)
             argv = [ARGS.bin, "--kb", ARGS.kb, "kb", "learn", part, "-o", kb]
             if ARGS.weight:
                 argv += ["--weight", ARGS.weight]

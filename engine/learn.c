@@ -520,14 +520,43 @@ static void add_change(learn_result *r, const learn_change *ch)
 	r->v[r->n++] = *ch;
 }
 
+/* The upper tail P(X >= g) of a chi-square variable with k degrees of
+ * freedom, by the Wilson-Hilferty cube-root normal approximation (close
+ * enough in the far tail the proposal test reads it at). */
+static double chi2_tail(double g, int k)
+{
+	double v = 2.0 / (9.0 * k), z;
+
+	if (g <= 0)
+		return 1;
+	z = (cbrt(g / k) - (1 - v)) / sqrt(v);
+	return 0.5 * erfc(z / sqrt(2.0));
+}
+
+/* The likelihood-ratio statistic G of the counts cnt (n values, their
+ * total tot) against the distribution p0: 2 sum cnt ln(cnt / (tot p0)). */
+static double g_stat(const double *cnt, const double *p0, int n, double tot)
+{
+	double g = 0;
+
+	for (int k = 0; k < n; k++)
+		if (cnt[k] > 1e-12)
+			g += cnt[k] * log(cnt[k] / (tot * fmax(p0[k], 1e-12)));
+	return 2 * g;
+}
+
 /* The proposal: every prior that moves (rounded to thousandths, in the
- * knowledge base's units), every likelihood row with a value that moves by
- * LEARN_MIN_MOVE or more (rounded to hundredths) and by more than
- * LEARN_MIN_SE standard errors. */
+ * knowledge base's units), and every likelihood row with a value that
+ * moves by LEARN_MIN_MOVE or more (rounded to hundredths) whose sessions
+ * differ from its old values beyond chance: a G test at LEARN_ALPHA
+ * divided by the number of rows the sessions bear on (a knowledge base
+ * has hundreds of rows; at a fixed level per row, some always differ by
+ * chance). */
 static void propose(const learn_data *d, const tables *T, learn_result *r)
 {
 	const tr_model *m = d->m;
-	double sum = 0;
+	double sum = 0, level;
+	int rows = 0;
 
 	for (int c = 0; c < m->ncauses; c++)
 		sum += m->causes[c].prior;
@@ -540,11 +569,22 @@ static void propose(const learn_data *d, const tables *T, learn_result *r)
 	}
 	for (int c = 0; c < m->ncauses; c++)
 		for (int f = 0; f < m->nfacts; f++) {
+			double tot = 0;
+
+			if (T->off[f] < 0 || m->facts[f].nvalues < 2)
+				continue;
+			for (int k = 0; k < m->facts[f].nvalues; k++)
+				tot += T->cnt[(size_t)T->off[f] + (size_t)(c * m->facts[f].nvalues + k)];
+			rows += tot >= 1;
+		}
+	level = LEARN_ALPHA / (rows > 0 ? rows : 1);
+	for (int c = 0; c < m->ncauses; c++)
+		for (int f = 0; f < m->nfacts; f++) {
 			int nv = m->facts[f].nvalues, moved = 0;
 			size_t at = (size_t)T->off[f] + (size_t)(c * nv);
 			learn_change ch = { c, f, 0, 0, 0, NULL, NULL, model_evidence(m, c, f) < 0 };
 
-			if (T->off[f] < 0)
+			if (T->off[f] < 0 || nv < 2)
 				continue;
 			for (int k = 0; k < nv; k++)
 				ch.support += T->cnt[at + (size_t)k];
@@ -555,13 +595,10 @@ static void propose(const learn_data *d, const tables *T, learn_result *r)
 				ch.new_lk[k] = T->lk[at + (size_t)k];
 			}
 			round_lk(ch.new_lk, nv);
-			for (int k = 0; k < nv; k++) {
-				double move = fabs(ch.new_lk[k] - ch.old_lk[k]);
-				double se = sqrt(ch.old_lk[k] * (1 - ch.old_lk[k]) / fmax(ch.support, 1e-9));
-
-				moved |= move >= LEARN_MIN_MOVE - 1e-9 && move > LEARN_MIN_SE * se;
-			}
-			if (moved)
+			for (int k = 0; k < nv; k++)
+				moved |= fabs(ch.new_lk[k] - ch.old_lk[k]) >= LEARN_MIN_MOVE - 1e-9;
+			if (moved && ch.support >= 1 &&
+			    chi2_tail(g_stat(&T->cnt[at], ch.old_lk, nv, ch.support), nv - 1) < level)
 				add_change(r, &ch);
 			else {
 				free(ch.old_lk);

@@ -27,15 +27,17 @@
  * handful of sessions either. */
 #define LEARN_LK_FLOOR 0.1
 /* A likelihood row is proposed when a value moves by at least this much
- * (rounded to hundredths, as the knowledge base writes them) and by more
- * than LEARN_MIN_SE standard errors of a proportion at the old value over
- * the sessions supporting it, sqrt(p (1 - p) / n): a move the sessions
- * could show by chance is not proposed. Measured on the simulated help
- * desk whose world is the knowledge base (README): without the second
- * condition 1000 sessions proposed hundreds of rows, flattened by users'
- * wrong answers, that made the public cases dearer. */
+ * (rounded to hundredths, as the knowledge base writes them) and its
+ * sessions' answers differ from the old values beyond chance: a G test
+ * (likelihood ratio against the old row) at LEARN_ALPHA divided by the
+ * number of rows tested, so that over the whole knowledge base a row the
+ * sessions show only by chance is proposed with probability LEARN_ALPHA
+ * at most. Measured on the simulated help desk whose world is the
+ * knowledge base (README): without a test, 1000 sessions proposed
+ * hundreds of rows; at two standard errors per row, still a score of rows
+ * that no difference in the world explained. */
 #define LEARN_MIN_MOVE 0.03
-#define LEARN_MIN_SE 2.0
+#define LEARN_ALPHA 0.05
 /* Likelihoods stay inside the bounds kb build enforces (kbtext.c). */
 #define LEARN_LK_MIN 0.01
 #define LEARN_LK_MAX 0.99

@@ -120,16 +120,34 @@ def test_sessions_of_a_sure_cause_move_its_likelihood_to_the_posterior_mean(tiny
     # Sessions with sign=yes resolved by fix_a (cause_a alone). Weight 1:
     # cause_a's likelihoods count as max(1 x 0.5, 1 x 0.1) = 0.5 sessions.
     # 25: P(yes | a) = (0.5 x 0.8 + 25) / (0.5 + 25) = 0.996 -> 0.99 (the bound); the
-    # move, 0.19, is more than twice sqrt(0.8 x 0.2 / 25) = 0.16: proposed.
+    # sessions' G = 2 x 25 ln(1 / 0.8) = 11.2 against the old row, P = 0.0008 for one
+    # degree of freedom, below 0.05 over the one row tested: proposed.
     # Prior (0.5 + 25) / (1 + 25) = 0.981. cause_b saw nothing: its prior
     # goes to 0.019 and its likelihoods stay.
     s = exported(tiny, [("answer", "sign", "yes"), ("result", "fix_a", "worked")], "fix_a")
     p = learn(tiny, tmp_path, [s] * 25, "--weight", "1", "--dry-run")
     assert priors(p.stdout) == {"cause_a": (0.5, 0.981, 25.0), "cause_b": (0.5, 0.019, 0.0)}
     assert likelihoods(p.stdout) == {("cause_a", "sign"): "yes 0.80 -> 0.99, no 0.20 -> 0.01"}
-    # Five: 0.9818 -> 0.98, a move of 0.18 within twice sqrt(0.16 / 5) = 0.358: not proposed.
+    # Five: 0.9818 -> 0.98, a move of 0.18, but G = 2 x 5 ln 1.25 = 2.23, P = 0.14: five
+    # answers of yes could come by chance from a row that says 0.8: not proposed.
     p = learn(tiny, tmp_path, [s] * 5, "--weight", "1", "--dry-run")
     assert priors(p.stdout)["cause_a"] == (0.5, 0.917, 5.0)
+    assert likelihoods(p.stdout) == {}
+
+
+def test_a_row_must_differ_beyond_chance_over_all_the_rows_the_sessions_bear_on(tiny, tmp_path):
+    # Ten sessions of cause_a, all sign=yes: G = 2 x 10 ln 1.25 = 4.46, P = 0.035 (by the
+    # approximation learn.c uses; 0.035 exactly too). With one row tested the level is
+    # 0.05: proposed. Five sessions of cause_b agreeing with its row (one yes, four no:
+    # G = 0) make two rows tested, the level 0.025: cause_a's row is no longer proposed,
+    # though its own sessions are the same.
+    a = exported(tiny, [("answer", "sign", "yes"), ("result", "fix_a", "worked")], "fix_a")
+    b_yes = exported(tiny, [("answer", "sign", "yes"), ("result", "fix_b", "worked")], "fix_b")
+    b_no = exported(tiny, [("answer", "sign", "no"), ("result", "fix_b", "worked")], "fix_b")
+    p = learn(tiny, tmp_path, [a] * 10, "--weight", "1", "--dry-run")
+    assert likelihoods(p.stdout) == {("cause_a", "sign"): "yes 0.80 -> 0.99, no 0.20 -> 0.01"}
+    p = learn(tiny, tmp_path, [a] * 10 + [b_yes] + [b_no] * 4, "--weight", "1", "--dry-run")
+    assert priors(p.stdout)["cause_b"][2] == 5.0
     assert likelihoods(p.stdout) == {}
 
 

@@ -18,8 +18,10 @@ the world's own numbers as a knowledge base (row "world": the best learning coul
 worlds:  shifted  network causes twice as common, certificate causes a third as common,
                   a few causes showing some symptoms the other way round, 3% of users
                   with a cause the knowledge base lacks
+         concentrated  five seed-chosen causes 70% of the tickets, the rest in the knowledge
+                  base's proportions; symptoms reversed and users outside as in shifted
          same     the knowledge base's own numbers (learning must not hurt)
-Usage: sim.py [--world shifted|same] [--sessions 1000] [--eval 300] [--seed 1]
+Usage: sim.py [--world shifted|concentrated|same] [--sessions 1000] [--eval 1000] [--seed 1]
               [--steps 0,50,200,1000] [--out DIR] [--bin build/triage] [--kb build/kb.sqlite]
               [--weight N] [--reuse]
 Deterministic for a seed (the engine is deterministic; every draw comes from the seed).
@@ -59,11 +61,18 @@ class World:
         self.lk = {c: {f: make_cases.likelihood(facts, stated[c], f) for f in facts} for c in stated}
         self.outside = 0.0
         self.changed = []
+        if kind == "concentrated":   # five seed-chosen causes are 70% of the tickets
+            few = rng.sample(sorted(self.prior), 5)
+            many = sum(p for c, p in self.prior.items() if c not in few)
+            top = sum(self.prior[c] for c in few)
+            self.prior = {c: (0.7 * p / top if c in few else 0.3 * p / many) for c, p in self.prior.items()}
+            self.few = few
         if kind == "shifted":
             for c in NETWORK:
                 self.prior[c] *= 2
             for c in RARER:
                 self.prior[c] /= 3
+        if kind in ("shifted", "concentrated"):
             # some causes show one of their stated symptoms the other way round
             pairs = sorted((c, f) for c in stated for f in stated[c] if len(facts[f]) == 2)
             for c, f in rng.sample(pairs, 8):
@@ -195,9 +204,9 @@ def oracle(kb, cases, env):
 def main():
     global ARGS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--world", default="shifted", choices=["shifted", "same"])
+    ap.add_argument("--world", default="shifted", choices=["shifted", "concentrated", "same"])
     ap.add_argument("--sessions", type=int, default=1000)
-    ap.add_argument("--eval", type=int, default=300)
+    ap.add_argument("--eval", type=int, default=1000)
     ap.add_argument("--steps", default="0,50,200,1000")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--weight", default=None)

@@ -182,6 +182,93 @@ int kbtest_read(const char *path, int (*fn)(json_t *cs, int lineno, const char *
 	return rc;
 }
 
+/* ---- before and after: kbtest_compare ---- */
+
+typedef struct compare {
+	const tr_model *before, *after;
+	const char *path;
+	int cases, pass[2], sessions, resolved[2];
+	long effort[2];
+	buf failing, passing, dearer, cheaper;
+} compare;
+
+static long case_effort(const kbtest_outcome *o)
+{
+	return o->resolved ? o->questions + 3L * o->fixes : 3L * 30;
+}
+
+static int compare_one(json_t *cs, int lineno, const char *why, void *ctx)
+{
+	compare *C = ctx;
+	kbtest_outcome o[2];
+	buf msg[2] = {{0}, {0}};
+	const char *id;
+
+	C->cases++;
+	if (!cs) {
+		buf_printf(&C->failing, "    %s:%d: not a JSON case: %s\n", C->path, lineno, why);
+		return 0;
+	}
+	id = json_string_value(json_object_get(cs, "id"));
+	kbtest_case(C->before, cs, 30, SESSION_DEPTH, 0, NULL, NULL, &o[0], &msg[0]);
+	kbtest_case(C->after, cs, 30, SESSION_DEPTH, 0, NULL, NULL, &o[1], &msg[1]);
+	for (int k = 0; k < 2; k++)
+		C->pass[k] += o[k].pass;
+	if (o[0].pass != o[1].pass)
+		buf_printf(o[1].pass ? &C->passing : &C->failing, "    %s:%d %s: %s\n", C->path, lineno,
+			   id ? id : "?", buf_str(&msg[1]));
+	if (o[0].whole && o[0].played && o[1].played) {
+		long a = case_effort(&o[0]), b = case_effort(&o[1]);
+
+		C->sessions++;
+		for (int k = 0; k < 2; k++) {
+			C->resolved[k] += o[k].resolved;
+			C->effort[k] += case_effort(&o[k]);
+		}
+		if (a != b)
+			buf_printf(b > a ? &C->dearer : &C->cheaper, "    %s:%d %s: effort %ld -> %ld\n", C->path,
+				   lineno, id ? id : "?", a, b);
+	}
+	buf_free(&msg[0]);
+	buf_free(&msg[1]);
+	return 0;
+}
+
+int kbtest_compare(const tr_model *before, const tr_model *after, char *const *files, int nfiles,
+		   FILE *out, tr_err *e)
+{
+	compare C;
+	int rc = TR_OK;
+
+	memset(&C, 0, sizeof C);
+	C.before = before;
+	C.after = after;
+	for (int i = 0; rc == TR_OK && i < nfiles; i++) {
+		C.path = files[i];
+		rc = kbtest_read(files[i], compare_one, &C, e) == TR_OK ? TR_OK : TR_ERR;
+	}
+	if (rc == TR_OK) {
+		fprintf(out, "  passed: %d -> %d of %d case%s\n", C.pass[0], C.pass[1], C.cases, C.cases == 1 ? "" : "s");
+		if (C.sessions)
+			fprintf(out, "  whole sessions: mean effort %.2f -> %.2f, resolved %d -> %d of %d\n",
+				(double)C.effort[0] / C.sessions, (double)C.effort[1] / C.sessions, C.resolved[0],
+				C.resolved[1], C.sessions);
+		if (C.failing.len)
+			fprintf(out, "  now failing:\n%s", buf_str(&C.failing));
+		if (C.passing.len)
+			fprintf(out, "  now passing:\n%s", buf_str(&C.passing));
+		if (C.dearer.len)
+			fprintf(out, "  costing more:\n%s", buf_str(&C.dearer));
+		if (C.cheaper.len)
+			fprintf(out, "  costing less:\n%s", buf_str(&C.cheaper));
+	}
+	buf_free(&C.failing);
+	buf_free(&C.passing);
+	buf_free(&C.dearer);
+	buf_free(&C.cheaper);
+	return rc;
+}
+
 typedef struct file_run {
 	cli *c;
 	const char *path;

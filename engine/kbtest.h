@@ -41,4 +41,16 @@ int kbtest_case(const tr_model *m, json_t *cs, int max_steps, int depth, int ver
 int kbtest_read(const char *path, int (*fn)(json_t *cs, int lineno, const char *why, void *ctx),
 		void *ctx, tr_err *e);
 
+/* Plays every case of the case files (nfiles of them) on before and on
+ * after, as `kb test` does at its defaults, and writes to out what the
+ * change from before to after does to them: the cases passed, the whole
+ * sessions' mean effort (questions + 3 x fixes, 3 x the step limit when
+ * unresolved), then every case that now fails or now passes and every
+ * session that costs more or less, with both efforts. A line that is no
+ * case is named and counted as failing on both. TR_ERR with e set
+ * ("PATH: cannot open") when a file cannot be read; out may then hold
+ * part of the report. */
+int kbtest_compare(const tr_model *before, const tr_model *after, char *const *files, int nfiles,
+		   FILE *out, tr_err *e);
+
 #endif

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "kbtext.h"
 #include "kbedit.h"
+#include "kbtest.h"
 #include "learn.h"
 #include "prime.h"
 #include "session.h"
@@ -555,11 +556,17 @@ static double g_stat(const double *cnt, const double *p0, int n, double tot)
 static void propose(const learn_data *d, const tables *T, learn_result *r)
 {
 	const tr_model *m = d->m;
-	double sum = 0, level;
+	double sum = 0, top = 0, level;
 	int rows = 0;
 
-	for (int c = 0; c < m->ncauses; c++)
+	/* Priors are relative weights: the learned ones keep the knowledge
+	 * base's total, unless a cause would then pass 1 (its bound). */
+	for (int c = 0; c < m->ncauses; c++) {
 		sum += m->causes[c].prior;
+		top = fmax(top, T->prior[c]);
+	}
+	if (top * sum > 1)
+		sum = 1 / top;
 	for (int c = 0; c < m->ncauses; c++) {
 		learn_change ch = { c, -1, T->nc[c], m->causes[c].prior, 0, NULL, NULL, 0 };
 
@@ -762,8 +769,8 @@ void learn_report(const learn_data *d, const learn_result *r, buf *out)
 	if (d->dropped)
 		buf_printf(out, "; %d event%s not counted (a fact or fix that changed or is gone)", d->dropped,
 			   d->dropped == 1 ? "" : "s");
-	buf_printf(out, ".\nThe knowledge base's numbers count as %g sessions; %d EM iteration%s.\n",
-		   r->weight, r->iterations, r->iterations == 1 ? "" : "s");
+	buf_printf(out, ".\nThe knowledge base's numbers count as %g session%s; %d EM iteration%s.\n",
+		   r->weight, r->weight == 1 ? "" : "s", r->iterations, r->iterations == 1 ? "" : "s");
 	for (int i = 0; i < r->n; i++) {
 		const learn_change *ch = &r->v[i];
 
@@ -980,6 +987,24 @@ int learn_apply(sqlite3 *db, const tr_model *m, const learn_result *r, const cha
 	return rc;
 }
 
+int learn_test(sqlite3 *db, const tr_model *m, const learn_result *r, char *const *files, int nfiles,
+	       FILE *report, tr_err *e)
+{
+	sqlite3 *mem = NULL;
+	tr_model *after = NULL;
+	int rc;
+
+	if (learned_copy(db, m, r, &mem, e) != TR_OK)
+		return TR_ERR;
+	if ((rc = model_load(mem, &after, e)) == TR_OK) {
+		fprintf(report, "\nknowledge tests, before -> after learning:\n");
+		rc = kbtest_compare(m, after, files, nfiles, report, e);
+	}
+	model_free(after);
+	sqlite3_close(mem);
+	return rc;
+}
+
 int learn_apply_live(const char *kb_path, sqlite3 *db, const tr_model *m, const learn_result *r,
 		     const char *message, int dry, FILE *report, tr_err *e)
 {
@@ -1014,10 +1039,25 @@ int learn_apply_live(const char *kb_path, sqlite3 *db, const tr_model *m, const 
 
 /* ---- the command ---- */
 
+/* --test: what the learning does to the knowledge tests, before anything
+ * is written. */
+static int test_learned(cli *c, const learn_result *r, char *const *tests, int ntests)
+{
+	char msg[sizeof c->err.msg];
+
+	fflush(stdout);
+	if (learn_test(c->db, c->m, r, tests, ntests, stdout, &c->err) == TR_OK)
+		return TR_OK;
+	snprintf(msg, sizeof msg, "%s", c->err.msg);
+	return tr_fail(&c->err, TR_ERR, "kb learn --test: %s; nothing written", msg);
+}
+
 int learn_cmd(cli *c)
 {
 	const char *out = NULL, *message = NULL;
+	char *tests[16];
 	char auto_msg[96];
+	int ntests = 0;
 	double weight = LEARN_WEIGHT;
 	int dry = 0, nfiles = 0, rc = TR_OK, apply = 0;
 	learn_data *d;
@@ -1043,6 +1083,12 @@ int learn_cmd(cli *c)
 		} else if (cli_flag(c, &i, "-m", &v)) {
 			if (!(message = v))
 				return TR_EUSAGE;
+		} else if (cli_flag(c, &i, "--test", &v)) {
+			if (!v)
+				return TR_EUSAGE;
+			if (ntests == (int)(sizeof tests / sizeof *tests))
+				return tr_fail(&c->err, TR_EUSAGE, "kb learn: at most %d --test files", ntests);
+			tests[ntests++] = (char *)v;
 		} else if (strcmp(c->argv[i], "--apply") == 0)
 			apply = 1;
 		else if (c->argv[i][0] == '-' && c->argv[i][1])
@@ -1063,7 +1109,7 @@ int learn_cmd(cli *c)
 	d = learn_data_new(c->m, c->db);
 	for (int i = 0; rc == TR_OK && i < c->argc; i++) {
 		if (strcmp(c->argv[i], "--weight") == 0 || strcmp(c->argv[i], "-o") == 0 ||
-		    strcmp(c->argv[i], "-m") == 0)
+		    strcmp(c->argv[i], "-m") == 0 || strcmp(c->argv[i], "--test") == 0)
 			i++;
 		else if (c->argv[i][0] != '-' || !c->argv[i][1])
 			rc = learn_read(d, c->argv[i], &c->err);
@@ -1075,7 +1121,9 @@ int learn_cmd(cli *c)
 	learn_estimate(d, weight, &r);
 	learn_report(d, &r, &rep);
 	fputs(buf_str(&rep), stdout);
-	if (dry && !apply)
+	if (ntests && r.n && test_learned(c, &r, tests, ntests) != TR_OK)
+		rc = TR_ERR;
+	else if (dry && !apply)
 		printf("\n--dry-run: %d change%s proposed, nothing written.\n", r.n, r.n == 1 ? "" : "s");
 	else if (apply && r.n == 0)
 		printf("\nno change proposed: nothing to apply.\n");

@@ -95,6 +95,14 @@ void learn_report(const learn_data *d, const learn_result *r, buf *out);
 int learn_apply(sqlite3 *db, const tr_model *m, const learn_result *r, const char *out,
 		FILE *report, tr_err *e);
 
+/* What r would do to the knowledge tests in the case files (nfiles): r
+ * applied to a private copy of db (m loaded from it), and every case
+ * played on both, as kbtest_compare reports it, under a heading on
+ * report. Nothing is written. TR_ERR with e set when a case file cannot
+ * be read or the copy cannot be made. */
+int learn_test(sqlite3 *db, const tr_model *m, const learn_result *r, char *const *files, int nfiles,
+	       FILE *report, tr_err *e);
+
 /* Applies r to the live knowledge base at kb_path (db and m loaded from
  * it) as one recorded change (kbedit.h: checked as kb build checks, in the
  * history with message, revertible with kb revert): each changed cause's

@@ -151,6 +151,70 @@ def test_a_row_must_differ_beyond_chance_over_all_the_rows_the_sessions_bear_on(
     assert likelihoods(p.stdout) == {}
 
 
+def test_test_plays_the_knowledge_tests_before_and_after_and_writes_nothing_when_a_file_is_missing(tiny, tmp_path):
+    # 25 sessions of cause_a with no answer, weight 1: its prior goes 0.5 -> 0.981. Given
+    # sign=no, cause_b was first (0.5 x 0.8 against 0.5 x 0.2) and now is not
+    # (0.019 x 0.8 against 0.981 x 0.2): the top case fails. The whole session of
+    # cause_b costs more: the fixes of cause_a come first now.
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("# two cases\n"
+                     + json.dumps({"id": "no-means-b", "given": {"sign": "no"}, "top": "cause_b"}) + "\n"
+                     + json.dumps({"id": "yes-means-a", "given": {"sign": "yes"}, "top": "cause_a"}) + "\n"
+                     + json.dumps({"id": "b-whole", "cause": "cause_b", "facts": {"sign": "no"}}) + "\n")
+    s = exported(tiny, [("result", "fix_a", "worked")], "fix_a")
+    p = learn(tiny, tmp_path, [s] * 25, "--weight", "1", "--dry-run", "--test", str(cases))
+    assert p.returncode == 0, p.stderr
+    report = p.stdout.split("knowledge tests, before -> after learning:\n")[1]
+    assert report.startswith("  passed: 3 -> 2 of 3 cases\n  whole sessions: mean effort ")
+    assert "  now failing:\n    %s:2 no-means-b: top cause_a (" % cases in report
+    # fix_ab, the cheapest, resolves both causes: the whole session costs one fix either way.
+    assert "  whole sessions: mean effort 3.00 -> 3.00, resolved 1 -> 1 of 1\n" in report
+    assert "now passing" not in report and "costing" not in report
+    assert p.stdout.endswith("--dry-run: 2 changes proposed, nothing written.\n")
+    # The same sessions learned into a file, with a case file that is not there: refused
+    # before anything is written.
+    out = tmp_path / "learned.sqlite"
+    p = learn(tiny, tmp_path, [s] * 25, "--weight", "1", "--test", str(tmp_path / "nope.jsonl"), "-o", str(out))
+    assert p.returncode == 1
+    assert p.stderr == "triage: kb learn --test: %s: cannot open; nothing written\n" % (tmp_path / "nope.jsonl")
+    assert not out.exists()
+
+
+def test_test_on_the_rdp_knowledge_base_agrees_with_kb_test_and_names_the_dearer_sessions(tmp_path):
+    # 300 sessions resolved by waking the host, the knowledge base worth one session:
+    # host_unreachable becomes nearly every ticket, so the project's whole-session cases
+    # of other causes try waking the host first. "Before" must be what kb test says.
+    digest = re.search(r"digest (\w+)", triage("--kb", KB, "--version").stdout).group(1)
+    version = re.search(r"version (\S+),", triage("--kb", KB, "--version").stdout).group(1)
+    line = json.dumps({"format": "triage-session", "version": 1, "session": 1, "created": "2026-12-01T10:00:00Z",
+                       "ended": "2026-12-01T10:05:00Z", "kb": {"id": "rdp_0x904", "version": version, "digest": digest},
+                       "checksums": None, "status": "resolved", "ending": "fixed", "fix": "wake_or_power_on_host",
+                       "events": [{"kind": "result", "subject": "wake_or_power_on_host", "value": "worked"}]})
+    f = tmp_path / "sessions.jsonl"
+    f.write_text((line + "\n") * 300)
+    cases = str(ROOT / "tests" / "cases" / "sessions.jsonl")
+    plain = triage("--kb", KB, "kb", "test", cases)
+    sessions, effort = re.search(r"sessions: (\d+), mean steps [\d.]+, mean effort ([\d.]+)", plain.stdout).groups()
+    p = triage("--kb", KB, "kb", "learn", str(f), "--weight", "1", "--dry-run", "--test", cases)
+    assert p.returncode == 0, p.stderr
+    m = re.search(r"  whole sessions: mean effort ([\d.]+) -> ([\d.]+), resolved (\d+) -> (\d+) of (\d+)\n", p.stdout)
+    assert m and m.group(1) == effort and m.group(5) == sessions
+    assert float(m.group(2)) > float(m.group(1))
+    section = re.search(r"  costing more:\n((?:    .*\n)+)", p.stdout).group(1)
+    dearer = re.findall(r"^    %s:\d+ ([\w-]+): effort (\d+) -> (\d+)$" % re.escape(cases), section, re.M)
+    assert len(dearer) == section.count("\n")
+    assert dearer and all(int(b) > int(a) for _, a, b in dearer)
+    assert "host-off-nothing-on-host-known" not in [d[0] for d in dearer]   # that one is the host's
+    # Priors are relative weights kept at the knowledge base's total, but none past its
+    # bound: host_unreachable's would be 0.97 x that total (over 1); it is 1, the rest in scale.
+    assert "The knowledge base's numbers count as 1 session; " in p.stdout
+    assert re.search(r"^  host_unreachable +0\.070 -> 1\.000  \(300\.0\)$", p.stdout, re.M)
+    out = tmp_path / "learned.sqlite"
+    assert triage("--kb", KB, "kb", "learn", str(f), "--weight", "1", "-o", str(out)).returncode == 0
+    learned = {c["id"]: c["prior"] for c in json.loads(triage("--kb", str(out), "kb", "list", "causes", "--json").stdout)}
+    assert learned["host_unreachable"] == 1.0 and all(0.001 <= p < 0.01 for c, p in learned.items() if c != "host_unreachable")
+
+
 def test_likelihoods_stay_inside_the_knowledge_bases_bounds(tiny, tmp_path):
     # Weight 0: the estimate alone would make P(no | a) = 0; it stays at 0.01.
     s = exported(tiny, [("answer", "sign", "yes"), ("result", "fix_a", "worked")], "fix_a")

@@ -1121,6 +1121,8 @@ int learn_cmd(cli *c)
 	learn_estimate(d, weight, &r);
 	learn_report(d, &r, &rep);
 	fputs(buf_str(&rep), stdout);
+	if (ntests && !r.n)
+		printf("\nknowledge tests: nothing to compare, no change is proposed.\n");
 	if (ntests && r.n && test_learned(c, &r, tests, ntests) != TR_OK)
 		rc = TR_ERR;
 	else if (dry && !apply)

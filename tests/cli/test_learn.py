@@ -529,6 +529,10 @@ def test_sessions_resolved_outside_are_grouped_as_candidate_causes(tiny, tmp_pat
             "and notes:\n  3 sessions (1, 2, 3); most of them answered: sign=no; a note: replaced the switch port\n"
             "  and 1 session like no other\n") in p.stdout
     assert "No change proposed: the sessions agree with the knowledge base." in p.stdout
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps({"id": "no-means-b", "given": {"sign": "no"}, "top": "cause_b"}) + "\n")
+    p = learn(tiny, tmp_path, lines, "--dry-run", "--test", str(cases))
+    assert p.returncode == 0 and "\nknowledge tests: nothing to compare, no change is proposed.\n" in p.stdout
 
 
 @pytest.mark.parametrize("args, code, msg", [

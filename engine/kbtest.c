@@ -189,7 +189,7 @@ typedef struct compare {
 	const char *path;
 	int cases, pass[2], sessions, resolved[2];
 	long effort[2];
-	buf failing, passing, dearer, cheaper;
+	buf failing, passing, dearer, cheaper, broken;
 } compare;
 
 static long case_effort(const kbtest_outcome *o)
@@ -206,7 +206,7 @@ static int compare_one(json_t *cs, int lineno, const char *why, void *ctx)
 
 	C->cases++;
 	if (!cs) {
-		buf_printf(&C->failing, "    %s:%d: not a JSON case: %s\n", C->path, lineno, why);
+		buf_printf(&C->broken, "    %s:%d: not a JSON case: %s\n", C->path, lineno, why);
 		return 0;
 	}
 	id = json_string_value(json_object_get(cs, "id"));
@@ -261,11 +261,14 @@ int kbtest_compare(const tr_model *before, const tr_model *after, char *const *f
 			fprintf(out, "  costing more:\n%s", buf_str(&C.dearer));
 		if (C.cheaper.len)
 			fprintf(out, "  costing less:\n%s", buf_str(&C.cheaper));
+		if (C.broken.len)
+			fprintf(out, "  failing both ways, not a case:\n%s", buf_str(&C.broken));
 	}
 	buf_free(&C.failing);
 	buf_free(&C.passing);
 	buf_free(&C.dearer);
 	buf_free(&C.cheaper);
+	buf_free(&C.broken);
 	return rc;
 }
 

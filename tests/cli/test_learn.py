@@ -160,12 +160,14 @@ def test_test_plays_the_knowledge_tests_before_and_after_and_writes_nothing_when
     cases.write_text("# two cases\n"
                      + json.dumps({"id": "no-means-b", "given": {"sign": "no"}, "top": "cause_b"}) + "\n"
                      + json.dumps({"id": "yes-means-a", "given": {"sign": "yes"}, "top": "cause_a"}) + "\n"
-                     + json.dumps({"id": "b-whole", "cause": "cause_b", "facts": {"sign": "no"}}) + "\n")
+                     + json.dumps({"id": "b-whole", "cause": "cause_b", "facts": {"sign": "no"}}) + "\n"
+                     + "{not json\n")
     s = exported(tiny, [("result", "fix_a", "worked")], "fix_a")
     p = learn(tiny, tmp_path, [s] * 25, "--weight", "1", "--dry-run", "--test", str(cases))
     assert p.returncode == 0, p.stderr
     report = p.stdout.split("knowledge tests, before -> after learning:\n")[1]
-    assert report.startswith("  passed: 3 -> 2 of 3 cases\n  whole sessions: mean effort ")
+    assert report.startswith("  passed: 3 -> 2 of 4 cases\n  whole sessions: mean effort ")
+    assert "  failing both ways, not a case:\n    %s:5: not a JSON case: " % cases in report
     assert "  now failing:\n    %s:2 no-means-b: top cause_a (" % cases in report
     # fix_ab, the cheapest, resolves both causes: the whole session costs one fix either way.
     assert "  whole sessions: mean effort 3.00 -> 3.00, resolved 1 -> 1 of 1\n" in report

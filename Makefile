@@ -166,7 +166,7 @@ asan:
 # (tests/fuzz/fuzz_*.c), each from its seed corpus for FUZZ_TIME seconds;
 # new inputs go to build-fuzz/corpus, crashes to build-fuzz/crashes.
 FUZZ_TIME ?= 60
-FUZZERS   := jsonl shell kbtext rulemeta
+FUZZERS   := jsonl shell kbtext rulemeta learn
 FUZZ_SAN  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 fuzz: fuzz-lib fuzz-random
 

@@ -809,8 +809,8 @@ static char *reason(const char *old, const char *was, double support, double wei
 	buf b = {0};
 
 	buf_add(&b, old, at ? (size_t)(at - old) : strlen(old));
-	buf_printf(&b, "%s%s; from %.0f sessions, the knowledge base counting as %g)", *old ? tag : tag + 1,
-		   was, support, weight);
+	buf_printf(&b, "%s%s; from %.0f session%s, the knowledge base counting as %g)", *old ? tag : tag + 1,
+		   was, support, round(support) == 1 ? "" : "s", weight);
 	return buf_take(&b);
 }
 

@@ -483,6 +483,12 @@ def test_the_learned_tree_and_file_say_what_changed_and_build(tiny, tmp_path):
     p = triage("--kb", str(kb2), "kb", "learn", str(tmp_path / "sessions.jsonl"), "--weight", "1", "-o", str(tmp_path / "again.sqlite"))
     again = json.loads(triage("--kb", str(tmp_path / "again.sqlite"), "kb", "show", "cause_a", "--json").stdout)
     assert again["prior_why"].count("kb learn") == 1
+    # one session is one session: (1 x 0.5 + 1) / 2 = 0.75
+    one = tmp_path / "one.sqlite"
+    assert learn(tiny, tmp_path, [s], "--weight", "1", "-o", str(one)).returncode == 0
+    shown = json.loads(triage("--kb", str(one), "kb", "show", "cause_a", "--json").stdout)
+    assert shown["prior"] == 0.75
+    assert shown["prior_why"] == "Even. (kb learn: was 0.5; from 1 session, the knowledge base counting as 1)"
 
 
 def test_apply_is_one_recorded_change_that_kb_revert_undoes(tiny, tmp_path):

@@ -187,7 +187,9 @@ static int add_session_log(learn_data *d, json_t *events, json_t *sums, int same
 		    session_add(s, k, subject, value, &ignore) != TR_OK)
 			d->dropped++;
 	}
-	session_next(s);
+	/* Each event settled the rules as it went in: the facts, the failed
+	 * fixes and the rules' factors are the session's as it ended (no
+	 * decision is needed, so the planner is not run). */
 	memset(&L, 0, sizeof L);
 	L.worked = worked;
 	L.obs = xcalloc(2 * (size_t)m->nfacts + 1, sizeof *L.obs);

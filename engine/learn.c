@@ -22,6 +22,17 @@
 
 #define LEARN_MAX_ITER 500
 #define LEARN_TOL 1e-10
+/* A session's counts reach the likelihood rows of its likeliest causes
+ * only: those holding at least LEARN_TAIL / n of its posterior (n
+ * causes), LEARN_TOP at most (e_step). */
+#define LEARN_TOP 64
+#define LEARN_TAIL 1e-9
+/* Rows are found by a direct index up to this many cause x fact pairs
+ * (4 bytes each), by a hash table beyond (-DLEARN_DIRECT_MAX=0 builds
+ * one that always hashes, to compare the two). */
+#ifndef LEARN_DIRECT_MAX
+#define LEARN_DIRECT_MAX (1u << 22)
+#endif
 
 /* A session as the estimate sees it: what was known (fact, value offset
  * pairs), the rules' factors, the fixes that failed and the one that
@@ -361,40 +372,141 @@ static void round_lk(double *q, int n)
 	q[big] = round((q[big] + 1 - sum) * 100) / 100;
 }
 
-/* The tables the estimate works on: for each fact some session knows, a
- * cause x value block of likelihoods (off[f], -1 for other facts). */
+/* The tables the estimate works on. Evidence is sparse (belief.c): a
+ * cause silent on a fact gives its values their defaults, so the
+ * estimate keeps a likelihood row only for a cause and a fact it has
+ * something to say about: the rows the knowledge base states on the
+ * facts some session knows, and the rows the sessions' counts reach
+ * (row_get). A row's values sit at at .. at + nvalues in p0 (the
+ * knowledge base's), lk (the estimate) and cnt (this iteration's
+ * counts). */
+typedef struct lrow {
+	int c, f, at;
+} lrow;
+
+typedef struct lslot {
+	int c, f, r;                      /* r -1: empty */
+} lslot;
+
 typedef struct tables {
-	int *off;
-	size_t size;
-	double *p0, *lk, *cnt, *prior0, *prior, *nc, *a;
+	lrow *row; int nrow, caprow;
+	lslot *slot; size_t nslot;        /* (cause, fact) -> row, open addressing */
+	int *known, nknown;               /* a fact some session knows -> 0.., else -1 */
+	int *direct;                      /* cause x known fact -> row (-1 none), when small */
+	int **by_fact; int *nby;          /* each fact's rows, in the order made */
+	double *p0, *lk, *cnt; size_t nval, capval;
+	double *prior0, *prior, *nc, *a;
 } tables;
+
+static size_t row_hash(const tables *T, int c, int f)
+{
+	unsigned long long h = ((unsigned long long)(unsigned)c << 32 | (unsigned)f) * 0x9E3779B97F4A7C15ULL;
+
+	return (size_t)(h >> 17) & (T->nslot - 1);
+}
+
+static void row_index(tables *T, int r)
+{
+	size_t i = row_hash(T, T->row[r].c, T->row[r].f);
+
+	while (T->slot[i].r >= 0)
+		i = (i + 1) & (T->nslot - 1);
+	T->slot[i] = (lslot){ T->row[r].c, T->row[r].f, r };
+}
+
+static void slots_clear(tables *T)
+{
+	for (size_t i = 0; i < T->nslot; i++)
+		T->slot[i].r = -1;
+}
+
+/* A new row of cause c on fact f, with the knowledge base's values. */
+static int row_new(tables *T, const tr_model *m, int c, int f)
+{
+	const tr_fact *fact = &m->facts[f];
+	int r;
+
+	if (T->nrow == T->caprow) {
+		T->caprow = T->caprow ? 2 * T->caprow : 256;
+		T->row = xrealloc(T->row, sizeof *T->row * (size_t)T->caprow);
+	}
+	if (T->nval + (size_t)fact->nvalues > T->capval) {
+		T->capval = 2 * (T->nval + (size_t)fact->nvalues) + 1024;
+		T->p0 = xrealloc(T->p0, sizeof *T->p0 * T->capval);
+		T->lk = xrealloc(T->lk, sizeof *T->lk * T->capval);
+		T->cnt = xrealloc(T->cnt, sizeof *T->cnt * T->capval);
+	}
+	r = T->nrow++;
+	T->row[r] = (lrow){ c, f, (int)T->nval };
+	for (int k = 0; k < fact->nvalues; k++) {
+		T->p0[T->nval + (size_t)k] = T->lk[T->nval + (size_t)k] = model_like(m, c, fact->first + k);
+		T->cnt[T->nval + (size_t)k] = 0;
+	}
+	T->nval += (size_t)fact->nvalues;
+	T->by_fact[f] = xrealloc(T->by_fact[f], sizeof **T->by_fact * (size_t)(T->nby[f] + 1));
+	T->by_fact[f][T->nby[f]++] = r;
+	return r;
+}
+
+/* The row of cause c on fact f (a fact some session knows), made when
+ * create is set and there is none; -1 when none and not made. A direct
+ * index when causes x facts known is small, else a hash table. */
+static int row_get(tables *T, const tr_model *m, int c, int f, int create)
+{
+	size_t i;
+	int r;
+
+	if (T->direct) {
+		int *at = &T->direct[(size_t)c * (size_t)T->nknown + (size_t)T->known[f]];
+
+		if (*at < 0 && create)
+			*at = row_new(T, m, c, f);
+		return *at;
+	}
+	for (i = row_hash(T, c, f); T->slot[i].r >= 0; i = (i + 1) & (T->nslot - 1))
+		if (T->slot[i].c == c && T->slot[i].f == f)
+			return T->slot[i].r;
+	if (!create)
+		return -1;
+	r = row_new(T, m, c, f);
+	if (2 * (size_t)T->nrow > T->nslot) {   /* keep the table at most half full */
+		free(T->slot);
+		T->nslot *= 2;
+		T->slot = xmalloc(sizeof *T->slot * T->nslot);
+		slots_clear(T);
+		for (int k = 0; k < T->nrow; k++)
+			row_index(T, k);
+	} else
+		T->slot[i] = (lslot){ c, f, r };
+	return r;
+}
 
 static void tables_make(const learn_data *d, double weight, tables *T)
 {
 	const tr_model *m = d->m;
+	unsigned char *seen = xcalloc((size_t)m->nfacts + 1, 1);
 	double sum = 0;
 
 	memset(T, 0, sizeof *T);
-	T->off = xcalloc((size_t)m->nfacts + 1, sizeof *T->off);
-	for (int f = 0; f < m->nfacts; f++)
-		T->off[f] = -1;
+	T->nslot = 1024;
+	T->slot = xmalloc(sizeof *T->slot * T->nslot);
+	slots_clear(T);
+	T->by_fact = xcalloc((size_t)m->nfacts + 1, sizeof *T->by_fact);
+	T->nby = xcalloc((size_t)m->nfacts + 1, sizeof *T->nby);
+	T->known = xcalloc((size_t)m->nfacts + 1, sizeof *T->known);
 	for (int i = 0; i < d->n; i++)
-		for (int j = 0; j < d->s[i].nobs; j++) {
-			int f = d->s[i].obs[2 * j];
-
-			if (T->off[f] < 0) {
-				T->off[f] = (int)T->size;
-				T->size += (size_t)m->ncauses * (size_t)m->facts[f].nvalues;
-			}
-		}
-	T->p0 = xcalloc(T->size + 1, sizeof *T->p0);
-	T->lk = xcalloc(T->size + 1, sizeof *T->lk);
-	T->cnt = xcalloc(T->size + 1, sizeof *T->cnt);
+		for (int j = 0; j < d->s[i].nobs; j++)
+			seen[d->s[i].obs[2 * j]] = 1;
 	for (int f = 0; f < m->nfacts; f++)
-		for (int c = 0; T->off[f] >= 0 && c < m->ncauses; c++)
-			for (int k = 0; k < m->facts[f].nvalues; k++)
-				T->p0[T->off[f] + c * m->facts[f].nvalues + k] = model_like(m, c, m->facts[f].first + k);
-	memcpy(T->lk, T->p0, T->size * sizeof *T->lk);
+		T->known[f] = seen[f] ? T->nknown++ : -1;
+	if ((size_t)m->ncauses * (size_t)T->nknown <= LEARN_DIRECT_MAX) {
+		T->direct = xmalloc(sizeof *T->direct * ((size_t)m->ncauses * (size_t)T->nknown + 1));
+		memset(T->direct, 0xff, sizeof *T->direct * ((size_t)m->ncauses * (size_t)T->nknown + 1));
+	}
+	for (int f = 0; f < m->nfacts; f++)
+		for (int i = 0; seen[f] && i < m->facts[f].nev; i++)
+			row_get(T, m, m->evidence[m->facts[f].ev[i]].cause, f, 1);
+	free(seen);
 	T->prior0 = xcalloc((size_t)m->ncauses + 1, sizeof *T->prior0);
 	T->prior = xcalloc((size_t)m->ncauses + 1, sizeof *T->prior);
 	T->nc = xcalloc((size_t)m->ncauses + 1, sizeof *T->nc);
@@ -407,9 +519,16 @@ static void tables_make(const learn_data *d, double weight, tables *T)
 	}
 }
 
-static void tables_free(tables *T)
+static void tables_free(tables *T, const tr_model *m)
 {
-	free(T->off);
+	for (int f = 0; f < m->nfacts; f++)
+		free(T->by_fact[f]);
+	free(T->by_fact);
+	free(T->nby);
+	free(T->row);
+	free(T->slot);
+	free(T->known);
+	free(T->direct);
 	free(T->p0);
 	free(T->lk);
 	free(T->cnt);
@@ -419,8 +538,10 @@ static void tables_free(tables *T)
 	free(T->a);
 }
 
-/* log P(what session L saw, cause c) but for the working fix's link. */
-static double joint(const tr_model *m, const lsess *L, const tables *T, int c)
+/* log P(what session L saw | cause c) x prior, but for the working fix's
+ * link and a factor every cause shares (the defaults of the facts it
+ * knows): the sparse form of the single-fault joint. */
+static double joint(const tr_model *m, const lsess *L, tables *T, int c)
 {
 	double lw = log(T->prior[c]);
 
@@ -428,22 +549,56 @@ static double joint(const tr_model *m, const lsess *L, const tables *T, int c)
 		if (L->sc[j] == c)
 			lw += L->scf[j] > 0 ? log(L->scf[j]) : -INFINITY;
 	for (int j = 0; j < L->nobs; j++) {
-		int f = L->obs[2 * j];
+		int f = L->obs[2 * j], v = L->obs[2 * j + 1], r = row_get(T, m, c, f, 0);
 
-		lw += log(T->lk[T->off[f] + c * m->facts[f].nvalues + L->obs[2 * j + 1]]);
+		if (r >= 0)
+			lw += log(T->lk[T->row[r].at + v]) - log(m->values[m->facts[f].first + v].p);
 	}
 	for (int j = 0; j < L->nfailed; j++)
 		lw += log1p(-fmin(model_resolve(m, L->failed[j], c), 1));
 	return lw;
 }
 
+/* The same for every cause at once, into w (ncauses): the work is the
+ * causes plus the rows on the facts L knows and the links of its failed
+ * fixes, not causes x facts. */
+static void joint_all(const tr_model *m, const lsess *L, const tables *T, double *w)
+{
+	for (int c = 0; c < m->ncauses; c++)
+		w[c] = log(T->prior[c]);
+	for (int j = 0; j < L->nsc; j++)
+		w[L->sc[j]] += L->scf[j] > 0 ? log(L->scf[j]) : -INFINITY;
+	for (int j = 0; j < L->nobs; j++) {
+		int f = L->obs[2 * j], v = L->obs[2 * j + 1];
+		double base = log(m->values[m->facts[f].first + v].p);
+
+		for (int i = 0; i < T->nby[f]; i++) {
+			const lrow *r = &T->row[T->by_fact[f][i]];
+
+			w[r->c] += log(T->lk[r->at + v]) - base;
+		}
+	}
+	for (int j = 0; j < L->nfailed; j++) {
+		const tr_fix *x = &m->fixes[L->failed[j]];
+
+		for (int k = x->link; k < x->link + x->nlink; k++)
+			w[m->links[k].cause] += log1p(-fmin(m->links[k].p, 1));
+	}
+}
+
 /* The E step for one session: its posterior over the causes (for a
  * resolved one, those its working fix resolves: every other has
- * probability 0), added to the counts. w: scratch, ncauses. */
-static void e_step(const tr_model *m, const lsess *L, tables *T, double *w, int *who)
+ * probability 0), added to the counts: every cause's share to its prior,
+ * and to its likelihood rows the share of each cause that holds at least
+ * LEARN_TAIL / n of the posterior (n causes: those left out hold
+ * LEARN_TAIL at most), the LEARN_TOP likeliest when more do: a cause out
+ * of a session's likeliest moves a row by too little to count, and
+ * counting every cause in every session would make the rows dense.
+ * w, who, order: scratch, ncauses. */
+static void e_step(const tr_model *m, const lsess *L, tables *T, double *w, int *who, int *order)
 {
 	double top = -INFINITY, sum = 0;
-	int n = 0;
+	int n = 0, nk = 0;
 
 	if (L->worked >= 0) {
 		const tr_fix *x = &m->fixes[L->worked];
@@ -454,11 +609,11 @@ static void e_step(const tr_model *m, const lsess *L, tables *T, double *w, int 
 			who[n] = ln->cause;
 			w[n++] = joint(m, L, T, ln->cause) + log(ln->p);
 		}
-	} else
-		for (int c = 0; c < m->ncauses; c++) {
-			who[n] = c;
-			w[n++] = joint(m, L, T, c);
-		}
+	} else {
+		joint_all(m, L, T, w);
+		for (int c = 0; c < m->ncauses; c++)
+			who[n++] = c;
+	}
 	for (int k = 0; k < n; k++)
 		top = fmax(top, w[k]);
 	if (top == -INFINITY)
@@ -466,16 +621,29 @@ static void e_step(const tr_model *m, const lsess *L, tables *T, double *w, int 
 	for (int k = 0; k < n; k++)
 		sum += (w[k] = exp(w[k] - top));
 	for (int k = 0; k < n; k++) {
-		int c = who[k];
-		double p = w[k] / sum;
-
-		T->nc[c] += p;
-		for (int j = 0; j < L->nobs; j++) {
-			int f = L->obs[2 * j];
-
-			T->cnt[T->off[f] + c * m->facts[f].nvalues + L->obs[2 * j + 1]] += p;
-		}
+		T->nc[who[k]] += w[k] / sum;
+		if (w[k] >= LEARN_TAIL / n * sum)
+			order[nk++] = k;
 	}
+	if (nk > LEARN_TOP) {   /* the likeliest, by a partial selection */
+		for (int k = 0; k < LEARN_TOP; k++) {
+			int best = k, t;
+
+			for (int i = k + 1; i < nk; i++)
+				if (w[order[i]] > w[order[best]])
+					best = i;
+			t = order[k];
+			order[k] = order[best];
+			order[best] = t;
+		}
+		nk = LEARN_TOP;
+	}
+	for (int k = 0; k < nk; k++)
+		for (int j = 0; j < L->nobs; j++) {
+			int r = row_get(T, m, who[order[k]], L->obs[2 * j], 1);
+
+			T->cnt[T->row[r].at + L->obs[2 * j + 1]] += w[order[k]] / sum;
+		}
 }
 
 /* The M step: the posterior mean under the Dirichlet prior; returns the
@@ -493,25 +661,20 @@ static double m_step(const learn_data *d, double weight, tables *T)
 		delta = fmax(delta, fabs(p - T->prior[c]));
 		T->prior[c] = fmax(p, 1e-12);
 	}
-	for (int f = 0; f < m->nfacts; f++) {
-		int nv = m->facts[f].nvalues;
+	for (int r = 0; r < T->nrow; r++) {
+		int nv = m->facts[T->row[r].f].nvalues, c = T->row[r].c;
+		double tot = 0, q[256], *cnt = &T->cnt[T->row[r].at], *p0 = &T->p0[T->row[r].at];
 
-		for (int c = 0; T->off[f] >= 0 && c < m->ncauses; c++) {
-			size_t at = (size_t)T->off[f] + (size_t)(c * nv);
-			double tot = 0, q[256];
-
-			if (nv > 256)
-				continue;
-			for (int k = 0; k < nv; k++)
-				tot += T->cnt[at + (size_t)k];
-			for (int k = 0; k < nv; k++)
-				q[k] = T->a[c] + tot > 0 ? (T->a[c] * T->p0[at + (size_t)k] + T->cnt[at + (size_t)k]) / (T->a[c] + tot)
-							 : T->p0[at + (size_t)k];
-			clamp(q, nv);
-			for (int k = 0; k < nv; k++) {
-				delta = fmax(delta, fabs(q[k] - T->lk[at + (size_t)k]));
-				T->lk[at + (size_t)k] = q[k];
-			}
+		if (nv > 256)
+			continue;
+		for (int k = 0; k < nv; k++)
+			tot += cnt[k];
+		for (int k = 0; k < nv; k++)
+			q[k] = T->a[c] + tot > 0 ? (T->a[c] * p0[k] + cnt[k]) / (T->a[c] + tot) : p0[k];
+		clamp(q, nv);
+		for (int k = 0; k < nv; k++) {
+			delta = fmax(delta, fabs(q[k] - T->lk[T->row[r].at + k]));
+			T->lk[T->row[r].at + k] = q[k];
 		}
 	}
 	return delta;
@@ -555,10 +718,18 @@ static double g_stat(const double *cnt, const double *p0, int n, double tot)
  * divided by the number of rows the sessions bear on (a knowledge base
  * has hundreds of rows; at a fixed level per row, some always differ by
  * chance). */
+static int cmp_row(const void *a, const void *b)
+{
+	const lrow *x = a, *y = b;
+
+	return x->c != y->c ? (x->c > y->c) - (x->c < y->c) : (x->f > y->f) - (x->f < y->f);
+}
+
 static void propose(const learn_data *d, const tables *T, learn_result *r)
 {
 	const tr_model *m = d->m;
 	double sum = 0, top = 0, level;
+	lrow *sorted;
 	int rows = 0;
 
 	/* Priors are relative weights: the learned ones keep the knowledge
@@ -576,44 +747,45 @@ static void propose(const learn_data *d, const tables *T, learn_result *r)
 		if (fabs(ch.new_p - ch.old_p) > 1e-9)
 			add_change(r, &ch);
 	}
-	for (int c = 0; c < m->ncauses; c++)
-		for (int f = 0; f < m->nfacts; f++) {
-			double tot = 0;
+	for (int i = 0; i < T->nrow; i++) {
+		double tot = 0;
 
-			if (T->off[f] < 0 || m->facts[f].nvalues < 2)
-				continue;
-			for (int k = 0; k < m->facts[f].nvalues; k++)
-				tot += T->cnt[(size_t)T->off[f] + (size_t)(c * m->facts[f].nvalues + k)];
-			rows += tot >= 1;
-		}
+		for (int k = 0; k < m->facts[T->row[i].f].nvalues; k++)
+			tot += T->cnt[T->row[i].at + k];
+		rows += m->facts[T->row[i].f].nvalues >= 2 && tot >= 1;
+	}
 	level = LEARN_ALPHA / (rows > 0 ? rows : 1);
-	for (int c = 0; c < m->ncauses; c++)
-		for (int f = 0; f < m->nfacts; f++) {
-			int nv = m->facts[f].nvalues, moved = 0;
-			size_t at = (size_t)T->off[f] + (size_t)(c * nv);
-			learn_change ch = { c, f, 0, 0, 0, NULL, NULL, model_evidence(m, c, f) < 0 };
+	sorted = xcalloc((size_t)T->nrow + 1, sizeof *sorted);
+	for (int i = 0; i < T->nrow; i++)
+		sorted[i] = T->row[i];
+	qsort(sorted, (size_t)T->nrow, sizeof *sorted, cmp_row);
+	for (int i = 0; i < T->nrow; i++) {
+		int c = sorted[i].c, f = sorted[i].f, nv = m->facts[f].nvalues, moved = 0;
+		size_t at = (size_t)sorted[i].at;
+		learn_change ch = { c, f, 0, 0, 0, NULL, NULL, model_evidence(m, c, f) < 0 };
 
-			if (T->off[f] < 0 || nv < 2)
-				continue;
-			for (int k = 0; k < nv; k++)
-				ch.support += T->cnt[at + (size_t)k];
-			ch.old_lk = xcalloc((size_t)nv, sizeof *ch.old_lk);
-			ch.new_lk = xcalloc((size_t)nv, sizeof *ch.new_lk);
-			for (int k = 0; k < nv; k++) {
-				ch.old_lk[k] = T->p0[at + (size_t)k];
-				ch.new_lk[k] = T->lk[at + (size_t)k];
-			}
-			round_lk(ch.new_lk, nv);
-			for (int k = 0; k < nv; k++)
-				moved |= fabs(ch.new_lk[k] - ch.old_lk[k]) >= LEARN_MIN_MOVE - 1e-9;
-			if (moved && ch.support >= 1 &&
-			    chi2_tail(g_stat(&T->cnt[at], ch.old_lk, nv, ch.support), nv - 1) < level)
-				add_change(r, &ch);
-			else {
-				free(ch.old_lk);
-				free(ch.new_lk);
-			}
+		if (nv < 2)
+			continue;
+		for (int k = 0; k < nv; k++)
+			ch.support += T->cnt[at + (size_t)k];
+		ch.old_lk = xcalloc((size_t)nv, sizeof *ch.old_lk);
+		ch.new_lk = xcalloc((size_t)nv, sizeof *ch.new_lk);
+		for (int k = 0; k < nv; k++) {
+			ch.old_lk[k] = T->p0[at + (size_t)k];
+			ch.new_lk[k] = T->lk[at + (size_t)k];
 		}
+		round_lk(ch.new_lk, nv);
+		for (int k = 0; k < nv; k++)
+			moved |= fabs(ch.new_lk[k] - ch.old_lk[k]) >= LEARN_MIN_MOVE - 1e-9;
+		if (moved && ch.support >= 1 &&
+		    chi2_tail(g_stat(&T->cnt[at], ch.old_lk, nv, ch.support), nv - 1) < level)
+			add_change(r, &ch);
+		else {
+			free(ch.old_lk);
+			free(ch.new_lk);
+		}
+	}
+	free(sorted);
 }
 
 void learn_estimate(const learn_data *d, double weight, learn_result *r)
@@ -622,15 +794,16 @@ void learn_estimate(const learn_data *d, double weight, learn_result *r)
 	tables T;
 	double *w = xcalloc((size_t)m->ncauses + 1, sizeof *w);
 	int *who = xcalloc((size_t)m->ncauses + 1, sizeof *who);
+	int *order = xcalloc((size_t)m->ncauses + 1, sizeof *order);
 
 	memset(r, 0, sizeof *r);
 	r->weight = weight;
 	tables_make(d, weight, &T);
 	for (r->iterations = 1; r->iterations <= LEARN_MAX_ITER; r->iterations++) {
 		memset(T.nc, 0, sizeof *T.nc * (size_t)m->ncauses);
-		memset(T.cnt, 0, sizeof *T.cnt * T.size);
+		memset(T.cnt, 0, sizeof *T.cnt * T.nval);
 		for (int i = 0; i < d->n; i++)
-			e_step(m, &d->s[i], &T, w, who);
+			e_step(m, &d->s[i], &T, w, who, order);
 		if (m_step(d, weight, &T) < LEARN_TOL)
 			break;
 	}
@@ -641,7 +814,8 @@ void learn_estimate(const learn_data *d, double weight, learn_result *r)
 	propose(d, &T, r);
 	free(w);
 	free(who);
-	tables_free(&T);
+	free(order);
+	tables_free(&T, m);
 }
 
 void learn_result_free(learn_result *r)

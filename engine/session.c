@@ -72,7 +72,7 @@ struct session {
 	double *p;
 	plan_step *steps;         /* the plan */
 	int nsteps;
-	plan_check *checks;       /* check-then-fix steps of the model */
+	plan_check *checks;       /* check-then-fix steps of the model (NULL until the first decision) */
 	int nchecks;
 	int *obs;                 /* per fact: observed value index for belief */
 	unsigned char *fix_ok, *ask_ok;
@@ -483,8 +483,6 @@ int session_open(const tr_model *m, int depth, session **out, tr_err *e)
 	s->cmark = xcalloc(nc, 1);
 	s->p = xcalloc(nc, sizeof *s->p);
 	s->steps = xcalloc(nx, sizeof *s->steps);
-	s->nchecks = plan_checks(m, &s->checks);
-	plan_tail(m, PLAN_STEP, &s->tail, &s->tail_fixes);
 	s->obs = xcalloc(nf, sizeof *s->obs);
 	s->fix_ok = xcalloc(nx, 1);
 	s->failed = xcalloc(nx, 1);
@@ -861,9 +859,16 @@ static void reach_after(const void *ctx, int value, unsigned char *out)
 	free(obs);
 }
 
-/* The planner's inputs as if everything were in reach. */
+/* The planner's inputs as if everything were in reach. What depends on
+ * the model alone (its check-then-fix steps, the tail's cost) is worked
+ * out at the first decision: a session only replayed (kb learn) never
+ * needs it, and on a large model it is most of opening one. */
 static void planner_all(session *s, plan_in *in)
 {
+	if (!s->checks) {
+		s->nchecks = plan_checks(s->m, &s->checks);
+		plan_tail(s->m, PLAN_STEP, &s->tail, &s->tail_fixes);
+	}
 	memset(in, 0, sizeof *in);
 	in->m = s->m;
 	in->p = s->p;

@@ -801,7 +801,8 @@ void learn_estimate(const learn_data *d, double weight, learn_result *r)
 	tables_make(d, weight, &T);
 	for (r->iterations = 1; r->iterations <= LEARN_MAX_ITER; r->iterations++) {
 		memset(T.nc, 0, sizeof *T.nc * (size_t)m->ncauses);
-		memset(T.cnt, 0, sizeof *T.cnt * T.nval);
+		if (T.nval)   /* no row yet: cnt is still NULL */
+			memset(T.cnt, 0, sizeof *T.cnt * T.nval);
 		for (int i = 0; i < d->n; i++)
 			e_step(m, &d->s[i], &T, w, who, order);
 		if (m_step(d, weight, &T) < LEARN_TOL)

@@ -91,10 +91,10 @@ static const command commands[] = {
 	  "write the knowledge base as text to DIR/kb and DIR/rules",
 	  "  --force           replace edited record files and remove ones the knowledge\n"
 	  "                    base lacks (each is named); without it such a DIR is refused\n" },
-	{ "kb learn", learn_cmd, CMD_KB, "FILE... [--weight N] [--test CASES]... [--dry-run] [-o OUT | --apply [-m MSG]]",
+	{ "kb learn", learn_cmd, CMD_KB, "FILE... [--weight N] [--test FILE]... [--dry-run] [-o OUT | --apply [-m MSG]]",
 	  "propose priors and likelihoods learned from exported sessions",
 	  "  --weight N        the knowledge base's numbers count as N sessions (default 100)\n"
-	  "  --test CASES      play the knowledge tests in CASES (kb test's case files) before\n"
+	  "  --test FILE       play the knowledge tests in FILE (a kb test case file) before\n"
 	  "                    and after learning: what now fails, what costs more or less\n"
 	  "  --dry-run         print the proposed changes only (with --apply: also check them\n"
 	  "                    as kb edit would, writing nothing)\n"
